@@ -1,0 +1,3 @@
+from screener.cli import app
+
+app(prog_name="screener")

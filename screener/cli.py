@@ -1,0 +1,212 @@
+"""The `screener` command line."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import orjson
+import typer
+from rich.console import Console
+
+from screener import local_kafka
+from screener.core.policy import PolicyError, load_policy
+from screener.settings import get_settings
+
+app = typer.Typer(help="Streaming shipment screening for export-control diversion.", no_args_is_help=True)
+kafka_app = typer.Typer(help="A local Apache Kafka for development, the demo and tests.", no_args_is_help=True)
+contracts_app = typer.Typer(help="The published message contracts.", no_args_is_help=True)
+policy_app = typer.Typer(help="Screening policy documents.", no_args_is_help=True)
+app.add_typer(kafka_app, name="kafka")
+app.add_typer(contracts_app, name="contracts")
+app.add_typer(policy_app, name="policy")
+
+err = Console(stderr=True, highlight=False)
+out = Console(highlight=False)
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    err.print(f"[red]error:[/] {message}")
+    return typer.Exit(code)
+
+
+@app.command()
+def worker() -> None:
+    """Run the screening worker (faust) against SCREENER_KAFKA_BOOTSTRAP."""
+    from screener.stream.worker import run_worker
+
+    try:
+        run_worker(get_settings())
+    except PolicyError as exc:
+        raise _fail(str(exc)) from exc
+
+
+@app.command()
+def demo(
+    count: Annotated[int, typer.Option(help="Sample declarations to stream")] = 300,
+    rate: Annotated[float, typer.Option(help="Declarations per second")] = 50.0,
+    seed: Annotated[int, typer.Option(help="Seed of the sample generator")] = 7,
+    keep_running: Annotated[
+        bool | None, typer.Option(help="Keep the worker up after the stream (default: on a terminal)")
+    ] = None,
+) -> None:
+    """Start Kafka and the worker, stream sample declarations, show alerts, stop everything."""
+    from screener.demo import run_demo
+
+    keep = sys.stdin.isatty() if keep_running is None else keep_running
+    try:
+        code = run_demo(get_settings(), count, rate, seed, keep)
+    except (local_kafka.LocalKafkaError, RuntimeError, PolicyError) as exc:
+        raise _fail(str(exc)) from exc
+    raise typer.Exit(code)
+
+
+@app.command()
+def simulate(
+    count: Annotated[int, typer.Option(help="Declarations to generate")] = 300,
+    rate: Annotated[float, typer.Option(help="Declarations per second when producing")] = 100.0,
+    seed: Annotated[int, typer.Option()] = 7,
+    out_file: Annotated[
+        Path | None, typer.Option("--out", help="Write JSON lines here instead of producing")
+    ] = None,
+) -> None:
+    """Generate realistic sample declarations (ordinary, planted diversion, malformed)."""
+    from screener.sim.declarations import generate
+    from screener.stream.clients import Produced, produce
+
+    samples = generate(count, seed=seed)
+    if out_file is not None:
+        with out_file.open("wb") as handle:
+            for s in samples:
+                handle.write(s.value.replace(b"\n", b" ") + b"\n")
+        out.print(f"wrote {len(samples)} declarations to {out_file}")
+        return
+    settings = get_settings()
+    messages = [Produced(s.key, s.value, [("content-type", b"application/json")]) for s in samples]
+    sent = asyncio.run(produce(settings.kafka_bootstrap, settings.declarations_topic, messages, rate))
+    out.print(f"produced {sent} declarations to {settings.declarations_topic}")
+
+
+@app.command()
+def score(
+    file: Annotated[str, typer.Argument(help="JSON lines of v1 declarations, or - for stdin")],
+) -> None:
+    """Screen declarations in a file: JSON lines of assessments on stdout, errors on stderr."""
+    from screener.core.assess import assess
+    from screener.core.intake import Rejection, parse_declaration
+
+    policy = load_policy(get_settings().policy_file)
+    handle = sys.stdin.buffer if file == "-" else open(file, "rb")  # noqa: SIM115
+    with handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            parsed = parse_declaration(line.strip())
+            if isinstance(parsed, Rejection):
+                err.print(f"line {number}: {parsed.code.value}: {parsed.reason}")
+                continue
+            sys.stdout.buffer.write(orjson.dumps(assess(parsed, policy).model_dump(mode="json")) + b"\n")
+
+
+@app.command()
+def topics() -> None:
+    """Create the pipeline's topics (partitions from SCREENER_TOPIC_PARTITIONS) if missing."""
+    from screener.stream.topics import ensure_topics, pipeline_topics
+
+    settings = get_settings()
+    created = asyncio.run(
+        ensure_topics(settings.kafka_bootstrap, pipeline_topics(settings), settings.topic_partitions)
+    )
+    out.print(f"created: {', '.join(created) or 'none (all exist)'}")
+
+
+@app.command()
+def tail(
+    which: Annotated[str, typer.Argument(help="alerts, assessments or dead-letters")] = "alerts",
+) -> None:
+    """Follow an output topic from its beginning and print each record as JSON."""
+    from screener.stream.clients import tail as tail_records
+
+    settings = get_settings()
+    topic = {
+        "alerts": settings.alerts_topic,
+        "assessments": settings.assessments_topic,
+        "dead-letters": settings.dead_letter_topic,
+    }.get(which)
+    if topic is None:
+        raise _fail(f"unknown output {which!r}: choose alerts, assessments or dead-letters")
+
+    async def follow() -> None:
+        async for record in tail_records(settings.kafka_bootstrap, [topic]):
+            headers = {k: v.decode("utf-8", "replace") for k, v in record.headers.items()}
+            body = record.value.decode("utf-8", "replace")
+            out.print_json(orjson.dumps({"key": (record.key or b"").decode(), "headers": headers}).decode())
+            out.print(body)
+
+    try:
+        asyncio.run(follow())
+    except KeyboardInterrupt:
+        pass
+
+
+@kafka_app.command("up")
+def kafka_up() -> None:
+    """Start a fresh single-node broker on 127.0.0.1 (SCREENER_LOCAL_KAFKA_PORT)."""
+    settings = get_settings()
+    try:
+        info = local_kafka.up(port=settings.local_kafka_port, state_dir=settings.local_kafka_dir)
+    except local_kafka.LocalKafkaError as exc:
+        raise _fail(str(exc)) from exc
+    out.print(f"kafka up: {info.bootstrap} (pid {info.pid}, log {info.log_path})")
+
+
+@kafka_app.command("down")
+def kafka_down() -> None:
+    """Stop the local broker."""
+    stopped = local_kafka.down(get_settings().local_kafka_dir)
+    out.print("kafka stopped" if stopped else "kafka was not running")
+
+
+@kafka_app.command("status")
+def kafka_status() -> None:
+    """Say whether the local broker is running; exit 1 if not."""
+    info = local_kafka.status(get_settings().local_kafka_dir)
+    if info is None:
+        out.print("kafka is not running")
+        raise typer.Exit(1)
+    out.print(f"kafka running: {info.bootstrap} (pid {info.pid}, log {info.log_path})")
+
+
+@contracts_app.command("export")
+def contracts_export(
+    directory: Annotated[Path, typer.Argument()] = Path("contracts"),
+    check: Annotated[bool, typer.Option(help="Only report files that differ; exit 1 if any")] = False,
+) -> None:
+    """Write the JSON Schemas of the contracts, generated from the models."""
+    from screener.schemas import stale_schemas, write_schemas
+
+    if check:
+        stale = stale_schemas(directory)
+        if stale:
+            raise _fail(f"out of date: {', '.join(stale)}; run `screener contracts export`")
+        out.print("contracts up to date")
+        return
+    for path in write_schemas(directory):
+        out.print(f"wrote {path}")
+
+
+@policy_app.command("validate")
+def policy_validate(file: Annotated[Path, typer.Argument()]) -> None:
+    """Validate a policy document and the list files it names."""
+    try:
+        policy = load_policy(file)
+    except PolicyError as exc:
+        raise _fail(str(exc)) from exc
+    doc = policy.document
+    out.print(
+        f"policy {doc.version} (effective {doc.effective_from.isoformat()}) is valid: "
+        f"{len(policy.active)} indicators, {len(doc.commodity_groups)} commodity groups, "
+        f"{policy.screening.size} list entries"
+    )

@@ -1,0 +1,57 @@
+"""Route red flags: controlled goods sent through, to, or onward from a diversion hub."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from screener.core.indicators.registry import Finding, NoParams, indicator
+
+if TYPE_CHECKING:
+    from screener.core.context import Context
+
+
+def _hub_lines(ctx: Context, countries: list[str]) -> list[tuple[str, str, str]]:
+    """(hs_code, group title, hub) for controlled lines whose group lists one of `countries`
+    as a hub, unless the goods originate in that hub (then it is not an intermediary)."""
+    return [
+        (line.item.hs_code, line.group.title, country)
+        for line in ctx.controlled
+        for country in countries
+        if country in line.group.hubs and country != line.item.origin_country
+    ]
+
+
+def _hub_finding(hits: list[tuple[str, str, str]], where: str) -> Finding | None:
+    if not hits:
+        return None
+    hubs = sorted({hub for _, _, hub in hits})
+    groups = sorted({title for _, title, _ in hits})
+    codes = sorted({hs for hs, _, _ in hits})
+    return Finding(
+        evidence=f"{', '.join(groups)} (HS {', '.join(codes)}) {where} {', '.join(hubs)}, "
+        f"(diversion hub for this group)",
+        facts={"hubs": hubs, "hs_codes": codes, "groups": groups},
+    )
+
+
+@indicator("CTRL_HUB_TRANSIT", "Controlled goods routed through a diversion hub", NoParams)
+def hub_transit(ctx: Context, params: NoParams) -> Finding | None:
+    return _hub_finding(_hub_lines(ctx, ctx.declaration.route.transit_countries), "transit")
+
+
+@indicator("CTRL_HUB_DESTINATION", "Controlled goods destined to a diversion hub", NoParams)
+def hub_destination(ctx: Context, params: NoParams) -> Finding | None:
+    return _hub_finding(_hub_lines(ctx, ctx.destinations), "destined to")
+
+
+@indicator("CTRL_ONWARD_DESTINATION", "Controlled goods declared for onward shipment", NoParams)
+def onward_destination(ctx: Context, params: NoParams) -> Finding | None:
+    route = ctx.declaration.route
+    final = route.final_destination_country
+    if not ctx.controlled or not final or final == route.destination_country:
+        return None
+    return Finding(
+        evidence=f"controlled goods discharged in {route.destination_country} "
+        f"but declared for final destination {final}",
+        facts={"destination_country": route.destination_country, "final_destination_country": final},
+    )

@@ -1,0 +1,163 @@
+"""The main job in one command: local Kafka, the worker, sample traffic, alerts on screen.
+
+Everything the demo starts it also stops, on success, on error and on Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections import Counter
+from pathlib import Path
+
+from rich.console import Console
+
+from screener import local_kafka
+from screener.console import alerts_table
+from screener.models import Alert, Assessment
+from screener.settings import Settings
+from screener.sim.declarations import generate
+from screener.stream.clients import Produced, end_offsets, produce, tail
+from screener.stream.topics import ensure_topics, pipeline_topics
+
+
+def wait_healthy(url: str, worker: subprocess.Popen, log_path: Path, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if worker.poll() is not None:
+            raise RuntimeError(f"the worker exited with {worker.returncode}; see {log_path}")
+        with contextlib.suppress(urllib.error.URLError, ConnectionError, TimeoutError):
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        time.sleep(0.5)
+    raise RuntimeError(f"the worker did not become healthy within {timeout:.0f} s; see {log_path}")
+
+
+def start_worker(settings: Settings, bootstrap: str, log_path: Path) -> subprocess.Popen:
+    env = {**os.environ, "SCREENER_KAFKA_BOOTSTRAP": bootstrap}
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open("ab") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "screener", "worker"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
+def stop_process(proc: subprocess.Popen, grace: float = 30) -> None:
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(grace)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+async def stream_and_show(
+    console: Console, settings: Settings, bootstrap: str, count: int, rate: float, seed: int,
+    timeout: float,
+) -> bool:
+    """Produce the sample stream and print alerts as they arrive; True if all were accounted for."""
+    samples = generate(count, seed=seed)
+    labels = {s.declaration_id: s.label for s in samples if s.declaration_id}
+    outputs = [settings.assessments_topic, settings.alerts_topic, settings.dead_letter_topic]
+    start = await end_offsets(bootstrap, outputs)
+    messages = [
+        Produced(s.key, s.value, [("content-type", b"application/json"), ("trace-id", f"demo-{i:06d}".encode())])
+        for i, s in enumerate(samples)
+    ]
+    producer = asyncio.create_task(produce(bootstrap, settings.declarations_topic, messages, rate))
+    assessed, dead, alerts = 0, Counter(), []
+    pending: list[Alert] = []
+    last_print = time.monotonic()
+    deadline = time.monotonic() + timeout
+
+    def flush() -> None:
+        if pending:
+            console.print(alerts_table(pending))
+            pending.clear()
+
+    records = tail(bootstrap, outputs, start)
+    try:
+        while assessed + sum(dead.values()) < count and time.monotonic() < deadline:
+            try:
+                record = await asyncio.wait_for(anext(records), timeout=1.0)
+            except TimeoutError:
+                flush()
+                continue
+            if record.topic == settings.assessments_topic:
+                Assessment.model_validate_json(record.value)
+                assessed += 1
+            elif record.topic == settings.dead_letter_topic:
+                dead[record.headers.get("dlq-error-code", b"?").decode()] += 1
+            else:
+                alert = Alert.model_validate_json(record.value)
+                alerts.append(alert)
+                pending.append(alert)
+            if time.monotonic() - last_print > 1.0:
+                flush()
+                last_print = time.monotonic()
+        flush()
+    finally:
+        await records.aclose()
+        await producer
+
+    planted = {d for d, label in labels.items() if label.startswith("planted")}
+    alerted = {a.declaration_id for a in alerts}
+    severities = Counter(a.severity.value for a in alerts)
+    console.rule("summary")
+    console.print(
+        f"produced {count}  assessed {assessed}  dead-lettered {sum(dead.values())} "
+        f"({', '.join(f'{k}: {v}' for k, v in sorted(dead.items())) or 'none'})\n"
+        f"alerts {len(alerts)} ({', '.join(f'{k}: {v}' for k, v in sorted(severities.items()))}); "
+        f"planted diversion caught {len(planted & alerted)}/{len(planted)}; "
+        f"ordinary traffic alerted {len(alerted - planted)}/{len(labels) - len(planted)}"
+    )
+    return assessed + sum(dead.values()) == count
+
+
+def run_demo(settings: Settings, count: int, rate: float, seed: int, keep_running: bool) -> int:
+    console = Console(highlight=False)
+    state_dir = settings.local_kafka_dir
+    ours = local_kafka.status(state_dir) is None
+    console.print(f"[bold]starting Apache Kafka[/] on 127.0.0.1:{settings.local_kafka_port} ...")
+    broker = local_kafka.up(port=settings.local_kafka_port, state_dir=state_dir)
+    worker = None
+    try:
+        asyncio.run(
+            ensure_topics(broker.bootstrap, pipeline_topics(settings), settings.topic_partitions)
+        )
+        log_path = settings.data_dir.parent / "worker.log"
+        console.print(f"[bold]starting the screener worker[/] (log: {log_path}) ...")
+        worker = start_worker(settings, broker.bootstrap, log_path)
+        base = f"http://{settings.web_host}:{settings.web_port}"
+        wait_healthy(f"{base}/health", worker, log_path)
+        console.print(f"worker healthy; metrics at [bold]{base}/metrics[/], health at {base}/health")
+        console.print(f"[bold]streaming {count} sample declarations[/] at {rate:.0f}/s ...")
+        complete = asyncio.run(
+            stream_and_show(console, settings, broker.bootstrap, count, rate, seed, timeout=count / rate + 120)
+        )
+        console.print(f"metrics: {base}/metrics   health: {base}/health")
+        if keep_running:
+            console.print("running; press Ctrl-C to stop the worker and Kafka")
+            with contextlib.suppress(KeyboardInterrupt):
+                while worker.poll() is None:
+                    time.sleep(1)
+        return 0 if complete else 1
+    finally:
+        console.print("stopping ...")
+        if worker is not None:
+            stop_process(worker)
+        if ours:
+            local_kafka.down(state_dir)

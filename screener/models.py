@@ -1,0 +1,287 @@
+"""Published message contracts (pydantic v2).
+
+These classes *are* the contracts: `screener contracts export` writes the JSON Schemas in
+contracts/ from them, and a test fails when the committed schemas drift from the code.
+Validation is strict where a wrong value would change a screening decision (countries,
+HS codes, currencies, masses, amounts) and bounded everywhere, so one hostile message
+cannot exhaust the worker.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+import pycountry
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+)
+
+MAX_MESSAGE_BYTES = 1024 * 1024
+MAX_ITEMS = 1000
+MAX_DOCUMENTS = 100
+MAX_PARTIES_TEXT = 300
+
+COUNTRY_CODES = frozenset(c.alpha_2 for c in pycountry.countries)
+_CURRENCIES = frozenset(c.alpha_3 for c in pycountry.currencies)
+
+
+def _known_country(code: str) -> str:
+    if code not in COUNTRY_CODES:
+        raise ValueError(f"{code!r} is not an ISO 3166-1 alpha-2 country code")
+    return code
+
+
+def _known_currency(code: str) -> str:
+    if code not in _CURRENCIES:
+        raise ValueError(f"{code!r} is not an ISO 4217 currency code")
+    return code
+
+
+Country = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Z]{2}$"),
+    AfterValidator(_known_country),
+    Field(description="ISO 3166-1 alpha-2 country code", examples=["TH"]),
+]
+Currency = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Z]{3}$"),
+    AfterValidator(_known_currency),
+    Field(description="ISO 4217 currency code", examples=["USD"]),
+]
+HsCode = Annotated[
+    str,
+    StringConstraints(pattern=r"^[0-9]{6,10}$"),
+    Field(description="Harmonized System code, 6 to 10 digits, no dots", examples=["8505111000"]),
+]
+LoCode = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Z]{2}[A-Z0-9]{3}$"),
+    Field(description="UN/LOCODE of a port or customs office", examples=["CNSHA"]),
+]
+Identifier = Annotated[
+    str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/#-]{0,127}$")
+]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_PARTIES_TEXT)]
+LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+
+
+class Contract(BaseModel):
+    """Base for every published message: unknown fields are an error, not silently dropped."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+# --- shipment-declaration v1 -------------------------------------------------------------
+
+
+class DeclarationType(StrEnum):
+    EXPORT = "export"
+    IMPORT = "import"
+    RE_EXPORT = "re-export"
+    TRANSIT = "transit"
+
+
+class TransportMode(StrEnum):
+    SEA = "sea"
+    AIR = "air"
+    ROAD = "road"
+    RAIL = "rail"
+    POST = "post"
+    MULTIMODAL = "multimodal"
+
+
+class DocumentType(StrEnum):
+    COMMERCIAL_INVOICE = "commercial_invoice"
+    PACKING_LIST = "packing_list"
+    BILL_OF_LADING = "bill_of_lading"
+    AIR_WAYBILL = "air_waybill"
+    CERTIFICATE_OF_ORIGIN = "certificate_of_origin"
+    EXPORT_LICENCE = "export_licence"
+    END_USER_CERTIFICATE = "end_user_certificate"
+    OTHER = "other"
+
+
+class PaymentMethod(StrEnum):
+    LETTER_OF_CREDIT = "letter_of_credit"
+    WIRE_TRANSFER = "wire_transfer"
+    DOCUMENTARY_COLLECTION = "documentary_collection"
+    OPEN_ACCOUNT = "open_account"
+    CASH = "cash"
+    OTHER = "other"
+
+
+class Party(Contract):
+    id: Identifier | None = Field(None, description="Registry or customs id; null when unknown")
+    name: ShortText
+    country: Country
+    address: LongText | None = None
+
+
+class Parties(Contract):
+    exporter: Party
+    consignee: Party
+    notify_party: Party | None = None
+    freight_forwarder: Party | None = None
+    end_user: Party | None = None
+    declarant: Party | None = None
+
+    def named(self) -> list[tuple[str, Party]]:
+        """(role, party) for every party present, in contract order."""
+        return [(role, p) for role in PARTY_ROLES if (p := getattr(self, role)) is not None]
+
+
+PARTY_ROLES = ("exporter", "consignee", "notify_party", "freight_forwarder", "end_user", "declarant")
+
+
+class Route(Contract):
+    origin_country: Country
+    dispatch_country: Country
+    port_of_loading: LoCode | None = None
+    transit_countries: list[Country] = Field(default_factory=list, max_length=20)
+    port_of_discharge: LoCode | None = None
+    destination_country: Country
+    final_destination_country: Country | None = Field(
+        None, description="Declared ultimate destination when it differs from the discharge country"
+    )
+    transport_mode: TransportMode
+
+
+class Money(Contract):
+    amount: Annotated[
+        Decimal,
+        Field(ge=0, max_digits=18, decimal_places=2, description="Decimal amount as a string"),
+    ]
+    currency: Currency
+
+
+class Item(Contract):
+    line: Annotated[int, Field(ge=1, le=MAX_ITEMS)]
+    hs_code: HsCode
+    description: LongText
+    quantity: Annotated[Decimal, Field(gt=0, max_digits=18)]
+    quantity_unit: Annotated[str, StringConstraints(min_length=1, max_length=16)]
+    net_mass_kg: Annotated[float, Field(gt=0, le=1e9)]
+    value: Money
+    origin_country: Country
+    licence_ref: Identifier | None = Field(None, description="Export licence reference, if any")
+
+
+class Document(Contract):
+    type: DocumentType
+    number: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    issuing_country: Country
+    issued_at: date | None = None
+
+
+class Payment(Contract):
+    method: PaymentMethod
+    payer_country: Country
+
+
+class Amendment(Contract):
+    field: Annotated[str, StringConstraints(pattern=r"^[a-z_]+(\.[a-z_0-9]+)*$", max_length=64)]
+    amended_at: AwareDatetime
+
+
+class Declaration(Contract):
+    """A customs declaration of one shipment, as a logistics platform streams it."""
+
+    model_config = ConfigDict(
+        title="shipment-declaration", json_schema_extra={"x-schema-version": 1}
+    )
+
+    schema_version: Literal[1]
+    declaration_id: Identifier
+    declared_at: AwareDatetime
+    declaration_type: DeclarationType
+    customs_office: LoCode
+    parties: Parties
+    route: Route
+    items: Annotated[list[Item], Field(min_length=1, max_length=MAX_ITEMS)]
+    documents: Annotated[list[Document], Field(max_length=MAX_DOCUMENTS)] = Field(
+        default_factory=list
+    )
+    payment: Payment | None = None
+    amendments: Annotated[list[Amendment], Field(max_length=100)] = Field(default_factory=list)
+
+
+# --- screening-assessment v1 / screening-alert v1 ------------------------------------------
+
+
+class Severity(StrEnum):
+    NONE = "none"
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+
+class IndicatorHit(Contract):
+    code: Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9_]{2,63}$")] = Field(
+        description="Stable indicator code, e.g. CTRL_HUB_TRANSIT"
+    )
+    title: str = Field(description="Short human-readable name of the indicator")
+    points: Annotated[float, Field(ge=0, le=100)]
+    evidence: str = Field(description="Why it fired, in words an analyst can check")
+    facts: dict[str, Any] = Field(
+        default_factory=dict, description="The values behind the evidence, for dashboards"
+    )
+
+
+class Assessment(Contract):
+    """The screening result of one declaration: the audit trail, one per valid declaration."""
+
+    model_config = ConfigDict(
+        title="screening-assessment", json_schema_extra={"x-schema-version": 1}
+    )
+
+    schema_version: Literal[1] = 1
+    declaration_id: Identifier
+    declared_at: AwareDatetime
+    score: Annotated[float, Field(ge=0, le=100)]
+    severity: Severity
+    indicators: list[IndicatorHit] = Field(description="Indicators that fired, highest points first")
+    policy_version: str
+    reference_versions: dict[str, str] = Field(
+        default_factory=dict, description="Version of each screening list the policy loaded"
+    )
+    assessed_at: AwareDatetime
+    trace_id: str | None = None
+
+
+def alert_id_for(declaration_id: str, policy_version: str) -> str:
+    """Deterministic id: a redelivered declaration scored by the same policy gives the same id."""
+    digest = hashlib.sha256(f"{declaration_id}\x1f{policy_version}".encode()).hexdigest()
+    return f"alr_{digest[:32]}"
+
+
+class Alert(Assessment):
+    """An assessment at or above the policy's alert threshold."""
+
+    model_config = ConfigDict(title="screening-alert", json_schema_extra={"x-schema-version": 1})
+
+    alert_id: str = Field(description="sha256(declaration_id, policy_version): stable across redelivery")
+
+    @classmethod
+    def from_assessment(cls, assessment: Assessment) -> Alert:
+        return cls(
+            **assessment.model_dump(),
+            alert_id=alert_id_for(assessment.declaration_id, assessment.policy_version),
+        )
+
+
+SCHEMAS: dict[str, type[Contract]] = {
+    "shipment-declaration": Declaration,
+    "screening-assessment": Assessment,
+    "screening-alert": Alert,
+}

@@ -1,0 +1,47 @@
+"""Prometheus metrics of the screening pipeline.
+
+consumed == assessed + dead_lettered (summed over reasons) once the worker is idle: the
+sum an SRE checks to know that no declaration was lost.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram, Info
+
+CONSUMED = Counter(
+    "screener_declarations_consumed_total", "Declaration messages taken from the input topic"
+)
+ASSESSED = Counter(
+    "screener_declarations_assessed_total", "Valid declarations assessed and published"
+)
+DEAD_LETTERED = Counter(
+    "screener_declarations_dead_lettered_total",
+    "Messages sent to the dead-letter topic, by rejection code",
+    ["reason"],
+)
+ALERTS = Counter("screener_alerts_total", "Alerts published, by severity", ["severity"])
+INDICATOR_HITS = Counter(
+    "screener_indicator_hits_total", "Indicators that fired, by indicator code", ["code"]
+)
+SCORE = Histogram(
+    "screener_assessment_score",
+    "Distribution of assessment scores",
+    buckets=(0, 5, 15, 25, 35, 45, 55, 65, 80, 90, 100),
+)
+LATENCY = Histogram(
+    "screener_assessment_latency_seconds",
+    "From the declaration's Kafka timestamp to its assessment being published",
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
+)
+PROCESSING = Histogram(
+    "screener_processing_seconds",
+    "Time to validate, score and publish one declaration inside the worker",
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1),
+)
+POLICY = Info("screener_policy", "The policy in force")
+POLICY_LOADED_AT = Gauge(
+    "screener_policy_loaded_timestamp_seconds", "When the policy in force was loaded"
+)
+SCREENING_LIST_ENTRIES = Gauge(
+    "screener_screening_list_entries", "Screening-list entries indexed by the policy in force"
+)

@@ -1,0 +1,44 @@
+"""Runtime settings, from SCREENER_* environment variables (or a .env file)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from screener.core.policy import DEFAULT_POLICY
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SCREENER_", env_file=".env", extra="ignore")
+
+    # Kafka
+    kafka_bootstrap: str = Field("127.0.0.1:9092", description="Kafka bootstrap servers")
+    app_id: str = Field("screener", description="Faust app id: the consumer group")
+    declarations_topic: str = "shipments.declarations.v1"
+    dead_letter_topic: str = "shipments.declarations.dlq.v1"
+    assessments_topic: str = "screening.assessments.v1"
+    alerts_topic: str = "screening.alerts.v1"
+    topic_partitions: int = Field(6, ge=1, description="Partitions when screener creates topics")
+    broker_session_timeout: float = Field(30.0, gt=0, description="Consumer session timeout, s")
+    broker_heartbeat_interval: float = Field(3.0, gt=0, description="Consumer heartbeat, s")
+
+    # Policy
+    policy_file: Path = Field(DEFAULT_POLICY, description="Policy document (YAML)")
+
+    # Worker
+    web_host: str = "127.0.0.1"
+    web_port: int = Field(6066, description="Port of /metrics and /health")
+    data_dir: Path = Field(Path(".run/worker"), description="Worker state directory")
+    log_level: str = "info"
+
+    # Local Kafka (development, demo and tests)
+    local_kafka_port: int = 9092
+    local_kafka_dir: Path = Path(".run/kafka")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

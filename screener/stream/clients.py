@@ -1,0 +1,99 @@
+"""Plain aiokafka clients for the edges of the pipeline: feeding declarations in and
+reading what comes out (the demo, `screener simulate`, `screener tail`, the tests)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+
+
+@dataclass(frozen=True)
+class Produced:
+    key: bytes | None
+    value: bytes
+    headers: list[tuple[str, bytes]]
+
+
+async def produce(
+    bootstrap: str, topic: str, messages: Iterable[Produced], rate: float | None = None
+) -> int:
+    """Send messages (at `rate` per second when given) and wait until all are acknowledged."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5)
+    await producer.start()
+    try:
+        pending = []
+        started = time.monotonic()
+        for n, message in enumerate(messages):
+            if rate:
+                ahead = started + n / rate - time.monotonic()
+                if ahead > 0:
+                    await asyncio.sleep(ahead)
+            pending.append(
+                await producer.send(topic, message.value, key=message.key, headers=message.headers)
+            )
+        await asyncio.gather(*pending)
+        return len(pending)
+    finally:
+        await producer.stop()
+
+
+@dataclass(frozen=True)
+class Received:
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes
+    headers: dict[str, bytes]
+    timestamp_ms: int
+
+
+async def end_offsets(bootstrap: str, topics: list[str]) -> dict[TopicPartition, int]:
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        partitions = [
+            TopicPartition(t, p) for t in topics for p in (consumer.partitions_for_topic(t) or ())
+        ]
+        if not partitions:
+            await consumer.topics()  # refresh metadata once, then retry
+            partitions = [
+                TopicPartition(t, p) for t in topics for p in (consumer.partitions_for_topic(t) or ())
+            ]
+        return await consumer.end_offsets(partitions) if partitions else {}
+    finally:
+        await consumer.stop()
+
+
+async def tail(
+    bootstrap: str, topics: list[str], start: dict[TopicPartition, int] | None = None
+) -> AsyncIterator[Received]:
+    """Records of `topics` from `start` offsets (beginning where none is given), forever.
+
+    No consumer group: reading does not disturb the offsets of real consumers.
+    """
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, enable_auto_commit=False, auto_offset_reset="earliest"
+    )
+    await consumer.start()
+    try:
+        await consumer.topics()
+        partitions = [
+            TopicPartition(t, p) for t in topics for p in (consumer.partitions_for_topic(t) or ())
+        ]
+        consumer.assign(partitions)
+        for tp in partitions:
+            if start and tp in start:
+                consumer.seek(tp, start[tp])
+            else:
+                await consumer.seek_to_beginning(tp)
+        async for m in consumer:
+            yield Received(
+                m.topic, m.partition, m.offset, m.key, m.value, dict(m.headers or ()), m.timestamp
+            )
+    finally:
+        await consumer.stop()

@@ -1,0 +1,124 @@
+"""What one consumed record becomes: the messages to publish, with their keys and headers.
+
+Pure (no Kafka client): the worker sends what this returns and only then lets the input
+offset be committed, so each record ends as one assessment (plus an alert when it scores
+high enough) or one dead letter.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+
+import orjson
+
+from screener.core.assess import alert_for, assess
+from screener.core.intake import Rejection, parse_declaration
+from screener.core.policy import Policy
+from screener.models import Alert, Assessment, Contract
+
+CONTENT_TYPE = b"application/json"
+Headers = list[tuple[str, bytes]]
+
+
+class Output(StrEnum):
+    ASSESSMENTS = "assessments"
+    ALERTS = "alerts"
+    DEAD_LETTERS = "dead_letters"
+
+
+@dataclass(frozen=True)
+class Incoming:
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    headers: Headers = field(default_factory=list)
+    timestamp: float | None = None  # Kafka record timestamp, seconds
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    output: Output
+    key: bytes | None
+    value: bytes
+    headers: Headers
+
+
+@dataclass(frozen=True)
+class Screened:
+    outgoing: list[Outgoing]
+    assessment: Assessment | None = None
+    alert: Alert | None = None
+    rejection: Rejection | None = None
+
+
+def header(headers: Headers, name: str) -> bytes | None:
+    return next((v for k, v in headers if k.lower() == name), None)
+
+
+def trace_id_of(headers: Headers) -> str | None:
+    """`trace-id` as sent, else the trace id inside a W3C `traceparent`."""
+    if (raw := header(headers, "trace-id")) is not None:
+        return raw.decode("utf-8", "replace")[:128]
+    if (parent := header(headers, "traceparent")) is not None:
+        parts = parent.decode("ascii", "replace").split("-")
+        return parts[1] if len(parts) == 4 else None
+    return None
+
+
+def encode(message: Contract) -> bytes:
+    return orjson.dumps(message.model_dump(mode="json"))
+
+
+def _published_headers(schema: str, policy: Policy, trace_id: str | None) -> Headers:
+    headers = [
+        ("content-type", CONTENT_TYPE),
+        ("schema", f"{schema}/1".encode()),
+        ("policy-version", policy.version.encode()),
+    ]
+    return headers + ([("trace-id", trace_id.encode())] if trace_id else [])
+
+
+def dead_letter(record: Incoming, rejection: Rejection, received_at: datetime) -> Outgoing:
+    """The original bytes, untouched, with headers that say what was wrong and where it was."""
+    headers = [
+        *record.headers,
+        ("dlq-error-code", rejection.code.value.encode()),
+        ("dlq-reason", rejection.reason.encode()),
+        ("dlq-source-topic", record.topic.encode()),
+        ("dlq-source-partition", str(record.partition).encode()),
+        ("dlq-source-offset", str(record.offset).encode()),
+        ("dlq-received-at", received_at.isoformat().encode()),
+        ("dlq-expected-schema", b"shipment-declaration/1"),
+    ]
+    return Outgoing(Output.DEAD_LETTERS, record.key, record.value or b"", headers)
+
+
+def screen_record(record: Incoming, policy: Policy, now: datetime | None = None) -> Screened:
+    now = now or datetime.now(UTC)
+    parsed = parse_declaration(record.value)
+    if isinstance(parsed, Rejection):
+        return Screened([dead_letter(record, parsed, now)], rejection=parsed)
+
+    trace_id = trace_id_of(record.headers)
+    assessment = assess(parsed, policy, assessed_at=now, trace_id=trace_id)
+    key = parsed.declaration_id.encode()
+    outgoing = [
+        Outgoing(
+            Output.ASSESSMENTS,
+            key,
+            encode(assessment),
+            _published_headers("screening-assessment", policy, trace_id),
+        )
+    ]
+    alert = alert_for(assessment, policy)
+    if alert is not None:
+        outgoing.append(
+            Outgoing(
+                Output.ALERTS, key, encode(alert), _published_headers("screening-alert", policy, trace_id)
+            )
+        )
+    return Screened(outgoing, assessment=assessment, alert=alert)

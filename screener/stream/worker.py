@@ -1,0 +1,23 @@
+"""Starting the worker: load the policy, make sure the topics exist, run faust."""
+
+from __future__ import annotations
+
+import asyncio
+
+import faust
+
+from screener.core.policy import load_policy
+from screener.settings import Settings
+from screener.stream.app import create_app
+from screener.stream.topics import ensure_topics, pipeline_topics
+
+
+def run_worker(settings: Settings) -> None:
+    policy = load_policy(settings.policy_file)  # fail fast, before touching Kafka
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    loop.run_until_complete(
+        ensure_topics(settings.kafka_bootstrap, pipeline_topics(settings), settings.topic_partitions)
+    )
+    app = create_app(settings, policy)
+    faust.Worker(app, loglevel=settings.log_level, loop=loop).execute_from_commandline()
