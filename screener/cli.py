@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -15,8 +16,12 @@ from screener import local_kafka
 from screener.core.policy import PolicyError, load_policy
 from screener.settings import get_settings
 
-app = typer.Typer(help="Streaming shipment screening for export-control diversion.", no_args_is_help=True)
-kafka_app = typer.Typer(help="A local Apache Kafka for development, the demo and tests.", no_args_is_help=True)
+app = typer.Typer(
+    help="Streaming shipment screening for export-control diversion.", no_args_is_help=True
+)
+kafka_app = typer.Typer(
+    help="A local Apache Kafka for development, the demo and tests.", no_args_is_help=True
+)
 contracts_app = typer.Typer(help="The published message contracts.", no_args_is_help=True)
 policy_app = typer.Typer(help="Screening policy documents.", no_args_is_help=True)
 app.add_typer(kafka_app, name="kafka")
@@ -49,7 +54,8 @@ def demo(
     rate: Annotated[float, typer.Option(help="Declarations per second")] = 50.0,
     seed: Annotated[int, typer.Option(help="Seed of the sample generator")] = 7,
     keep_running: Annotated[
-        bool | None, typer.Option(help="Keep the worker up after the stream (default: on a terminal)")
+        bool | None,
+        typer.Option(help="Keep the worker up after the stream (default: on a terminal)"),
     ] = None,
 ) -> None:
     """Start Kafka and the worker, stream sample declarations, show alerts, stop everything."""
@@ -85,7 +91,9 @@ def simulate(
         return
     settings = get_settings()
     messages = [Produced(s.key, s.value, [("content-type", b"application/json")]) for s in samples]
-    sent = asyncio.run(produce(settings.kafka_bootstrap, settings.declarations_topic, messages, rate))
+    sent = asyncio.run(
+        produce(settings.kafka_bootstrap, settings.declarations_topic, messages, rate)
+    )
     out.print(f"produced {sent} declarations to {settings.declarations_topic}")
 
 
@@ -107,7 +115,9 @@ def score(
             if isinstance(parsed, Rejection):
                 err.print(f"line {number}: {parsed.code.value}: {parsed.reason}")
                 continue
-            sys.stdout.buffer.write(orjson.dumps(assess(parsed, policy).model_dump(mode="json")) + b"\n")
+            sys.stdout.buffer.write(
+                orjson.dumps(assess(parsed, policy).model_dump(mode="json")) + b"\n"
+            )
 
 
 @app.command()
@@ -117,7 +127,9 @@ def topics() -> None:
 
     settings = get_settings()
     created = asyncio.run(
-        ensure_topics(settings.kafka_bootstrap, pipeline_topics(settings), settings.topic_partitions)
+        ensure_topics(
+            settings.kafka_bootstrap, pipeline_topics(settings), settings.topic_partitions
+        )
     )
     out.print(f"created: {', '.join(created) or 'none (all exist)'}")
 
@@ -142,13 +154,23 @@ def tail(
         async for record in tail_records(settings.kafka_bootstrap, [topic]):
             headers = {k: v.decode("utf-8", "replace") for k, v in record.headers.items()}
             body = record.value.decode("utf-8", "replace")
-            out.print_json(orjson.dumps({"key": (record.key or b"").decode(), "headers": headers}).decode())
+            out.print_json(
+                orjson.dumps({"key": (record.key or b"").decode(), "headers": headers}).decode()
+            )
             out.print(body)
 
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(follow())
-    except KeyboardInterrupt:
-        pass
+
+
+@kafka_app.command("fetch")
+def kafka_fetch() -> None:
+    """Fetch the Apache Kafka jars from Maven Central into the cache (once)."""
+    try:
+        lib = local_kafka.ensure_jars()
+    except local_kafka.LocalKafkaError as exc:
+        raise _fail(str(exc)) from exc
+    out.print(f"kafka {local_kafka.kafka_version()} jars in {lib}")
 
 
 @kafka_app.command("up")
@@ -182,7 +204,9 @@ def kafka_status() -> None:
 @contracts_app.command("export")
 def contracts_export(
     directory: Annotated[Path, typer.Argument()] = Path("contracts"),
-    check: Annotated[bool, typer.Option(help="Only report files that differ; exit 1 if any")] = False,
+    check: Annotated[
+        bool, typer.Option(help="Only report files that differ; exit 1 if any")
+    ] = False,
 ) -> None:
     """Write the JSON Schemas of the contracts, generated from the models."""
     from screener.schemas import stale_schemas, write_schemas

@@ -33,10 +33,12 @@ def wait_healthy(url: str, worker: subprocess.Popen, log_path: Path, timeout: fl
     while time.monotonic() < deadline:
         if worker.poll() is not None:
             raise RuntimeError(f"the worker exited with {worker.returncode}; see {log_path}")
-        with contextlib.suppress(urllib.error.URLError, ConnectionError, TimeoutError):
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
+        with (
+            contextlib.suppress(urllib.error.URLError, ConnectionError, TimeoutError),
+            urllib.request.urlopen(url, timeout=2) as response,
+        ):
+            if response.status == 200:
+                return
         time.sleep(0.5)
     raise RuntimeError(f"the worker did not become healthy within {timeout:.0f} s; see {log_path}")
 
@@ -65,7 +67,12 @@ def stop_process(proc: subprocess.Popen, grace: float = 30) -> None:
 
 
 async def stream_and_show(
-    console: Console, settings: Settings, bootstrap: str, count: int, rate: float, seed: int,
+    console: Console,
+    settings: Settings,
+    bootstrap: str,
+    count: int,
+    rate: float,
+    seed: int,
     timeout: float,
 ) -> bool:
     """Produce the sample stream and print alerts as they arrive; True if all were accounted for."""
@@ -74,7 +81,11 @@ async def stream_and_show(
     outputs = [settings.assessments_topic, settings.alerts_topic, settings.dead_letter_topic]
     start = await end_offsets(bootstrap, outputs)
     messages = [
-        Produced(s.key, s.value, [("content-type", b"application/json"), ("trace-id", f"demo-{i:06d}".encode())])
+        Produced(
+            s.key,
+            s.value,
+            [("content-type", b"application/json"), ("trace-id", f"demo-{i:06d}".encode())],
+        )
         for i, s in enumerate(samples)
     ]
     producer = asyncio.create_task(produce(bootstrap, settings.declarations_topic, messages, rate))
@@ -143,10 +154,14 @@ def run_demo(settings: Settings, count: int, rate: float, seed: int, keep_runnin
         worker = start_worker(settings, broker.bootstrap, log_path)
         base = f"http://{settings.web_host}:{settings.web_port}"
         wait_healthy(f"{base}/health", worker, log_path)
-        console.print(f"worker healthy; metrics at [bold]{base}/metrics[/], health at {base}/health")
+        console.print(
+            f"worker healthy; metrics at [bold]{base}/metrics[/], health at {base}/health"
+        )
         console.print(f"[bold]streaming {count} sample declarations[/] at {rate:.0f}/s ...")
         complete = asyncio.run(
-            stream_and_show(console, settings, broker.bootstrap, count, rate, seed, timeout=count / rate + 120)
+            stream_and_show(
+                console, settings, broker.bootstrap, count, rate, seed, timeout=count / rate + 120
+            )
         )
         console.print(f"metrics: {base}/metrics   health: {base}/health")
         if keep_running:

@@ -10,7 +10,7 @@ cannot exhaust the worker.
 from __future__ import annotations
 
 import hashlib
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, Literal
@@ -68,10 +68,10 @@ LoCode = Annotated[
     StringConstraints(pattern=r"^[A-Z]{2}[A-Z0-9]{3}$"),
     Field(description="UN/LOCODE of a port or customs office", examples=["CNSHA"]),
 ]
-Identifier = Annotated[
-    str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/#-]{0,127}$")
+Identifier = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/#-]{0,127}$")]
+ShortText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_PARTIES_TEXT)
 ]
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_PARTIES_TEXT)]
 LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
 
 
@@ -140,7 +140,14 @@ class Parties(Contract):
         return [(role, p) for role in PARTY_ROLES if (p := getattr(self, role)) is not None]
 
 
-PARTY_ROLES = ("exporter", "consignee", "notify_party", "freight_forwarder", "end_user", "declarant")
+PARTY_ROLES = (
+    "exporter",
+    "consignee",
+    "notify_party",
+    "freight_forwarder",
+    "end_user",
+    "declarant",
+)
 
 
 class Route(Contract):
@@ -250,7 +257,9 @@ class Assessment(Contract):
     declared_at: AwareDatetime
     score: Annotated[float, Field(ge=0, le=100)]
     severity: Severity
-    indicators: list[IndicatorHit] = Field(description="Indicators that fired, highest points first")
+    indicators: list[IndicatorHit] = Field(
+        description="Indicators that fired, highest points first"
+    )
     policy_version: str
     reference_versions: dict[str, str] = Field(
         default_factory=dict, description="Version of each screening list the policy loaded"
@@ -270,7 +279,9 @@ class Alert(Assessment):
 
     model_config = ConfigDict(title="screening-alert", json_schema_extra={"x-schema-version": 1})
 
-    alert_id: str = Field(description="sha256(declaration_id, policy_version): stable across redelivery")
+    alert_id: str = Field(
+        description="sha256(declaration_id, policy_version): stable across redelivery"
+    )
 
     @classmethod
     def from_assessment(cls, assessment: Assessment) -> Alert:

@@ -36,4 +36,6 @@ class Context:
         """Discharge destination, then the declared final destination when it differs."""
         route = self.declaration.route
         final = route.final_destination_country
-        return [route.destination_country] + ([final] if final and final != route.destination_country else [])
+        return [route.destination_country] + (
+            [final] if final and final != route.destination_country else []
+        )

@@ -55,7 +55,9 @@ def parse_declaration(raw: bytes | None) -> Declaration | Rejection:
     except ValidationError as exc:
         errors = exc.errors(include_url=False)
         if any(e["type"] == "json_invalid" for e in errors):
-            return Rejection(RejectCode.INVALID_JSON, f"not valid JSON: {errors[0]['msg']}"[:MAX_REASON_CHARS])
+            return Rejection(
+                RejectCode.INVALID_JSON, f"not valid JSON: {errors[0]['msg']}"[:MAX_REASON_CHARS]
+            )
         if errors[0]["type"] == "model_type" or errors[0]["loc"] == ():
             return Rejection(RejectCode.SCHEMA_VIOLATION, "a declaration must be a JSON object")
         version = next((e for e in errors if e["loc"] == ("schema_version",)), None)

@@ -120,7 +120,9 @@ class PolicyDocument(_Strict):
         for key, group in self.commodity_groups.items():
             bad = [h for h in group.hubs if h not in self.hub_sets and not _is_country(h)]
             if bad:
-                raise ValueError(f"commodity_groups.{key}.hubs: {bad} are neither hub sets nor countries")
+                raise ValueError(
+                    f"commodity_groups.{key}.hubs: {bad} are neither hub sets nor countries"
+                )
         return self
 
     def hubs_of(self, group: GroupSpec) -> frozenset[str]:
@@ -156,7 +158,9 @@ class Policy:
     def active(self) -> tuple[ActiveIndicator, ...]:
         """Indicators with a positive weight, their parameters parsed once."""
         return tuple(
-            ActiveIndicator(REGISTRY[code], s.weight, REGISTRY[code].params.model_validate(s.params))
+            ActiveIndicator(
+                REGISTRY[code], s.weight, REGISTRY[code].params.model_validate(s.params)
+            )
             for code, s in self.document.indicators.items()
             if s.weight > 0
         )

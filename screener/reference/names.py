@@ -35,16 +35,16 @@ LEGAL_FORM_PHRASES = (
     "anonim sirketi",
 )
 LEGAL_FORM_WORDS = frozenset(
-    """
-    co company corp corporation inc incorporated ltd limited llc llp lp plc
-    gmbh ag kg mbh sa sas sarl srl spa spa bv nv ab as oy aps
-    pte pvt sdn bhd tbk jsc pjsc ojsc cjsc ooo oao zao ao pao
-    fze fzco fzc fzllc kk ltda cv rl eireli
-    """.split()
+    (
+        "co company corp corporation inc incorporated ltd limited llc llp lp plc "
+        "gmbh ag kg mbh sa sas sarl srl spa bv nv ab as oy aps "
+        "pte pvt sdn bhd tbk jsc pjsc ojsc cjsc ooo oao zao ao pao "
+        "fze fzco fzc fzllc kk ltda cv rl eireli"
+    ).split()
 )
 STOP_WORDS = frozenset({"the", "and", "of"})
 
-_DROP = re.compile(r"[.'`´’]")
+_DROP = re.compile(r"[.'`]")  # after unidecode, so typographic apostrophes are ASCII
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
 
 

@@ -94,7 +94,9 @@ LOADERS = {"csl": load_csl_csv}
 class ScreeningIndex:
     """Normalised-name index over list entries (names and aliases)."""
 
-    by_name: dict[str, list[tuple[ListEntry, str]]] = field(default_factory=lambda: defaultdict(list))
+    by_name: dict[str, list[tuple[ListEntry, str]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
     by_sorted: dict[str, list[tuple[ListEntry, str]]] = field(
         default_factory=lambda: defaultdict(list)
     )

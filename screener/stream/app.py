@@ -96,7 +96,9 @@ def create_app(settings: Settings, policy: Policy) -> faust.App:
             # force=True publishes now instead of at commit time; awaiting every delivery
             # before taking the next event means the offset never commits ahead of them.
             deliveries = [
-                await outputs[o.output].send(key=o.key, value=o.value, headers=o.headers, force=True)
+                await outputs[o.output].send(
+                    key=o.key, value=o.value, headers=o.headers, force=True
+                )
                 for o in screened.outgoing
             ]
             await asyncio.gather(*deliveries)

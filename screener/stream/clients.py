@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 
 
 @dataclass(frozen=True)
@@ -52,18 +53,27 @@ class Received:
     timestamp_ms: int
 
 
+async def partitions_of(bootstrap: str, topics: list[str]) -> list[TopicPartition]:
+    """Every partition of `topics` (missing topics have none)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        described = await admin.describe_topics(topics)
+    finally:
+        await admin.close()
+    return [
+        TopicPartition(t["topic"], p["partition"])
+        for t in described
+        if t["error_code"] == 0
+        for p in t["partitions"]
+    ]
+
+
 async def end_offsets(bootstrap: str, topics: list[str]) -> dict[TopicPartition, int]:
+    partitions = await partitions_of(bootstrap, topics)
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     await consumer.start()
     try:
-        partitions = [
-            TopicPartition(t, p) for t in topics for p in (consumer.partitions_for_topic(t) or ())
-        ]
-        if not partitions:
-            await consumer.topics()  # refresh metadata once, then retry
-            partitions = [
-                TopicPartition(t, p) for t in topics for p in (consumer.partitions_for_topic(t) or ())
-            ]
         return await consumer.end_offsets(partitions) if partitions else {}
     finally:
         await consumer.stop()
@@ -76,15 +86,12 @@ async def tail(
 
     No consumer group: reading does not disturb the offsets of real consumers.
     """
+    partitions = await partitions_of(bootstrap, topics)
     consumer = AIOKafkaConsumer(
         bootstrap_servers=bootstrap, enable_auto_commit=False, auto_offset_reset="earliest"
     )
     await consumer.start()
     try:
-        await consumer.topics()
-        partitions = [
-            TopicPartition(t, p) for t in topics for p in (consumer.partitions_for_topic(t) or ())
-        ]
         consumer.assign(partitions)
         for tp in partitions:
             if start and tp in start:

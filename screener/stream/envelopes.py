@@ -118,7 +118,10 @@ def screen_record(record: Incoming, policy: Policy, now: datetime | None = None)
     if alert is not None:
         outgoing.append(
             Outgoing(
-                Output.ALERTS, key, encode(alert), _published_headers("screening-alert", policy, trace_id)
+                Output.ALERTS,
+                key,
+                encode(alert),
+                _published_headers("screening-alert", policy, trace_id),
             )
         )
     return Screened(outgoing, assessment=assessment, alert=alert)

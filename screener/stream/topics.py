@@ -31,7 +31,10 @@ async def ensure_topics(
         if not missing:
             return []
         response = await admin.create_topics(
-            [NewTopic(n, num_partitions=partitions, replication_factor=replication_factor) for n in missing]
+            [
+                NewTopic(n, num_partitions=partitions, replication_factor=replication_factor)
+                for n in missing
+            ]
         )
         for topic, code, *rest in response.topic_errors:
             if code not in (0, TOPIC_ALREADY_EXISTS):

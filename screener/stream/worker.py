@@ -17,7 +17,9 @@ def run_worker(settings: Settings) -> None:
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     loop.run_until_complete(
-        ensure_topics(settings.kafka_bootstrap, pipeline_topics(settings), settings.topic_partitions)
+        ensure_topics(
+            settings.kafka_bootstrap, pipeline_topics(settings), settings.topic_partitions
+        )
     )
     app = create_app(settings, policy)
     faust.Worker(app, loglevel=settings.log_level, loop=loop).execute_from_commandline()

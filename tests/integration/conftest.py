@@ -13,9 +13,16 @@ import asyncio
 import atexit
 import contextlib
 import os
+import signal
 import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -119,3 +126,105 @@ async def _wait_for_leaders(
         if loop.time() > deadline:
             raise TimeoutError(f"topic {topic} has no leaders after {timeout}s: {meta}")
         await asyncio.sleep(0.1)
+
+
+# --------------------------------------------------------------------------- the worker
+
+
+@dataclass
+class Pipeline:
+    """One isolated screening pipeline: its own topics, consumer group and worker processes."""
+
+    bootstrap: str
+    declarations: str
+    dead_letters: str
+    assessments: str
+    alerts: str
+    workdir: Path
+    app_id: str = field(default_factory=lambda: f"screener-test-{uuid.uuid4().hex[:8]}")
+    workers: list[subprocess.Popen] = field(default_factory=list)
+    web_ports: list[int] = field(default_factory=list)
+
+    @property
+    def outputs(self) -> list[str]:
+        return [self.assessments, self.alerts, self.dead_letters]
+
+    def env(self, web_port: int) -> dict[str, str]:
+        return {
+            **os.environ,
+            "SCREENER_KAFKA_BOOTSTRAP": self.bootstrap,
+            "SCREENER_APP_ID": self.app_id,
+            "SCREENER_DECLARATIONS_TOPIC": self.declarations,
+            "SCREENER_DEAD_LETTER_TOPIC": self.dead_letters,
+            "SCREENER_ASSESSMENTS_TOPIC": self.assessments,
+            "SCREENER_ALERTS_TOPIC": self.alerts,
+            "SCREENER_WEB_PORT": str(web_port),
+            "SCREENER_DATA_DIR": str(self.workdir / f"worker-{web_port}"),
+            "SCREENER_BROKER_SESSION_TIMEOUT": "6",
+            "SCREENER_BROKER_HEARTBEAT_INTERVAL": "1",
+        }
+
+    def start_worker(self, timeout: float = 90) -> int:
+        """Start `screener worker` and wait until /health answers 200; returns its web port."""
+        port = _free_port_pair()
+        log = (self.workdir / f"worker-{port}.log").open("ab")
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "screener", "worker"],
+            env=self.env(port),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        self.workers.append(proc)
+        self.web_ports.append(port)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise RuntimeError(f"worker exited {proc.returncode}: {self.log_tail(port)}")
+            if self.http_get(port, "/health")[0] == 200:
+                return port
+            time.sleep(0.3)
+        raise TimeoutError(f"worker not healthy after {timeout}s: {self.log_tail(port)}")
+
+    def log_tail(self, port: int, lines: int = 30) -> str:
+        text = (self.workdir / f"worker-{port}.log").read_text(errors="replace")
+        return "\n".join(text.splitlines()[-lines:])
+
+    @staticmethod
+    def http_get(port: int, path: str) -> tuple[int, str]:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=2) as r:
+                return r.status, r.read().decode()
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read().decode()
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            return 0, ""
+
+    def kill(self, proc: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
+        if proc.poll() is None:
+            os.killpg(proc.pid, sig)
+            try:
+                proc.wait(30)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+
+    def stop_all(self) -> None:
+        for proc in self.workers:
+            self.kill(proc)
+
+
+@pytest.fixture
+async def pipeline(kafka_bootstrap: str, topic_factory: TopicFactory, tmp_path: Path):
+    p = Pipeline(
+        bootstrap=kafka_bootstrap,
+        declarations=await topic_factory("declarations", partitions=3),
+        dead_letters=await topic_factory("dlq", partitions=3),
+        assessments=await topic_factory("assessments", partitions=3),
+        alerts=await topic_factory("alerts", partitions=3),
+        workdir=tmp_path,
+    )
+    try:
+        yield p
+    finally:
+        p.stop_all()

@@ -76,7 +76,9 @@ class AmendmentParams(BaseModel):
     fields: list[str]
 
 
-@indicator("LATE_PARTY_AMENDMENT", "Consignee or destination amended after booking", AmendmentParams)
+@indicator(
+    "LATE_PARTY_AMENDMENT", "Consignee or destination amended after booking", AmendmentParams
+)
 def late_party_amendment(ctx: Context, params: AmendmentParams) -> Finding | None:
     watched = set(params.fields)
     changed = [a for a in ctx.declaration.amendments if a.field in watched]

@@ -53,5 +53,8 @@ def onward_destination(ctx: Context, params: NoParams) -> Finding | None:
     return Finding(
         evidence=f"controlled goods discharged in {route.destination_country} "
         f"but declared for final destination {final}",
-        facts={"destination_country": route.destination_country, "final_destination_country": final},
+        facts={
+            "destination_country": route.destination_country,
+            "final_destination_country": final,
+        },
     )

@@ -22,7 +22,9 @@ class UnitValueParams(BaseModel):
     tolerance: float = Field(0.5, ge=0, le=10)
 
 
-@indicator("UNIT_VALUE_OUTLIER", "Declared value per kg implausible for the HS code", UnitValueParams)
+@indicator(
+    "UNIT_VALUE_OUTLIER", "Declared value per kg implausible for the HS code", UnitValueParams
+)
 def unit_value_outlier(ctx: Context, params: UnitValueParams) -> Finding | None:
     fx = ctx.policy.document.fx_to_usd
     outliers = []
@@ -49,7 +51,8 @@ def unit_value_outlier(ctx: Context, params: UnitValueParams) -> Finding | None:
         return None
     evidence = "; ".join(
         f"line {o['line']} HS {o['hs_code']} declared at {o['usd_per_kg']:,} USD/kg, "
-        f"expected {o['expected_min']:,}-{o['expected_max']:,} USD/kg for HS {o['reference_prefix']}"
+        f"expected {o['expected_min']:,}-{o['expected_max']:,} USD/kg "
+        f"for HS {o['reference_prefix']}"
         for o in outliers
     )
     return Finding(evidence=evidence, facts={"lines": outliers})

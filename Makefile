@@ -1,0 +1,41 @@
+# The two commands a newcomer needs: `make demo` and `make test`.
+VENV ?= .venv
+PYTHON ?= python3
+BIN := $(VENV)/bin
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: demo test unit integration lint format install clean
+
+demo: install ## Local Kafka + worker + sample declarations, alerts on screen; stops all on exit
+	$(BIN)/screener demo
+
+test: install ## Unit tests and integration tests against a real local Kafka broker
+	$(BIN)/pytest
+
+unit: install
+	$(BIN)/pytest tests/unit
+
+integration: install
+	$(BIN)/pytest tests/integration
+
+lint: install
+	$(BIN)/ruff check screener tests
+	$(BIN)/ruff format --check screener tests
+
+format: install
+	$(BIN)/ruff format screener tests
+	$(BIN)/ruff check --fix screener tests
+
+install: $(VENV)/.installed
+
+# Python packages into a virtualenv, then the Kafka jars from Maven Central (once, cached).
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/screener kafka fetch
+	touch $@
+
+clean:
+	-$(BIN)/screener kafka down
+	rm -rf .run .pytest_cache .ruff_cache

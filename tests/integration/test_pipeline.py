@@ -1,0 +1,218 @@
+"""The whole pipeline on a real broker: declarations in; assessments, alerts, dead letters out."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+import signal
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import orjson
+from aiokafka import AIOKafkaProducer
+from screener.sim.declarations import SampleMessage, generate
+
+from screener.models import Alert, Assessment, alert_id_for
+from screener.stream.clients import Received, tail
+
+EXAMPLE = (
+    Path(__file__).resolve().parents[2]
+    / "contracts/examples/shipment-declaration.magnets-via-th.json"
+)
+
+
+@dataclass(frozen=True)
+class Sent:
+    sample: SampleMessage
+    partition: int
+    offset: int
+    trace_id: str
+
+
+async def send_all(bootstrap: str, topic: str, samples: list[SampleMessage]) -> list[Sent]:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    await producer.start()
+    try:
+        futures = []
+        for n, s in enumerate(samples):
+            headers = [("content-type", b"application/json"), ("trace-id", f"t-{n}".encode())]
+            futures.append(await producer.send(topic, s.value, key=s.key, headers=headers))
+        metadata = await asyncio.gather(*futures)
+    finally:
+        await producer.stop()
+    return [
+        Sent(s, m.partition, m.offset, f"t-{n}")
+        for n, (s, m) in enumerate(zip(samples, metadata, strict=True))
+    ]
+
+
+async def collect(pipeline, until, timeout: float = 90) -> list[Received]:
+    """Output records until `until(records)` holds (or the timeout passes)."""
+    records: list[Received] = []
+
+    async def read() -> None:
+        async for record in tail(pipeline.bootstrap, pipeline.outputs):
+            records.append(record)
+            if until(records):
+                return
+
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(read(), timeout)
+    return records
+
+
+def by_topic(records: list[Received], topic: str) -> list[Received]:
+    return [r for r in records if r.topic == topic]
+
+
+def accounted(pipeline, n: int):
+    def done(records: list[Received]) -> bool:
+        return (
+            len(by_topic(records, pipeline.assessments))
+            + len(by_topic(records, pipeline.dead_letters))
+            >= n
+        )
+
+    return done
+
+
+def metric(text: str, name: str) -> float:
+    return sum(float(v) for v in re.findall(rf"^{name}(?:{{[^}}]*}})? (\S+)$", text, re.M))
+
+
+def example_sample() -> SampleMessage:
+    return SampleMessage(
+        b"CN-EXP-2026-0000123", EXAMPLE.read_bytes(), "planted:example", "CN-EXP-2026-0000123"
+    )
+
+
+async def test_every_declaration_ends_as_one_assessment_or_one_dead_letter(pipeline):
+    samples = [
+        *generate(150, seed=11),
+        example_sample(),
+        SampleMessage(b"raw", b"\xff\xfe\x00binary", "malformed:binary", None),
+        SampleMessage(
+            None, b'{"schema_version": 1, "declaration_id": "X-1"}', "malformed:partial", None
+        ),
+    ]
+    port = pipeline.start_worker()
+    sent = await send_all(pipeline.bootstrap, pipeline.declarations, samples)
+    records = await collect(pipeline, accounted(pipeline, len(sent)))
+
+    assessments = by_topic(records, pipeline.assessments)
+    dead = by_topic(records, pipeline.dead_letters)
+    alerts = by_topic(records, pipeline.alerts)
+    valid = [s for s in sent if not s.sample.label.startswith("malformed")]
+    malformed = [s for s in sent if s.sample.label.startswith("malformed")]
+    assert len(assessments) + len(dead) == len(sent)
+    assert len(assessments) == len(valid) and len(dead) == len(malformed)
+
+    # Assessments: keyed by declaration id, one per valid declaration, headers as published.
+    by_id = {r.key.decode(): r for r in assessments}
+    assert set(by_id) == {s.sample.declaration_id for s in valid}
+    trace_of = {s.sample.declaration_id: s.trace_id for s in valid}
+    for key, record in by_id.items():
+        assessment = Assessment.model_validate_json(record.value)
+        assert assessment.declaration_id == key
+        assert record.headers["content-type"] == b"application/json"
+        assert record.headers["schema"] == b"screening-assessment/1"
+        assert record.headers["policy-version"] == assessment.policy_version.encode()
+        assert record.headers["trace-id"].decode() == assessment.trace_id == trace_of[key]
+
+    # Dead letters: the original bytes untouched, with the reason and where they came from.
+    dead_by_source = {
+        (int(r.headers["dlq-source-partition"]), int(r.headers["dlq-source-offset"])): r
+        for r in dead
+    }
+    for s in malformed:
+        record = dead_by_source[(s.partition, s.offset)]
+        assert record.value == s.sample.value
+        assert record.key == s.sample.key
+        assert record.headers["dlq-source-topic"].decode() == pipeline.declarations
+        assert record.headers["dlq-error-code"] in {
+            b"invalid-json",
+            b"schema-violation",
+            b"unsupported-schema-version",
+            b"empty-message",
+        }
+        assert record.headers["dlq-reason"]
+        assert record.headers["trace-id"].decode() == s.trace_id  # original headers kept
+    codes = Counter(r.headers["dlq-error-code"] for r in dead)
+    assert codes[b"invalid-json"] >= 2 and codes[b"schema-violation"] >= 2
+
+    # Alerts: exactly the assessments at or above the threshold, with deterministic ids.
+    alerted = {
+        Alert.model_validate_json(r.value).declaration_id: Alert.model_validate_json(r.value)
+        for r in alerts
+    }
+    high = {k for k, r in by_id.items() if Assessment.model_validate_json(r.value).score >= 55}
+    assert set(alerted) == high
+    for key, alert in alerted.items():
+        assert alert.alert_id == alert_id_for(key, alert.policy_version)
+    example = alerted["CN-EXP-2026-0000123"]
+    assert example.score == 85 and example.severity == "critical"
+    assert {h.code for h in example.indicators} == {
+        "CTRL_HUB_DESTINATION",
+        "CTRL_NO_LICENCE",
+        "CTRL_ONWARD_DESTINATION",
+        "PAYER_THIRD_COUNTRY",
+        "LATE_PARTY_AMENDMENT",
+    }
+    planted = {s.sample.declaration_id for s in valid if s.sample.label.startswith("planted")}
+    assert planted <= set(alerted), f"planted but not alerted: {planted - set(alerted)}"
+
+    # Metrics: the sum an SRE checks, and health.
+    status, text = pipeline.http_get(port, "/metrics")
+    assert status == 200
+    assert metric(text, "screener_declarations_consumed_total") == len(sent)
+    assert metric(text, "screener_declarations_assessed_total") == len(valid)
+    assert metric(text, "screener_declarations_dead_lettered_total") == len(malformed)
+    assert metric(text, "screener_alerts_total") == len(alerted)
+    assert metric(text, "screener_assessment_latency_seconds_count") == len(valid)
+    assert pipeline.http_get(port, "/health")[0] == 200
+
+
+async def test_a_redelivered_declaration_raises_the_same_alert_id(pipeline):
+    pipeline.start_worker()
+    await send_all(pipeline.bootstrap, pipeline.declarations, [example_sample(), example_sample()])
+    records = await collect(pipeline, lambda rs: len(by_topic(rs, pipeline.alerts)) >= 2)
+    alerts = [Alert.model_validate_json(r.value) for r in by_topic(records, pipeline.alerts)]
+    assert len(alerts) == 2
+    assert alerts[0].alert_id == alerts[1].alert_id
+    assert alerts[0].assessed_at <= alerts[1].assessed_at
+
+
+async def test_a_worker_killed_mid_stream_loses_nothing(pipeline):
+    """SIGKILL after some output: the restarted worker takes over from the committed offsets,
+    so every input ends assessed or dead-lettered at least once (duplicates allowed)."""
+    samples = generate(400, seed=5)
+    first = pipeline.start_worker()
+    sent = await send_all(pipeline.bootstrap, pipeline.declarations, samples)
+    await collect(pipeline, lambda rs: len(rs) >= 40, timeout=60)
+    pipeline.kill(pipeline.workers[0], signal.SIGKILL)
+    assert pipeline.workers[0].returncode == -signal.SIGKILL, pipeline.log_tail(first)
+
+    pipeline.start_worker()
+    valid_ids = {
+        s.sample.declaration_id for s in sent if not s.sample.label.startswith("malformed")
+    }
+    bad_sources = {(s.partition, s.offset) for s in sent if s.sample.label.startswith("malformed")}
+
+    def all_seen(records: list[Received]) -> bool:
+        seen = {r.key.decode() for r in by_topic(records, pipeline.assessments)}
+        dead = {
+            (int(r.headers["dlq-source-partition"]), int(r.headers["dlq-source-offset"]))
+            for r in by_topic(records, pipeline.dead_letters)
+        }
+        return valid_ids <= seen and bad_sources <= dead
+
+    records = await collect(pipeline, all_seen, timeout=120)
+    assert all_seen(records)
+    # Duplicates of one declaration are identical apart from when they were assessed.
+    firsts: dict[str, dict] = {}
+    for r in by_topic(records, pipeline.assessments):
+        body = orjson.loads(r.value)
+        body.pop("assessed_at")
+        assert firsts.setdefault(r.key.decode(), body) == body

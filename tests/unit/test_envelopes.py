@@ -1,0 +1,65 @@
+"""What one record becomes: keys, values and headers of everything published for it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import orjson
+
+from screener.models import Alert, Assessment
+from screener.stream.envelopes import Incoming, Output, screen_record, trace_id_of
+from tests.conftest import EXAMPLE
+
+NOW = datetime(2026, 11, 28, 10, tzinfo=UTC)
+
+
+def record(value: bytes | None, headers=None, key: bytes | None = b"k") -> Incoming:
+    return Incoming("shipments.declarations.v1", 4, 1234, key, value, headers or [])
+
+
+def test_a_high_scoring_declaration_yields_an_assessment_and_an_alert(policy):
+    screened = screen_record(record(EXAMPLE.read_bytes(), [("trace-id", b"abc")]), policy, NOW)
+    assessment, alert = screened.outgoing
+    assert [o.output for o in screened.outgoing] == [Output.ASSESSMENTS, Output.ALERTS]
+    assert assessment.key == alert.key == b"CN-EXP-2026-0000123"
+    assert dict(assessment.headers) == {
+        "content-type": b"application/json",
+        "schema": b"screening-assessment/1",
+        "policy-version": b"2026.11.1",
+        "trace-id": b"abc",
+    }
+    assert dict(alert.headers)["schema"] == b"screening-alert/1"
+    assert Assessment.model_validate_json(assessment.value).assessed_at == NOW
+    assert Alert.model_validate_json(alert.value).alert_id == screened.alert.alert_id
+
+
+def test_a_low_scoring_declaration_yields_only_an_assessment(policy):
+    clean = orjson.loads(EXAMPLE.read_bytes())
+    clean["route"].update(destination_country="JP", final_destination_country=None)
+    clean["items"][0]["licence_ref"] = "EL-1"
+    clean["payment"]["payer_country"] = "JP"
+    clean["amendments"] = []
+    clean["parties"]["consignee"]["country"] = "JP"
+    screened = screen_record(record(orjson.dumps(clean)), policy, NOW)
+    assert [o.output for o in screened.outgoing] == [Output.ASSESSMENTS]
+    assert screened.alert is None and screened.assessment.score == 0
+
+
+def test_a_malformed_record_becomes_one_dead_letter_with_its_bytes_untouched(policy):
+    raw = b"\x00\x01 not a declaration"
+    screened = screen_record(record(raw, [("trace-id", b"t1")], key=None), policy, NOW)
+    (dead,) = screened.outgoing
+    headers = dict(dead.headers)
+    assert dead.output is Output.DEAD_LETTERS and dead.value == raw and dead.key is None
+    assert headers["trace-id"] == b"t1"  # the producer's own headers are kept
+    assert headers["dlq-error-code"] == b"invalid-json"
+    assert headers["dlq-source-topic"] == b"shipments.declarations.v1"
+    assert (headers["dlq-source-partition"], headers["dlq-source-offset"]) == (b"4", b"1234")
+    assert headers["dlq-received-at"] == NOW.isoformat().encode()
+
+
+def test_trace_id_from_trace_id_or_traceparent():
+    assert trace_id_of([("Trace-Id", b"x")]) == "x"
+    parent = b"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+    assert trace_id_of([("traceparent", parent)]) == "4bf92f3577b34da6a3ce929d0e0e4736"
+    assert trace_id_of([]) is None

@@ -1,0 +1,183 @@
+"""Each indicator, on the cases a compliance analyst would check it with."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from screener.core.assess import alert_for, assess
+
+
+def codes(assessment) -> set[str]:
+    return {hit.code for hit in assessment.indicators}
+
+
+def hit(assessment, code):
+    return next(h for h in assessment.indicators if h.code == code)
+
+
+def test_clean_licensed_trade_to_a_non_hub_scores_nothing(declaration, policy):
+    result = assess(declaration(True), policy)
+    assert result.score == 0 and result.severity == "none" and result.indicators == []
+    assert alert_for(result, policy) is None
+
+
+def test_the_contract_example_is_a_critical_alert_with_its_reasons(declaration, policy):
+    result = assess(declaration(), policy, assessed_at=datetime(2026, 11, 28, tzinfo=UTC))
+    assert result.score == 85 and result.severity == "critical"
+    assert [h.code for h in result.indicators][:2] == ["CTRL_HUB_DESTINATION", "CTRL_NO_LICENCE"]
+    alert = alert_for(result, policy)
+    assert (
+        alert is not None
+        and alert.alert_id == alert_for(assess(declaration(), policy), policy).alert_id
+    )
+
+
+def test_magnets_transiting_thailand_fire_hub_transit(declaration, policy):
+    result = assess(declaration(True, **{"route.transit_countries": ["TH"]}), policy)
+    assert codes(result) == {"CTRL_HUB_TRANSIT"}
+    assert "TH" in hit(result, "CTRL_HUB_TRANSIT").evidence
+    assert hit(result, "CTRL_HUB_TRANSIT").facts["hubs"] == ["TH"]
+
+
+def test_a_hub_is_no_intermediary_for_goods_made_there(declaration, policy):
+    made_in_thailand = declaration(
+        True, **{"route.transit_countries": ["TH"], "items.0.origin_country": "TH"}
+    )
+    assert "CTRL_HUB_TRANSIT" not in codes(assess(made_in_thailand, policy))
+
+
+def test_uncontrolled_goods_through_a_hub_are_ordinary(declaration, policy):
+    shirts = declaration(
+        True,
+        **{
+            "route.transit_countries": ["TH"],
+            "route.destination_country": "MX",
+            "items.0.hs_code": "610910",
+            "items.0.description": "cotton t-shirts",
+            "items.0.licence_ref": None,
+            "items.0.value": {"amount": "9000.00", "currency": "USD"},
+        },
+    )
+    assert assess(shirts, policy).indicators == []
+
+
+def test_chips_to_a_chip_hub_count_but_taiwan_is_no_hub_for_magnets(declaration, policy):
+    chips = declaration(
+        True,
+        **{
+            "items.0.hs_code": "8542310000",
+            "items.0.value": {"amount": "9000000", "currency": "USD"},
+            "route.destination_country": "TW",
+        },
+    )
+    assert "CTRL_HUB_DESTINATION" in codes(assess(chips, policy))
+    magnets = declaration(True, **{"route.destination_country": "TW"})
+    assert "CTRL_HUB_DESTINATION" not in codes(assess(magnets, policy))
+
+
+def test_missing_licence_names_the_unlicensed_lines(declaration, policy):
+    result = assess(declaration(True, **{"items.0.licence_ref": None}), policy)
+    assert codes(result) == {"CTRL_NO_LICENCE"}
+    assert hit(result, "CTRL_NO_LICENCE").facts["lines"] == [1]
+
+
+def test_onward_destination_needs_controlled_goods_and_a_different_country(declaration, policy):
+    onward = declaration(True, **{"route.final_destination_country": "US"})
+    assert codes(assess(onward, policy)) == {"CTRL_ONWARD_DESTINATION"}
+    same = declaration(True, **{"route.final_destination_country": "JP"})
+    assert assess(same, policy).indicators == []
+
+
+def test_antimony_declared_as_zinc_is_too_dear_for_zinc(declaration, policy):
+    zinc = declaration(
+        True,
+        **{
+            "items.0.hs_code": "790111",
+            "items.0.description": "zinc ingots",
+            "items.0.net_mass_kg": 20000.0,
+            "items.0.licence_ref": None,
+            "items.0.value": {"amount": "300000.00", "currency": "USD"},
+        },
+    )
+    result = assess(zinc, policy)
+    assert codes(result) == {"UNIT_VALUE_OUTLIER"}
+    facts = hit(result, "UNIT_VALUE_OUTLIER").facts["lines"][0]
+    assert facts["usd_per_kg"] == 15.0 and facts["reference_prefix"] == "7901"
+
+
+def test_unit_value_converts_currency_and_skips_unknown_rates(declaration, policy):
+    # 86,400 USD for 1,200 kg is 72 USD/kg: plausible for magnets. 86,400 JPY is not.
+    yen = declaration(True, **{"items.0.value": {"amount": "86400.00", "currency": "JPY"}})
+    assert codes(assess(yen, policy)) == {"UNIT_VALUE_OUTLIER"}
+    no_rate = declaration(True, **{"items.0.value": {"amount": "86400.00", "currency": "ZAR"}})
+    assert assess(no_rate, policy).indicators == []
+
+
+def test_a_listed_consignee_is_found_despite_case_punctuation_and_legal_form(declaration, policy):
+    listed = declaration(
+        True,
+        **{
+            "parties.consignee": {
+                "id": None,
+                "name": "GOLDEN LOTUS MAGNET TRADING COMPANY LIMITED",
+                "country": "TH",
+                "address": None,
+            }
+        },
+    )
+    result = assess(listed, policy)
+    match = hit(result, "PARTY_LISTED").facts["matches"][0]
+    assert (
+        match["role"] == "consignee"
+        and match["entry_name"] == "Golden Lotus Magnet Trading Co. Ltd."
+    )
+    assert match["country_agrees"] is True
+    assert "Entity List" in hit(result, "PARTY_LISTED").evidence
+
+
+def test_a_listed_alias_and_a_reordered_name_match(declaration, policy):
+    alias = declaration(True, **{"parties.exporter.name": "Huaxin Micro"})
+    assert (
+        hit(assess(alias, policy), "PARTY_LISTED").facts["matches"][0]["matched_name"]
+        == "Huaxin Micro"
+    )
+    reordered = declaration(True, **{"parties.consignee.name": "Dmitri Sergeyevich Volkov"})
+    assert (
+        hit(assess(reordered, policy), "PARTY_LISTED").facts["matches"][0]["match"] == "reordered"
+    )
+
+
+def test_a_similar_but_different_name_is_not_an_exact_match(declaration, policy):
+    other = declaration(True, **{"parties.consignee.name": "Golden Lotus Restaurant Co. Ltd."})
+    assert "PARTY_LISTED" not in codes(assess(other, policy))
+
+
+def test_payer_in_a_third_country(declaration, policy):
+    result = assess(declaration(True, **{"payment.payer_country": "AE"}), policy)
+    assert codes(result) == {"PAYER_THIRD_COUNTRY"}
+    assert assess(declaration(True, **{"payment": None}), policy).indicators == []
+
+
+def test_late_amendment_of_the_consignee_but_not_of_a_document(declaration, policy):
+    late = [{"field": "parties.consignee", "amended_at": "2026-11-28T08:00:00Z"}]
+    assert codes(assess(declaration(True, amendments=late), policy)) == {"LATE_PARTY_AMENDMENT"}
+    doc = [{"field": "documents.invoice", "amended_at": "2026-11-28T08:00:00Z"}]
+    assert assess(declaration(True, amendments=doc), policy).indicators == []
+
+
+def test_score_is_capped_and_indicators_are_ordered_by_points(declaration, policy):
+    everything = declaration(
+        **{
+            "route.transit_countries": ["VN"],
+            "parties.end_user": {
+                "id": None,
+                "name": "Pacifico Raros",
+                "country": "MX",
+                "address": None,
+            },
+        },
+    )
+    result = assess(everything, policy)
+    assert result.score == 100
+    points = [h.points for h in result.indicators]
+    assert points == sorted(points, reverse=True)
