@@ -20,6 +20,7 @@ from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
@@ -38,6 +39,13 @@ def _known_country(code: str) -> str:
     if code not in COUNTRY_CODES:
         raise ValueError(f"{code!r} is not an ISO 3166-1 alpha-2 country code")
     return code
+
+
+def _not_a_boolean(value: Any) -> Any:
+    # JSON true == 1 in Python; a boolean is never a schema version.
+    if isinstance(value, bool):
+        raise ValueError("schema_version must be the integer 1")
+    return value
 
 
 def _known_currency(code: str) -> str:
@@ -207,7 +215,7 @@ class Declaration(Contract):
         title="shipment-declaration", json_schema_extra={"x-schema-version": 1}
     )
 
-    schema_version: Literal[1]
+    schema_version: Annotated[Literal[1], BeforeValidator(_not_a_boolean)]
     declaration_id: Identifier
     declared_at: AwareDatetime
     declaration_type: DeclarationType

@@ -51,7 +51,8 @@ def parse_declaration(raw: bytes | None) -> Declaration | Rejection:
             RejectCode.TOO_LARGE, f"message is {len(raw)} bytes, the limit is {MAX_MESSAGE_BYTES}"
         )
     try:
-        return Declaration.model_validate_json(raw)
+        # strict: no coercion of the wire format ("1200" is not a mass, true is not 1)
+        return Declaration.model_validate_json(raw, strict=True)
     except ValidationError as exc:
         errors = exc.errors(include_url=False)
         if any(e["type"] == "json_invalid" for e in errors):

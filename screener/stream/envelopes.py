@@ -7,6 +7,7 @@ high enough) or one dead letter.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -43,7 +44,7 @@ class Incoming:
 class Outgoing:
     output: Output
     key: bytes | None
-    value: bytes
+    value: bytes | None  # None only for a dead letter of a record that had no value
     headers: Headers
 
 
@@ -59,13 +60,18 @@ def header(headers: Headers, name: str) -> bytes | None:
     return next((v for k, v in headers if k.lower() == name), None)
 
 
+MAX_TRACE_ID = 128
+_W3C_TRACE_ID = re.compile(r"^[0-9a-f]{32}$")
+
+
 def trace_id_of(headers: Headers) -> str | None:
-    """`trace-id` as sent, else the trace id inside a W3C `traceparent`."""
-    if (raw := header(headers, "trace-id")) is not None:
-        return raw.decode("utf-8", "replace")[:128]
-    if (parent := header(headers, "traceparent")) is not None:
+    """`trace-id` as sent (at most 128 characters), else the trace id of a W3C `traceparent`."""
+    if raw := header(headers, "trace-id"):
+        return raw.decode("utf-8", "replace")[:MAX_TRACE_ID]
+    if parent := header(headers, "traceparent"):
         parts = parent.decode("ascii", "replace").split("-")
-        return parts[1] if len(parts) == 4 else None
+        if len(parts) == 4 and _W3C_TRACE_ID.match(parts[1]):
+            return parts[1]
     return None
 
 
@@ -84,8 +90,10 @@ def _published_headers(schema: str, policy: Policy, trace_id: str | None) -> Hea
 
 def dead_letter(record: Incoming, rejection: Rejection, received_at: datetime) -> Outgoing:
     """The original bytes, untouched, with headers that say what was wrong and where it was."""
+    # Earlier dlq-* headers (a dead letter replayed and refused again) would contradict ours.
+    original = [(k, v) for k, v in record.headers if not k.lower().startswith("dlq-")]
     headers = [
-        *record.headers,
+        *original,
         ("dlq-error-code", rejection.code.value.encode()),
         ("dlq-reason", rejection.reason.encode()),
         ("dlq-source-topic", record.topic.encode()),
@@ -94,7 +102,7 @@ def dead_letter(record: Incoming, rejection: Rejection, received_at: datetime) -
         ("dlq-received-at", received_at.isoformat().encode()),
         ("dlq-expected-schema", b"shipment-declaration/1"),
     ]
-    return Outgoing(Output.DEAD_LETTERS, record.key, record.value or b"", headers)
+    return Outgoing(Output.DEAD_LETTERS, record.key, record.value, headers)
 
 
 def screen_record(record: Incoming, policy: Policy, now: datetime | None = None) -> Screened:

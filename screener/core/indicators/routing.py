@@ -28,8 +28,8 @@ def _hub_finding(hits: list[tuple[str, str, str]], where: str) -> Finding | None
     groups = sorted({title for _, title, _ in hits})
     codes = sorted({hs for hs, _, _ in hits})
     return Finding(
-        evidence=f"{', '.join(groups)} (HS {', '.join(codes)}) {where} {', '.join(hubs)}, "
-        f"(diversion hub for this group)",
+        evidence=f"{', '.join(groups)} (HS {', '.join(codes)}) {where} {', '.join(hubs)}: "
+        f"{'a diversion hub' if len(hubs) == 1 else 'diversion hubs'} for this group",
         facts={"hubs": hubs, "hs_codes": codes, "groups": groups},
     )
 
