@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from screener.models import Alert, Severity
@@ -18,22 +20,26 @@ SEVERITY_STYLE = {
 }
 
 
-def alerts_table(alerts: Iterable[Alert], title: str | None = None) -> Table:
-    table = Table(title=title, expand=True, show_lines=False)
+def alerts_table(alerts: Iterable[Alert], title: str | None = None, reasons: int = 3) -> Table:
+    """One row an alert; each of its top reasons on one line, cut to the terminal's width."""
+    table = Table(title=title, expand=True, show_lines=True)
     table.add_column("declaration", no_wrap=True)
     table.add_column("score", justify="right")
     table.add_column("severity")
-    table.add_column("top reasons", ratio=1)
+    table.add_column("top reasons", ratio=1, no_wrap=True, overflow="ellipsis")
     for alert in alerts:
-        reasons = "\n".join(f"[bold]{hit.code}[/] {hit.evidence}" for hit in alert.indicators[:3])
+        top = "\n".join(
+            f"[bold]{hit.code}[/] {escape(hit.evidence)}" for hit in alert.indicators[:reasons]
+        )
         table.add_row(
             alert.declaration_id,
             f"{alert.score:.0f}",
             f"[{SEVERITY_STYLE[alert.severity]}]{alert.severity.value}[/]",
-            reasons,
+            top,
         )
     return table
 
 
 def make_console() -> Console:
-    return Console(highlight=False)
+    # Piped to a file or CI log there is no terminal width to honour: use a readable one.
+    return Console(highlight=False, width=None if sys.stdout.isatty() else 150)

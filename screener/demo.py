@@ -20,7 +20,7 @@ from pathlib import Path
 from rich.console import Console
 
 from screener import local_kafka
-from screener.console import alerts_table
+from screener.console import alerts_table, make_console
 from screener.models import Alert, Assessment
 from screener.settings import Settings
 from screener.sim.declarations import generate
@@ -139,7 +139,7 @@ async def stream_and_show(
 
 
 def run_demo(settings: Settings, count: int, rate: float, seed: int, keep_running: bool) -> int:
-    console = Console(highlight=False)
+    console = make_console()
     state_dir = settings.local_kafka_dir
     ours = local_kafka.status(state_dir) is None
     console.print(f"[bold]starting Apache Kafka[/] on 127.0.0.1:{settings.local_kafka_port} ...")

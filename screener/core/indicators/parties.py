@@ -45,12 +45,13 @@ def party_listed(ctx: Context, params: ListedPartyParams) -> Finding | None:
         return None
 
     def describe(h: dict) -> str:
-        alias = "" if h["matched_name"] == h["entry_name"] else f" (alias {h['matched_name']!r})"
+        if h["party_name"] == h["entry_name"]:
+            who = f"{h['role']} {h['party_name']!r} is listed"
+        else:
+            alias = "" if h["matched_name"] == h["entry_name"] else f" as {h['matched_name']!r}"
+            who = f"{h['role']} {h['party_name']!r} matches {h['entry_name']!r}{alias}"
         country = {True: ", same country", False: ", listed in another country", None: ""}
-        return (
-            f"{h['role']} {h['party_name']!r} matches {h['entry_name']!r}{alias} on "
-            f"{h['source']} [{h['match']} name match{country[h['country_agrees']]}]"
-        )
+        return f"{who} on {h['source']} ({h['match']} name match{country[h['country_agrees']]})"
 
     return Finding(evidence="; ".join(describe(h) for h in hits), facts={"matches": hits})
 
