@@ -274,6 +274,11 @@ class Assessment(Contract):
     )
     assessed_at: AwareDatetime
     trace_id: str | None = None
+    history_digest: str | None = Field(
+        None,
+        description="Fingerprint of the point-in-time history features the score was computed "
+        "from; null when screened without history",
+    )
 
 
 def alert_id_for(declaration_id: str, policy_version: str) -> str:

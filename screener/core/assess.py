@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from screener.core.context import Context
+from screener.core.history.snapshot import HistorySnapshot
 from screener.core.policy import Policy
 from screener.models import Alert, Assessment, Declaration, IndicatorHit
 
@@ -16,11 +17,12 @@ from screener.models import Alert, Assessment, Declaration, IndicatorHit
 def assess(
     declaration: Declaration,
     policy: Policy,
+    history: HistorySnapshot | None = None,
     *,
     assessed_at: datetime | None = None,
     trace_id: str | None = None,
 ) -> Assessment:
-    ctx = Context(declaration, policy)
+    ctx = Context(declaration, policy, history)
     hits = []
     for active in policy.active:
         finding = active.indicator.fn(ctx, active.params)
@@ -48,6 +50,7 @@ def assess(
         reference_versions=policy.list_versions,
         assessed_at=assessed_at or datetime.now(UTC),
         trace_id=trace_id,
+        history_digest=history.digest() if history is not None else None,
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
+from screener.core.history.snapshot import HistorySnapshot
 from screener.core.policy import Policy
 from screener.models import Declaration, Item
 from screener.reference.commodities import CommodityGroup
@@ -20,6 +21,7 @@ class ControlledLine:
 class Context:
     declaration: Declaration
     policy: Policy
+    history: HistorySnapshot | None = None  # None: screening without history (stateless)
 
     @cached_property
     def controlled(self) -> list[ControlledLine]:

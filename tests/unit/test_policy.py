@@ -24,7 +24,7 @@ def write_policy(tmp_path: Path, **changes) -> Path:
 
 
 def test_the_shipped_policy_loads_with_its_lists(policy):
-    assert policy.version == "2026.11.1"
+    assert policy.version == "2026.11.2"
     assert policy.screening.size == 12
     assert policy.list_versions == {"us-csl": "sample-2026-11-01"}
     assert policy.catalogue.controlled_group("8505111000").key == "rare_earth_magnets"

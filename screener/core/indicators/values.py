@@ -1,17 +1,19 @@
 """Value red flags: a declared value per kilogram implausible for the declared HS code.
 
 Far too cheap suggests undervaluation or a forged description; far too dear suggests the
-goods are not what the code says (antimony declared as zinc).
+goods are not what the code says (antimony declared as zinc). Once an HS6 code has enough
+history, its learned distribution is the reference; before that, the policy's range.
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from screener.core.indicators.registry import Finding, indicator
+from screener.models import Item
 
 if TYPE_CHECKING:
     from screener.core.context import Context
@@ -19,40 +21,70 @@ if TYPE_CHECKING:
 
 class UnitValueParams(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-    tolerance: float = Field(0.5, ge=0, le=10)
+    tolerance: float = Field(0.5, ge=0, le=10)  # widens the policy range on both sides
+    min_observations: int = Field(30, ge=1)  # history needed before it replaces the range
+    extreme_share: float = Field(0.99, gt=0.5, le=1)  # share of history the value lies beyond
+    min_ratio: float = Field(3.0, ge=1)  # and how far from the median, at least
 
 
-@indicator(
-    "UNIT_VALUE_OUTLIER", "Declared value per kg implausible for the HS code", UnitValueParams
-)
-def unit_value_outlier(ctx: Context, params: UnitValueParams) -> Finding | None:
-    fx = ctx.policy.document.fx_to_usd
-    outliers = []
-    for item in ctx.declaration.items:
-        reference = ctx.policy.catalogue.unit_value_range(item.hs_code)
-        rate = fx.get(item.value.currency)
-        if reference is None or rate is None:
-            continue  # no reference range or no rate: nothing to compare against
-        usd_per_kg = float(item.value.amount * Decimal(str(rate))) / item.net_mass_kg
-        low = reference.min_usd_per_kg * (1 - params.tolerance)
-        high = reference.max_usd_per_kg * (1 + params.tolerance)
-        if not low <= usd_per_kg <= high:
-            outliers.append(
-                {
-                    "line": item.line,
-                    "hs_code": item.hs_code,
-                    "usd_per_kg": round(usd_per_kg, 2),
-                    "expected_min": reference.min_usd_per_kg,
-                    "expected_max": reference.max_usd_per_kg,
-                    "reference_prefix": reference.hs_prefix,
-                }
-            )
-    if not outliers:
+Found = dict[str, Any] | None
+
+
+def _learned(item: Item, rank: dict[str, Any], params: UnitValueParams) -> Found:
+    v, median, n = rank["usd_per_kg"], rank["median_usd_per_kg"], rank["observations"]
+    if rank["share_below"] >= params.extreme_share and v >= params.min_ratio * median:
+        side = f"above {rank['share_below']:.0%}"
+    elif rank["share_above"] >= params.extreme_share and v * params.min_ratio <= median:
+        side = f"below {rank['share_above']:.0%}"
+    else:
         return None
-    evidence = "; ".join(
-        f"line {o['line']} HS {o['hs_code']} declared at {o['usd_per_kg']:,} USD/kg, "
-        f"expected {o['expected_min']:,}-{o['expected_max']:,} USD/kg "
-        f"for HS {o['reference_prefix']}"
-        for o in outliers
-    )
-    return Finding(evidence=evidence, facts={"lines": outliers})
+    return {
+        "basis": "history",
+        "usd_per_kg": v,
+        "observations": n,
+        "median_usd_per_kg": median,
+        "evidence": f"line {item.line} HS {item.hs_code} at {v:,} USD/kg is {side} of {n} earlier "
+        f"declarations of HS {item.hs_code[:6]} (median {median:,} USD/kg)",
+    }
+
+
+def _reference(ctx: Context, item: Item, params: UnitValueParams) -> Found:
+    reference = ctx.policy.catalogue.unit_value_range(item.hs_code)
+    rate = ctx.policy.document.fx_to_usd.get(item.value.currency)
+    if reference is None or rate is None:
+        return None  # no reference range or no rate: nothing to compare against
+    v = round(float(item.value.amount * Decimal(str(rate))) / item.net_mass_kg, 2)
+    low = reference.min_usd_per_kg * (1 - params.tolerance)
+    high = reference.max_usd_per_kg * (1 + params.tolerance)
+    if low <= v <= high:
+        return None
+    return {
+        "basis": "policy range",
+        "usd_per_kg": v,
+        "expected_min": reference.min_usd_per_kg,
+        "expected_max": reference.max_usd_per_kg,
+        "reference_prefix": reference.hs_prefix,
+        "evidence": f"line {item.line} HS {item.hs_code} declared at {v:,} USD/kg, expected "
+        f"{reference.min_usd_per_kg:,}-{reference.max_usd_per_kg:,} USD/kg for HS {reference.hs_prefix}",
+    }
+
+
+@indicator("UNIT_VALUE_OUTLIER", "Declared value per kg implausible for the HS code", UnitValueParams)
+def unit_value_outlier(ctx: Context, params: UnitValueParams) -> Finding | None:
+    ranks = {
+        (f["label"], r["line"]): r
+        for f in (ctx.history.kind("hs6") if ctx.history else [])
+        for r in f["unit_values"]
+    }
+    found = []
+    for item in ctx.declaration.items:
+        rank = ranks.get((item.hs_code[:6], item.line))
+        if rank is not None and rank["observations"] >= params.min_observations:
+            finding = _learned(item, rank, params)
+        else:
+            finding = _reference(ctx, item, params)
+        if finding:
+            found.append({"line": item.line, "hs_code": item.hs_code, **finding})
+    if not found:
+        return None
+    return Finding(evidence="; ".join(f["evidence"] for f in found), facts={"lines": found})

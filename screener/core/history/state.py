@@ -1,0 +1,256 @@
+"""What an entity remembers, how a declaration updates it, and what it looked like before.
+
+`EntityRow.observe(event)` is the whole update step: it returns the point-in-time features
+(the history *before* this declaration) and applies the declaration once. A redelivered
+declaration finds its features in the row's memo and is not applied again.
+
+Every field of `EntityHistory` is an order-independent aggregate (min, max, sums, bounded
+sketches, day buckets pruned by event time), so the final history of an entity depends only
+on which declarations touched it, not on the order in which workers applied them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from screener.core.history.entities import EntityEvent, Kind, bucket_value, unit_value_bucket
+from screener.core.history.sketches import Bloom, BottomK
+
+DAY = 86_400
+RETAIN_DAYS = 90
+WINDOWS = (1, 7, 30, 90)
+COUNTERPARTY_K = 32
+ROUTE_K = 16
+BLOOM_BITS = 1024
+MEMO_SIZE = 64  # recent declarations whose features are kept for redelivery
+# Day bucket: [declarations, controlled declarations, mass g, controlled mass g]
+BUCKET_FIELDS = 4
+
+
+def day_of(epoch_seconds: int) -> int:
+    return epoch_seconds // DAY
+
+
+@dataclass
+class EntityHistory:
+    kind: str
+    label: str = ""
+    first_seen: int | None = None
+    last_seen: int | None = None
+    declarations: int = 0
+    controlled: int = 0
+    mass_g: int = 0
+    value_cents: int = 0
+    chapters: dict[str, int] = field(default_factory=dict)
+    countries: dict[str, int] = field(default_factory=dict)
+    hubs: dict[str, int] = field(default_factory=dict)
+    counterparties: BottomK = field(default_factory=lambda: BottomK(COUNTERPARTY_K))
+    counterparty_bloom: Bloom = field(default_factory=lambda: Bloom(BLOOM_BITS))
+    routes: BottomK = field(default_factory=lambda: BottomK(ROUTE_K))
+    route_bloom: Bloom = field(default_factory=lambda: Bloom(BLOOM_BITS))
+    days: dict[int, list[int]] = field(default_factory=dict)
+    unit_values: dict[int, int] = field(default_factory=dict)  # log10 USD/kg bucket -> count
+    alerts: int = 0
+    last_alert_at: int | None = None
+
+    # --- update ------------------------------------------------------------------------
+
+    def apply(self, e: EntityEvent) -> None:
+        # The smallest label wins, so the label too is independent of arrival order.
+        self.label = min(self.label, e.label) if self.label else e.label
+        self.first_seen = e.declared_at if self.first_seen is None else min(self.first_seen, e.declared_at)
+        self.last_seen = e.declared_at if self.last_seen is None else max(self.last_seen, e.declared_at)
+        self.declarations += 1
+        self.controlled += e.controlled
+        self.mass_g += e.mass_g
+        self.value_cents += e.value_cents
+        for chapter in e.chapters:
+            self.chapters[chapter] = self.chapters.get(chapter, 0) + 1
+        for country in e.countries:
+            self.countries[country] = self.countries.get(country, 0) + 1
+        for hub in e.hubs:
+            self.hubs[hub] = self.hubs.get(hub, 0) + 1
+        for other in e.counterparties:
+            self.counterparties.add(other)
+            self.counterparty_bloom.add(other)
+        if e.route:
+            self.routes.add(e.route)
+            self.route_bloom.add(e.route)
+        for _, usd_per_kg in e.unit_values:
+            bucket = unit_value_bucket(usd_per_kg)
+            self.unit_values[bucket] = self.unit_values.get(bucket, 0) + 1
+        day = day_of(e.declared_at)
+        if day > self._newest_day() - RETAIN_DAYS:
+            bucket = self.days.setdefault(day, [0] * BUCKET_FIELDS)
+            bucket[0] += 1
+            bucket[1] += e.controlled
+            bucket[2] += e.mass_g
+            bucket[3] += e.mass_g if e.controlled else 0
+        newest = self._newest_day()
+        self.days = {d: b for d, b in self.days.items() if d > newest - RETAIN_DAYS}
+
+    def apply_alert(self, declared_at: int) -> None:
+        self.alerts += 1
+        self.last_alert_at = declared_at if self.last_alert_at is None else max(self.last_alert_at, declared_at)
+
+    def _newest_day(self) -> int:
+        return max(self.days, default=-(10**9))
+
+    # --- point-in-time view --------------------------------------------------------------
+
+    def window(self, day: int, days: int, start_offset: int = 0) -> list[int]:
+        """Bucket sums over `days` days ending `start_offset` days before `day` (inclusive)."""
+        last = day - start_offset
+        total = [0] * BUCKET_FIELDS
+        for d, bucket in self.days.items():
+            if last - days < d <= last:
+                for i, v in enumerate(bucket):
+                    total[i] += v
+        return total
+
+    def features(self, e: EntityEvent) -> dict[str, Any]:
+        """This entity as it was before `e`, seen from `e`'s point of view."""
+        day = day_of(e.declared_at)
+        f: dict[str, Any] = {
+            "key": e.key,
+            "kind": e.kind,
+            "role": e.role,
+            "label": e.label,
+            "prior_declarations": self.declarations,
+            "prior_controlled": self.controlled,
+            "first_seen": self.first_seen,
+            "last_seen": self.last_seen,
+            "prior_alerts": self.alerts,
+        }
+        if e.kind in (Kind.PARTY, Kind.LANE):
+            f["chapter_counts"] = {c: self.chapters.get(c, 0) for c in e.chapters}
+            f["distinct_chapters"] = len(self.chapters)
+            f["new_counterparties"] = [c for c in e.counterparties if c not in self.counterparty_bloom]
+            f["distinct_counterparties"] = self.counterparties.distinct()
+        if e.kind == Kind.PARTY:
+            f["route"] = e.route
+            f["route_seen"] = e.route in self.route_bloom
+            f["distinct_routes"] = self.routes.distinct()
+            f["hub_counts"] = {h: self.hubs.get(h, 0) for h in e.hubs}
+        if e.kind in (Kind.PARTY, Kind.FLOW):
+            f["windows"] = {str(w): self.window(day, w) for w in WINDOWS}
+        if e.kind == Kind.ADDRESS:
+            others = sorted(c for c in self.counterparties.counts if c not in e.counterparties)
+            f["distinct_counterparties"] = self.counterparties.distinct()
+            f["other_counterparties"] = others[:5]
+            f["new_counterparties"] = [c for c in e.counterparties if c not in self.counterparty_bloom]
+        if e.kind == Kind.HS6:
+            f["unit_values"] = [self._unit_value_rank(line, v) for line, v in e.unit_values]
+        return f
+
+    def _unit_value_rank(self, line: int, usd_per_kg: float) -> dict[str, Any]:
+        """Where a unit value falls in the learned distribution: share of earlier values
+        strictly below and strictly above its bucket, and the median bucket's value."""
+        n = sum(self.unit_values.values())
+        bucket = unit_value_bucket(usd_per_kg)
+        below = sum(c for b, c in self.unit_values.items() if b < bucket)
+        above = sum(c for b, c in self.unit_values.items() if b > bucket)
+        median = None
+        if n:
+            seen = 0
+            for b in sorted(self.unit_values):
+                seen += self.unit_values[b]
+                if seen * 2 >= n:
+                    median = round(bucket_value(b), 4)
+                    break
+        return {
+            "line": line,
+            "usd_per_kg": round(usd_per_kg, 4),
+            "observations": n,
+            "share_below": round(below / n, 4) if n else None,
+            "share_above": round(above / n, 4) if n else None,
+            "median_usd_per_kg": median,
+        }
+
+    # --- storage -------------------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "label": self.label,
+            "first_seen": self.first_seen,
+            "last_seen": self.last_seen,
+            "declarations": self.declarations,
+            "controlled": self.controlled,
+            "mass_g": self.mass_g,
+            "value_cents": self.value_cents,
+            "chapters": dict(sorted(self.chapters.items())),
+            "countries": dict(sorted(self.countries.items())),
+            "hubs": dict(sorted(self.hubs.items())),
+            "counterparties": dict(sorted(self.counterparties.counts.items())),
+            "counterparty_bloom": f"{self.counterparty_bloom.bits:x}",
+            "routes": dict(sorted(self.routes.counts.items())),
+            "route_bloom": f"{self.route_bloom.bits:x}",
+            "days": {str(d): b for d, b in sorted(self.days.items())},
+            "unit_values": {str(b): c for b, c in sorted(self.unit_values.items())},
+            "alerts": self.alerts,
+            "last_alert_at": self.last_alert_at,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> EntityHistory:
+        return cls(
+            kind=d["kind"],
+            label=d["label"],
+            first_seen=d["first_seen"],
+            last_seen=d["last_seen"],
+            declarations=d["declarations"],
+            controlled=d["controlled"],
+            mass_g=d["mass_g"],
+            value_cents=d["value_cents"],
+            chapters=d["chapters"],
+            countries=d["countries"],
+            hubs=d["hubs"],
+            counterparties=BottomK(COUNTERPARTY_K, d["counterparties"]),
+            counterparty_bloom=Bloom(BLOOM_BITS, int(d["counterparty_bloom"], 16)),
+            routes=BottomK(ROUTE_K, d["routes"]),
+            route_bloom=Bloom(BLOOM_BITS, int(d["route_bloom"], 16)),
+            days={int(k): v for k, v in d["days"].items()},
+            unit_values={int(k): v for k, v in d["unit_values"].items()},
+            alerts=d["alerts"],
+            last_alert_at=d["last_alert_at"],
+        )
+
+
+@dataclass
+class EntityRow:
+    """A table row: the history plus a memo of recent declarations' features, so a
+    redelivered declaration gets the same answer and is not counted twice."""
+
+    history: EntityHistory
+    memo: dict[str, dict[str, Any]] = field(default_factory=dict)
+    alerted: list[str] = field(default_factory=list)
+
+    def observe(self, e: EntityEvent) -> dict[str, Any]:
+        if (seen := self.memo.get(e.declaration_id)) is not None:
+            return seen
+        features = self.history.features(e)
+        self.history.apply(e)
+        self.memo[e.declaration_id] = features
+        while len(self.memo) > MEMO_SIZE:
+            del self.memo[next(iter(self.memo))]
+        return features
+
+    def record_alert(self, declaration_id: str, declared_at: int) -> bool:
+        if declaration_id in self.alerted:
+            return False
+        self.history.apply_alert(declared_at)
+        self.alerted = [*self.alerted, declaration_id][-MEMO_SIZE:]
+        return True
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"history": self.history.to_dict(), "memo": self.memo, "alerted": self.alerted}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> EntityRow:
+        return cls(EntityHistory.from_dict(d["history"]), d["memo"], d["alerted"])
+
+    @classmethod
+    def new(cls, kind: str) -> EntityRow:
+        return cls(EntityHistory(kind))
