@@ -28,7 +28,7 @@ app.add_typer(kafka_app, name="kafka")
 app.add_typer(contracts_app, name="contracts")
 app.add_typer(policy_app, name="policy")
 
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 out = Console(highlight=False)
 
 
@@ -100,14 +100,20 @@ def simulate(
 @app.command()
 def score(
     file: Annotated[str, typer.Argument(help="JSON lines of v1 declarations, or - for stdin")],
+    state: Annotated[
+        Path | None,
+        typer.Option(help="History store directory (RocksDB); empty in memory if unset"),
+    ] = None,
 ) -> None:
-    """Screen declarations in a file: JSON lines of assessments on stdout, errors on stderr."""
-    from screener.core.assess import assess
+    """Screen declarations in input order with history: assessments as JSON lines on stdout,
+    a readable error per malformed line on stderr."""
+    from screener.batch import HistoryScreener, open_store
     from screener.core.intake import Rejection, parse_declaration
 
     policy = load_policy(get_settings().policy_file)
     handle = sys.stdin.buffer if file == "-" else open(file, "rb")  # noqa: SIM115
-    with handle:
+    with handle, open_store(state) as store:
+        screener = HistoryScreener(policy, store)
         for number, line in enumerate(handle, start=1):
             if not line.strip():
                 continue
@@ -115,9 +121,8 @@ def score(
             if isinstance(parsed, Rejection):
                 err.print(f"line {number}: {parsed.code.value}: {parsed.reason}")
                 continue
-            sys.stdout.buffer.write(
-                orjson.dumps(assess(parsed, policy).model_dump(mode="json")) + b"\n"
-            )
+            assessment = screener.screen(parsed)
+            sys.stdout.buffer.write(orjson.dumps(assessment.model_dump(mode="json")) + b"\n")
 
 
 @app.command()

@@ -22,6 +22,10 @@ class Settings(BaseSettings):
     assessments_topic: str = "screening.assessments.v1"
     alerts_topic: str = "screening.alerts.v1"
     topic_partitions: int = Field(6, ge=1, description="Partitions when screener creates topics")
+    internal_partitions: int = Field(
+        6, ge=1, description="Partitions of the entity-event and gather topics and their tables"
+    )
+    store: str = Field("rocksdb://", description="Table store: rocksdb:// or memory://")
     broker_session_timeout: float = Field(30.0, gt=0, description="Consumer session timeout, s")
     broker_heartbeat_interval: float = Field(3.0, gt=0, description="Consumer heartbeat, s")
 

@@ -66,3 +66,16 @@ def declaration() -> Callable[..., Declaration]:
         return Declaration.model_validate(with_changes(base, changes))
 
     return build
+
+
+def screen_statelessly(record, policy: Policy, now):
+    """accept -> assess without history -> verdict: what the worker publishes for a record
+    whose entities have no history yet."""
+    from screener.core.assess import assess
+    from screener.stream.envelopes import Screened, accept, trace_id_of, verdict
+
+    accepted = accept(record, now)
+    if isinstance(accepted, Screened):
+        return accepted
+    assessment = assess(accepted, policy, assessed_at=now, trace_id=trace_id_of(record.headers))
+    return verdict(assessment, policy)

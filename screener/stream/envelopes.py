@@ -1,6 +1,6 @@
 """What one consumed record becomes: the messages to publish, with their keys and headers.
 
-Pure (no Kafka client): the worker sends what this returns and only then lets the input
+Pure (no Kafka client): the worker sends what these return and only then lets the input
 offset be committed, so each record ends as one assessment (plus an alert when it scores
 high enough) or one dead letter.
 """
@@ -14,10 +14,10 @@ from enum import StrEnum
 
 import orjson
 
-from screener.core.assess import alert_for, assess
+from screener.core.assess import alert_for
 from screener.core.intake import Rejection, parse_declaration
 from screener.core.policy import Policy
-from screener.models import Alert, Assessment, Contract
+from screener.models import Alert, Assessment, Contract, Declaration
 
 CONTENT_TYPE = b"application/json"
 Headers = list[tuple[str, bytes]]
@@ -105,15 +105,18 @@ def dead_letter(record: Incoming, rejection: Rejection, received_at: datetime) -
     return Outgoing(Output.DEAD_LETTERS, record.key, record.value, headers)
 
 
-def screen_record(record: Incoming, policy: Policy, now: datetime | None = None) -> Screened:
-    now = now or datetime.now(UTC)
+def accept(record: Incoming, now: datetime | None = None) -> Declaration | Screened:
+    """The record's declaration, or its dead letter (as a `Screened` with the rejection)."""
     parsed = parse_declaration(record.value)
     if isinstance(parsed, Rejection):
-        return Screened([dead_letter(record, parsed, now)], rejection=parsed)
+        return Screened([dead_letter(record, parsed, now or datetime.now(UTC))], rejection=parsed)
+    return parsed
 
-    trace_id = trace_id_of(record.headers)
-    assessment = assess(parsed, policy, assessed_at=now, trace_id=trace_id)
-    key = parsed.declaration_id.encode()
+
+def verdict(assessment: Assessment, policy: Policy) -> Screened:
+    """The assessment to publish, and the alert too when it reaches the threshold."""
+    key = assessment.declaration_id.encode()
+    trace_id = assessment.trace_id
     outgoing = [
         Outgoing(
             Output.ASSESSMENTS,

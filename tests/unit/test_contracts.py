@@ -19,9 +19,9 @@ from screener.core.policy import Policy
 from screener.models import MAX_MESSAGE_BYTES, SCHEMAS, Declaration, alert_id_for
 from screener.schemas import schema_files, stale_schemas
 from screener.settings import Settings
-from screener.stream.envelopes import Incoming, Output, dead_letter, screen_record
+from screener.stream.envelopes import Incoming, Output, dead_letter
 from screener.stream.topics import pipeline_topics
-from tests.conftest import with_changes
+from tests.conftest import screen_statelessly, with_changes
 
 CONTRACTS = Path(__file__).resolve().parents[2] / "contracts"
 EXAMPLES = CONTRACTS / "examples"
@@ -198,7 +198,7 @@ def test_published_messages_carry_exactly_the_documented_headers(
     policy: Policy, trace: list[tuple[str, bytes]]
 ) -> None:
     record = Incoming("shipments.declarations.v1", 0, 1, b"k", MAGNETS.read_bytes(), trace)
-    screened = screen_record(record, policy, now=NOW)
+    screened = screen_statelessly(record, policy, NOW)
 
     assert {o.output for o in screened.outgoing} == set(MESSAGE_OF_OUTPUT)
     for out in screened.outgoing:

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 import orjson
 
 from screener.models import Alert, Assessment
-from screener.stream.envelopes import Incoming, Output, screen_record, trace_id_of
-from tests.conftest import EXAMPLE
+from screener.stream.envelopes import Incoming, Output, trace_id_of
+from tests.conftest import EXAMPLE, screen_statelessly
 
 NOW = datetime(2026, 11, 28, 10, tzinfo=UTC)
 
@@ -18,7 +18,7 @@ def record(value: bytes | None, headers=None, key: bytes | None = b"k") -> Incom
 
 
 def test_a_high_scoring_declaration_yields_an_assessment_and_an_alert(policy):
-    screened = screen_record(record(EXAMPLE.read_bytes(), [("trace-id", b"abc")]), policy, NOW)
+    screened = screen_statelessly(record(EXAMPLE.read_bytes(), [("trace-id", b"abc")]), policy, NOW)
     assessment, alert = screened.outgoing
     assert [o.output for o in screened.outgoing] == [Output.ASSESSMENTS, Output.ALERTS]
     assert assessment.key == alert.key == b"CN-EXP-2026-0000123"
@@ -40,14 +40,14 @@ def test_a_low_scoring_declaration_yields_only_an_assessment(policy):
     clean["payment"]["payer_country"] = "JP"
     clean["amendments"] = []
     clean["parties"]["consignee"]["country"] = "JP"
-    screened = screen_record(record(orjson.dumps(clean)), policy, NOW)
+    screened = screen_statelessly(record(orjson.dumps(clean)), policy, NOW)
     assert [o.output for o in screened.outgoing] == [Output.ASSESSMENTS]
     assert screened.alert is None and screened.assessment.score == 0
 
 
 def test_a_malformed_record_becomes_one_dead_letter_with_its_bytes_untouched(policy):
     raw = b"\x00\x01 not a declaration"
-    screened = screen_record(record(raw, [("trace-id", b"t1")], key=None), policy, NOW)
+    screened = screen_statelessly(record(raw, [("trace-id", b"t1")], key=None), policy, NOW)
     (dead,) = screened.outgoing
     headers = dict(dead.headers)
     assert dead.output is Output.DEAD_LETTERS and dead.value == raw and dead.key is None

@@ -14,7 +14,13 @@ from screener.core.policy import Policy
 from screener.models import Declaration, Party
 from screener.reference import names
 
-PARTY_ROLES_WITH_HISTORY = ("exporter", "consignee", "notify_party", "freight_forwarder", "end_user")
+PARTY_ROLES_WITH_HISTORY = (
+    "exporter",
+    "consignee",
+    "notify_party",
+    "freight_forwarder",
+    "end_user",
+)
 # Unit values are remembered as a histogram of log10(USD/kg) in steps of 0.05 (about 12 %).
 UNIT_VALUE_STEP = 0.05
 
@@ -44,6 +50,7 @@ class EntityEvent:
     chapters: tuple[str, ...] = ()
     controlled: bool = False
     mass_g: int = 0
+    controlled_mass_g: int = 0  # of the controlled lines only
     value_cents: int = 0  # USD
     unit_values: tuple[tuple[int, float], ...] = field(default=())  # (line, USD/kg)
 
@@ -61,7 +68,11 @@ class EntityEvent:
 
 def party_key(role: str, party: Party) -> str:
     """Party id when there is one, else the normalised name: "Co., Ltd." or not, one key."""
-    who = f"id:{party.id}" if party.id else f"name:{names.normalise(party.name) or party.name.casefold()}"
+    who = (
+        f"id:{party.id}"
+        if party.id
+        else f"name:{names.normalise(party.name) or party.name.casefold()}"
+    )
     return f"party:{role}:{party.country}:{who}"
 
 
@@ -94,7 +105,15 @@ def bucket_value(bucket: int) -> float:
 
 
 def scatter(d: Declaration, policy: Policy) -> list[EntityEvent]:
-    """Every entity event of one declaration, in a fixed order."""
+    """Every entity event of one declaration, in a fixed order, one per entity."""
+    events = _events(d, policy)
+    unique: dict[str, EntityEvent] = {}
+    for e in events:
+        unique.setdefault(e.key, e)  # e.g. consignee and end user at one address
+    return list(unique.values())
+
+
+def _events(d: Declaration, policy: Policy) -> list[EntityEvent]:
     catalogue = policy.catalogue
     at = int(d.declared_at.timestamp())
     route = route_of(d)
@@ -107,11 +126,10 @@ def scatter(d: Declaration, policy: Policy) -> list[EntityEvent]:
     }
     controlled = bool(groups)
     mass_g = sum(round(item.net_mass_kg * 1000) for item in d.items)
+    controlled_mass_g = sum(round(i.net_mass_kg * 1000) for i in d.items if i.line in groups)
     values = [usd_cents(i.value.amount, i.value.currency, policy) for i in d.items]
     value_cents = sum(v for v in values if v is not None)
-    hubs = tuple(
-        sorted({c for g in groups.values() for c in route[1:] if c in g.hubs})
-    )
+    hubs = tuple(sorted({c for g in groups.values() for c in route[1:] if c in g.hubs}))
     common = {"declaration_id": d.declaration_id, "declared_at": at}
     events: list[EntityEvent] = []
 
@@ -130,15 +148,23 @@ def scatter(d: Declaration, policy: Policy) -> list[EntityEvent]:
                 chapters=chapters,
                 controlled=controlled,
                 mass_g=mass_g,
+                controlled_mass_g=controlled_mass_g,
                 value_cents=value_cents,
                 **common,
             )
         )
     events.append(
         EntityEvent(
-            key=f"lane:{route_text}", kind=Kind.LANE, role=Kind.LANE, label=route_text,
-            counterparties=(keys["exporter"],), chapters=chapters, controlled=controlled,
-            mass_g=mass_g, value_cents=value_cents, **common,
+            key=f"lane:{route_text}",
+            kind=Kind.LANE,
+            role=Kind.LANE,
+            label=route_text,
+            counterparties=(keys["exporter"],),
+            chapters=chapters,
+            controlled=controlled,
+            mass_g=mass_g,
+            value_cents=value_cents,
+            **common,
         )
     )
     by_hs6: dict[str, list[tuple[int, float]]] = {}
@@ -149,8 +175,12 @@ def scatter(d: Declaration, policy: Policy) -> list[EntityEvent]:
     for hs6, unit_values in sorted(by_hs6.items()):
         events.append(
             EntityEvent(
-                key=f"hs6:{hs6}", kind=Kind.HS6, role=Kind.HS6, label=hs6,
-                unit_values=tuple(unit_values), **common,
+                key=f"hs6:{hs6}",
+                kind=Kind.HS6,
+                role=Kind.HS6,
+                label=hs6,
+                unit_values=tuple(unit_values),
+                **common,
             )
         )
     for role in ("consignee", "end_user"):
@@ -158,8 +188,12 @@ def scatter(d: Declaration, policy: Policy) -> list[EntityEvent]:
         if party is not None and (key := address_key(party)):
             events.append(
                 EntityEvent(
-                    key=key, kind=Kind.ADDRESS, role=f"{role}_address", label=party.address or "",
-                    counterparties=(keys[role],), **common,
+                    key=key,
+                    kind=Kind.ADDRESS,
+                    role=f"{role}_address",
+                    label=party.address or "",
+                    counterparties=(keys[role],),
+                    **common,
                 )
             )
     # Countries the goods pass through: transits, and the discharge country when the goods
@@ -175,9 +209,15 @@ def scatter(d: Declaration, policy: Policy) -> list[EntityEvent]:
                 continue
             events.append(
                 EntityEvent(
-                    key=f"flow:{group.key}:{country}", kind=Kind.FLOW, role=Kind.FLOW,
-                    label=f"{group.title} via {country}", controlled=True, mass_g=line_mass,
-                    counterparties=(keys["exporter"],), **common,
+                    key=f"flow:{group.key}:{country}",
+                    kind=Kind.FLOW,
+                    role=Kind.FLOW,
+                    label=f"{group.title} via {country}",
+                    controlled=True,
+                    mass_g=line_mass,
+                    controlled_mass_g=line_mass,
+                    counterparties=(keys["exporter"],),
+                    **common,
                 )
             )
     return events

@@ -63,7 +63,9 @@ class Bloom:
 
     def _positions(self, item: str) -> list[int]:
         digest = hashlib.blake2b(item.encode(), digest_size=12).digest()
-        return [int.from_bytes(digest[i * 4 : i * 4 + 4], "big") % self.m for i in range(self.HASHES)]
+        return [
+            int.from_bytes(digest[i * 4 : i * 4 + 4], "big") % self.m for i in range(self.HASHES)
+        ]
 
     def add(self, item: str) -> None:
         for p in self._positions(item):

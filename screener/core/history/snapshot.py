@@ -27,4 +27,6 @@ class HistorySnapshot:
 
     def digest(self) -> str:
         """A fingerprint of the features: equal digests, equal inputs to scoring."""
-        return hashlib.sha256(orjson.dumps(self.features, option=orjson.OPT_SORT_KEYS)).hexdigest()[:32]
+        return hashlib.sha256(orjson.dumps(self.features, option=orjson.OPT_SORT_KEYS)).hexdigest()[
+            :32
+        ]

@@ -14,6 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+
 from screener.core.history.entities import EntityEvent, Kind, bucket_value, unit_value_bucket
 from screener.core.history.sketches import Bloom, BottomK
 
@@ -59,8 +61,12 @@ class EntityHistory:
     def apply(self, e: EntityEvent) -> None:
         # The smallest label wins, so the label too is independent of arrival order.
         self.label = min(self.label, e.label) if self.label else e.label
-        self.first_seen = e.declared_at if self.first_seen is None else min(self.first_seen, e.declared_at)
-        self.last_seen = e.declared_at if self.last_seen is None else max(self.last_seen, e.declared_at)
+        self.first_seen = (
+            e.declared_at if self.first_seen is None else min(self.first_seen, e.declared_at)
+        )
+        self.last_seen = (
+            e.declared_at if self.last_seen is None else max(self.last_seen, e.declared_at)
+        )
         self.declarations += 1
         self.controlled += e.controlled
         self.mass_g += e.mass_g
@@ -86,13 +92,15 @@ class EntityHistory:
             bucket[0] += 1
             bucket[1] += e.controlled
             bucket[2] += e.mass_g
-            bucket[3] += e.mass_g if e.controlled else 0
+            bucket[3] += e.controlled_mass_g
         newest = self._newest_day()
         self.days = {d: b for d, b in self.days.items() if d > newest - RETAIN_DAYS}
 
     def apply_alert(self, declared_at: int) -> None:
         self.alerts += 1
-        self.last_alert_at = declared_at if self.last_alert_at is None else max(self.last_alert_at, declared_at)
+        self.last_alert_at = (
+            declared_at if self.last_alert_at is None else max(self.last_alert_at, declared_at)
+        )
 
     def _newest_day(self) -> int:
         return max(self.days, default=-(10**9))
@@ -121,12 +129,13 @@ class EntityHistory:
             "prior_controlled": self.controlled,
             "first_seen": self.first_seen,
             "last_seen": self.last_seen,
-            "prior_alerts": self.alerts,
         }
         if e.kind in (Kind.PARTY, Kind.LANE):
             f["chapter_counts"] = {c: self.chapters.get(c, 0) for c in e.chapters}
             f["distinct_chapters"] = len(self.chapters)
-            f["new_counterparties"] = [c for c in e.counterparties if c not in self.counterparty_bloom]
+            f["new_counterparties"] = [
+                c for c in e.counterparties if c not in self.counterparty_bloom
+            ]
             f["distinct_counterparties"] = self.counterparties.distinct()
         if e.kind == Kind.PARTY:
             f["route"] = e.route
@@ -139,7 +148,9 @@ class EntityHistory:
             others = sorted(c for c in self.counterparties.counts if c not in e.counterparties)
             f["distinct_counterparties"] = self.counterparties.distinct()
             f["other_counterparties"] = others[:5]
-            f["new_counterparties"] = [c for c in e.counterparties if c not in self.counterparty_bloom]
+            f["new_counterparties"] = [
+                c for c in e.counterparties if c not in self.counterparty_bloom
+            ]
         if e.kind == Kind.HS6:
             f["unit_values"] = [self._unit_value_rank(line, v) for line, v in e.unit_values]
         return f
@@ -187,7 +198,7 @@ class EntityHistory:
             "counterparty_bloom": f"{self.counterparty_bloom.bits:x}",
             "routes": dict(sorted(self.routes.counts.items())),
             "route_bloom": f"{self.route_bloom.bits:x}",
-            "days": {str(d): b for d, b in sorted(self.days.items())},
+            "days": {str(d): list(b) for d, b in sorted(self.days.items())},
             "unit_values": {str(b): c for b, c in sorted(self.unit_values.items())},
             "alerts": self.alerts,
             "last_alert_at": self.last_alert_at,
@@ -245,7 +256,11 @@ class EntityRow:
         return True
 
     def to_dict(self) -> dict[str, Any]:
-        return {"history": self.history.to_dict(), "memo": self.memo, "alerted": self.alerted}
+        return {
+            "history": self.history.to_dict(),
+            "memo": dict(self.memo),
+            "alerted": list(self.alerted),
+        }
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> EntityRow:
@@ -254,3 +269,18 @@ class EntityRow:
     @classmethod
     def new(cls, kind: str) -> EntityRow:
         return cls(EntityHistory(kind))
+
+
+def observe(stored: bytes | None, e: EntityEvent) -> tuple[bytes, dict[str, Any]]:
+    """One update step on a stored row: (new row bytes, features before `e`)."""
+    row = EntityRow.from_dict(orjson.loads(stored)) if stored else EntityRow.new(e.kind)
+    features = row.observe(e)
+    return orjson.dumps(row.to_dict()), features
+
+
+def record_alert(stored: bytes | None, declaration_id: str, declared_at: int) -> bytes | None:
+    """The row with one more alert on its ledger, or None when nothing changed."""
+    if not stored:
+        return None
+    row = EntityRow.from_dict(orjson.loads(stored))
+    return orjson.dumps(row.to_dict()) if row.record_alert(declaration_id, declared_at) else None

@@ -34,7 +34,9 @@ class NewPartyParams(_Params):
     roles: list[str] = ["consignee", "end_user"]
 
 
-@indicator("NEW_COUNTERPARTY", "First-seen consignee or end user of controlled goods", NewPartyParams)
+@indicator(
+    "NEW_COUNTERPARTY", "First-seen consignee or end user of controlled goods", NewPartyParams
+)
 def new_counterparty(ctx: Context, params: NewPartyParams) -> Finding | None:
     if ctx.history is None or not ctx.controlled:
         return None
@@ -54,20 +56,37 @@ class ExporterNoveltyParams(_Params):
     min_prior_declarations: int = Field(5, ge=1)
 
 
-@indicator("EXPORTER_NEW_ROUTE", "Exporter's first use of this route for controlled goods", ExporterNoveltyParams)
+@indicator(
+    "EXPORTER_NEW_ROUTE",
+    "Exporter's first indirect route for controlled goods",
+    ExporterNoveltyParams,
+)
 def exporter_new_route(ctx: Context, params: ExporterNoveltyParams) -> Finding | None:
     exporter = ctx.history.role("exporter") if ctx.history and ctx.controlled else None
-    if not exporter or exporter["route_seen"] or exporter["prior_declarations"] < params.min_prior_declarations:
+    if (
+        not exporter
+        or exporter["route_seen"]
+        or exporter["prior_declarations"] < params.min_prior_declarations
+    ):
         return None
+    if exporter["route"].count(">") < 2:
+        return None  # a new direct route is ordinary growth; a new indirect one is the red flag
     n = exporter["prior_declarations"]
     return Finding(
         evidence=f"first of {n + 1} declarations of exporter {exporter['label']!r} to use route "
-        f"{exporter['route'].replace('>', ' > ')} (it used {exporter['distinct_routes']} other route(s))",
-        facts={"route": exporter["route"], "prior_declarations": n, "distinct_routes": exporter["distinct_routes"]},
+        f"{exporter['route'].replace('>', ' > ')} "
+        f"(it used {exporter['distinct_routes']} other route(s))",
+        facts={
+            "route": exporter["route"],
+            "prior_declarations": n,
+            "distinct_routes": exporter["distinct_routes"],
+        },
     )
 
 
-@indicator("EXPORTER_NEW_HUB", "Exporter's first controlled shipment via this hub", ExporterNoveltyParams)
+@indicator(
+    "EXPORTER_NEW_HUB", "Exporter's first controlled shipment via this hub", ExporterNoveltyParams
+)
 def exporter_new_hub(ctx: Context, params: ExporterNoveltyParams) -> Finding | None:
     exporter = ctx.history.role("exporter") if ctx.history and ctx.controlled else None
     if not exporter or exporter["prior_declarations"] < params.min_prior_declarations:
@@ -88,21 +107,30 @@ class RareLaneParams(_Params):
     max_share: float = Field(0.01, ge=0, le=1)
 
 
-@indicator("RARE_LANE_FOR_CHAPTER", "Route rarely or never used for this HS chapter", RareLaneParams)
+@indicator(
+    "RARE_LANE_FOR_CHAPTER", "Route rarely or never used for this HS chapter", RareLaneParams
+)
 def rare_lane(ctx: Context, params: RareLaneParams) -> Finding | None:
     lanes = ctx.history.kind("lane") if ctx.history and ctx.controlled else []
     if not lanes or lanes[0]["prior_declarations"] < params.min_prior_declarations:
         return None
     lane, n = lanes[0], lanes[0]["prior_declarations"]
-    rare = [c for c in _controlled_chapters(ctx) if lane["chapter_counts"].get(c, 0) / n <= params.max_share]
+    rare = [
+        c
+        for c in _controlled_chapters(ctx)
+        if lane["chapter_counts"].get(c, 0) / n <= params.max_share
+    ]
     if not rare:
         return None
     counts = ", ".join(f"{lane['chapter_counts'].get(c, 0)} in HS chapter {c}" for c in rare)
     return Finding(
         evidence=f"route {lane['label'].replace('>', ' > ')} carried {counts} "
         f"of its {n} earlier declarations",
-        facts={"route": lane["label"], "prior_declarations": n,
-               "chapter_counts": {c: lane["chapter_counts"].get(c, 0) for c in rare}},
+        facts={
+            "route": lane["label"],
+            "prior_declarations": n,
+            "chapter_counts": {c: lane["chapter_counts"].get(c, 0) for c in rare},
+        },
     )
 
 
@@ -110,7 +138,11 @@ class NewChapterParams(_Params):
     min_prior_declarations: int = Field(5, ge=1)
 
 
-@indicator("CONSIGNEE_NEW_CHAPTER", "Consignee receives goods outside its line of business", NewChapterParams)
+@indicator(
+    "CONSIGNEE_NEW_CHAPTER",
+    "Consignee receives goods outside its line of business",
+    NewChapterParams,
+)
 def consignee_new_chapter(ctx: Context, params: NewChapterParams) -> Finding | None:
     consignee = ctx.history.role("consignee") if ctx.history and ctx.controlled else None
     if not consignee or consignee["prior_declarations"] < params.min_prior_declarations:
@@ -120,8 +152,8 @@ def consignee_new_chapter(ctx: Context, params: NewChapterParams) -> Finding | N
         return None
     n = consignee["prior_declarations"]
     return Finding(
-        evidence=f"consignee {consignee['label']!r} received no HS chapter {', '.join(new)} goods in "
-        f"{n} earlier declarations ({consignee['distinct_chapters']} other chapter(s))",
+        evidence=f"consignee {consignee['label']!r} received no HS chapter {', '.join(new)} "
+        f"goods in {n} earlier declarations ({consignee['distinct_chapters']} other chapter(s))",
         facts={"chapters": new, "prior_declarations": n},
     )
 
@@ -145,8 +177,9 @@ def hub_surge(ctx: Context, params: SurgeParams) -> Finding | None:
         return None
     return Finding(
         evidence="; ".join(
-            f"{s['flow']}: {s['recent']} shipments in the last {params.recent_days} days against "
-            f"{s['baseline']} per {params.recent_days} days over the prior {90 - params.recent_days}"
+            f"{s['flow']}: {s['recent']} shipments in the last {params.recent_days} days "
+            f"against {s['baseline']} per {params.recent_days} days over the prior "
+            f"{90 - params.recent_days}"
             for s in surges
         ),
         facts={"surges": surges},
@@ -173,7 +206,14 @@ def structuring(ctx: Context, params: StructuringParams) -> Finding | None:
         _, controlled, _, controlled_mass = party["windows"][str(params.window_days)]
         count, average_kg = controlled + 1, (controlled_mass + mass_g) / (controlled + 1) / 1000
         if count >= params.min_shipments and average_kg <= params.max_average_kg:
-            found.append({"role": role, "name": party["label"], "shipments": count, "average_kg": round(average_kg, 1)})
+            found.append(
+                {
+                    "role": role,
+                    "name": party["label"],
+                    "shipments": count,
+                    "average_kg": round(average_kg, 1),
+                }
+            )
     if not found:
         return None
     return Finding(
@@ -190,7 +230,9 @@ class SharedAddressParams(_Params):
     min_other_consignees: int = Field(3, ge=1)
 
 
-@indicator("SHARED_ADDRESS", "Consignee shares its address with other consignees", SharedAddressParams)
+@indicator(
+    "SHARED_ADDRESS", "Consignee shares its address with other consignees", SharedAddressParams
+)
 def shared_address(ctx: Context, params: SharedAddressParams) -> Finding | None:
     found = []
     for address in ctx.history.kind("address") if ctx.history else []:

@@ -1,8 +1,10 @@
 """Value red flags: a declared value per kilogram implausible for the declared HS code.
 
 Far too cheap suggests undervaluation or a forged description; far too dear suggests the
-goods are not what the code says (antimony declared as zinc). Once an HS6 code has enough
-history, its learned distribution is the reference; before that, the policy's range.
+goods are not what the code says (antimony declared as zinc). The policy's range always
+applies; once an HS6 code has enough history its learned distribution applies too, so a
+value can be odd against either. The range keeps a flood of misdeclared goods from teaching
+the distribution that they are normal.
 """
 
 from __future__ import annotations
@@ -65,11 +67,14 @@ def _reference(ctx: Context, item: Item, params: UnitValueParams) -> Found:
         "expected_max": reference.max_usd_per_kg,
         "reference_prefix": reference.hs_prefix,
         "evidence": f"line {item.line} HS {item.hs_code} declared at {v:,} USD/kg, expected "
-        f"{reference.min_usd_per_kg:,}-{reference.max_usd_per_kg:,} USD/kg for HS {reference.hs_prefix}",
+        f"{reference.min_usd_per_kg:,}-{reference.max_usd_per_kg:,} USD/kg "
+        f"for HS {reference.hs_prefix}",
     }
 
 
-@indicator("UNIT_VALUE_OUTLIER", "Declared value per kg implausible for the HS code", UnitValueParams)
+@indicator(
+    "UNIT_VALUE_OUTLIER", "Declared value per kg implausible for the HS code", UnitValueParams
+)
 def unit_value_outlier(ctx: Context, params: UnitValueParams) -> Finding | None:
     ranks = {
         (f["label"], r["line"]): r
@@ -79,10 +84,9 @@ def unit_value_outlier(ctx: Context, params: UnitValueParams) -> Finding | None:
     found = []
     for item in ctx.declaration.items:
         rank = ranks.get((item.hs_code[:6], item.line))
-        if rank is not None and rank["observations"] >= params.min_observations:
+        finding = _reference(ctx, item, params)
+        if finding is None and rank is not None and rank["observations"] >= params.min_observations:
             finding = _learned(item, rank, params)
-        else:
-            finding = _reference(ctx, item, params)
         if finding:
             found.append({"line": item.line, "hs_code": item.hs_code, **finding})
     if not found:

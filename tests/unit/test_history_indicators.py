@@ -1,0 +1,455 @@
+"""Each history indicator, on the sequences of declarations an analyst would check it with.
+
+Every case screens a short hand-built sequence with a fresh store, exactly as the stream
+does: each declaration is judged against the history of the ones before it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from screener.batch import HistoryScreener
+from screener.core.assess import assess
+from screener.core.intake import parse_declaration
+from screener.models import Assessment, Declaration, Item
+from screener.sim import generate
+
+HISTORY_CODES = {
+    "NEW_COUNTERPARTY",
+    "EXPORTER_NEW_ROUTE",
+    "EXPORTER_NEW_HUB",
+    "RARE_LANE_FOR_CHAPTER",
+    "CONSIGNEE_NEW_CHAPTER",
+    "HUB_SURGE",
+    "STRUCTURING",
+    "SHARED_ADDRESS",
+}
+T0 = datetime(2026, 8, 3, 9, 0, tzinfo=UTC)
+EXPORTER = "'Shanghai Xinda Magnetics Co., Ltd.'"
+
+# Changes to the clean baseline (licensed magnets CN -> JP, consignee Kansai Motor Works).
+VIA_TH = {"route.transit_countries": ["TH"]}
+VIA_KR = {"route.transit_countries": ["KR"]}  # indirect, but Korea is no hub
+SHIRTS = {
+    "items.0.hs_code": "610910",
+    "items.0.description": "cotton t-shirts",
+    "items.0.licence_ref": None,
+    "items.0.value": {"amount": "9000.00", "currency": "USD"},
+}
+CAR_PARTS = {
+    "items.0.hs_code": "8708999000",
+    "items.0.description": "brake assemblies",
+    "items.0.licence_ref": None,
+}
+NAGOYA = {"parties.consignee.id": None, "parties.consignee.name": "Nagoya Brake Co."}
+SMALL_PARCEL = {
+    "items.0.net_mass_kg": 20.0,
+    "items.0.value": {"amount": "1440.00", "currency": "USD"},
+}
+
+
+def consignee(name: str, address: str = "Laem Chabang Free Zone, Chonburi") -> dict:
+    return {"parties.consignee": {"id": None, "name": name, "country": "TH", "address": address}}
+
+
+def plastics(usd: float, kg: float = 1200.0) -> dict:
+    """Plastic articles (HS 3926.90): uncontrolled, no policy range, so only history knows."""
+    return {
+        "items.0.hs_code": "3926909000",
+        "items.0.description": "plastic fittings",
+        "items.0.licence_ref": None,
+        "items.0.net_mass_kg": kg,
+        "items.0.value": {"amount": f"{usd * kg:.2f}", "currency": "USD"},
+    }
+
+
+def codes(assessment: Assessment) -> set[str]:
+    return {h.code for h in assessment.indicators}
+
+
+def hit(assessment: Assessment, code: str):
+    return next(h for h in assessment.indicators if h.code == code)
+
+
+def numbers(text: str) -> list[float]:
+    return [float(n.replace(",", "")) for n in re.findall(r"\d[\d,]*(?:\.\d+)?", text)]
+
+
+@pytest.fixture
+def make(declaration):
+    """make(day, clean=True, **changes): the next declaration, `day` days after T0."""
+    ids = itertools.count(1)
+
+    def build(day: float, clean: bool = True, /, **changes) -> Declaration:
+        declared_at = (T0 + timedelta(days=day)).isoformat()
+        return declaration(
+            clean, declaration_id=f"HIST-{next(ids):05d}", declared_at=declared_at, **changes
+        )
+
+    return build
+
+
+def screen(policy, declarations: list[Declaration]) -> list[Assessment]:
+    """Screen in order against a fresh, empty history."""
+    screener = HistoryScreener(policy, {})
+    return [screener.screen(d, assessed_at=T0) for d in declarations]
+
+
+# --- NEW_COUNTERPARTY ---------------------------------------------------------------------
+
+
+def test_first_controlled_shipment_to_a_new_consignee_is_flagged_once(make, policy):
+    first, second = screen(policy, [make(0), make(1)])
+    assert hit(first, "NEW_COUNTERPARTY").evidence == (
+        "consignee 'Kansai Motor Works K.K.' appears for the first time, receiving controlled goods"
+    )
+    assert "NEW_COUNTERPARTY" not in codes(second)
+
+
+def test_a_new_end_user_is_a_new_counterparty_too(make, policy):
+    end_user = {"id": None, "name": "Pacifico Raros", "country": "MX", "address": None}
+    *_, with_end_user = screen(
+        policy, [make(0), make(1), make(2, **{"parties.end_user": end_user})]
+    )
+    assert hit(with_end_user, "NEW_COUNTERPARTY").facts["parties"] == [
+        {"role": "end_user", "name": "Pacifico Raros"}
+    ]
+
+
+def test_a_new_consignee_of_uncontrolled_goods_is_ordinary(make, policy):
+    results = screen(policy, [make(0, **SHIRTS), make(1, **SHIRTS, **consignee("Bangkok Apparel"))])
+    assert all("NEW_COUNTERPARTY" not in codes(r) for r in results)
+
+
+# --- EXPORTER_NEW_ROUTE / EXPORTER_NEW_HUB ------------------------------------------------
+
+
+def test_first_indirect_route_after_five_direct_shipments(make, policy):
+    *direct, via_kr, again = screen(
+        policy, [*(make(n) for n in range(5)), make(5, **VIA_KR), make(6, **VIA_KR)]
+    )
+    assert all("EXPORTER_NEW_ROUTE" not in codes(r) for r in direct)
+    found = hit(via_kr, "EXPORTER_NEW_ROUTE")
+    assert found.evidence == (
+        f"first of 6 declarations of exporter {EXPORTER} to use route CN > KR > JP "
+        "(it used 1 other route(s))"
+    )
+    assert found.facts == {"route": "CN>KR>JP", "prior_declarations": 5, "distinct_routes": 1}
+    assert "EXPORTER_NEW_ROUTE" not in codes(again)
+
+
+def test_a_new_direct_route_is_ordinary_growth(make, policy):
+    to_germany = {"route.destination_country": "DE", "route.port_of_discharge": "DEHAM"}
+    *_, new_direct = screen(policy, [*(make(n) for n in range(5)), make(5, **to_germany)])
+    assert "EXPORTER_NEW_ROUTE" not in codes(new_direct)
+
+
+def test_a_new_route_needs_five_earlier_declarations(make, policy):
+    *_, via_kr = screen(policy, [*(make(n) for n in range(4)), make(4, **VIA_KR)])
+    assert "EXPORTER_NEW_ROUTE" not in codes(via_kr)
+
+
+def test_first_controlled_shipment_via_a_hub_after_five_without(make, policy):
+    *_, via_th, again = screen(
+        policy, [*(make(n) for n in range(5)), make(5, **VIA_TH), make(6, **VIA_TH)]
+    )
+    found = hit(via_th, "EXPORTER_NEW_HUB")
+    assert found.evidence == (
+        f"first of 6 declarations of exporter {EXPORTER} to route controlled goods via TH"
+    )
+    assert found.facts == {"hubs": ["TH"], "prior_declarations": 5}
+    assert "EXPORTER_NEW_HUB" not in codes(again)
+
+
+def test_a_second_hub_is_new_even_when_the_first_is_known(make, policy):
+    via_my = {"route.transit_countries": ["MY"]}
+    *_, via_my_result = screen(policy, [*(make(n, **VIA_TH) for n in range(5)), make(5, **via_my)])
+    assert hit(via_my_result, "EXPORTER_NEW_HUB").facts["hubs"] == ["MY"]
+
+
+def test_a_transit_that_is_no_hub_is_no_new_hub(make, policy):
+    *_, via_kr = screen(policy, [*(make(n) for n in range(5)), make(5, **VIA_KR)])
+    assert "EXPORTER_NEW_HUB" not in codes(via_kr)
+
+
+# --- RARE_LANE_FOR_CHAPTER ----------------------------------------------------------------
+
+
+def test_magnets_on_a_route_that_carried_twenty_declarations_of_shirts(make, policy):
+    *shirts, magnets = screen(policy, [*(make(n / 4, **SHIRTS) for n in range(20)), make(6)])
+    found = hit(magnets, "RARE_LANE_FOR_CHAPTER")
+    assert (
+        found.evidence == "route CN > JP carried 0 in HS chapter 85 of its 20 earlier declarations"
+    )
+    assert found.facts["chapter_counts"] == {"85": 0}
+    assert all("RARE_LANE_FOR_CHAPTER" not in codes(r) for r in shirts)
+
+
+def test_a_route_with_too_little_history_is_not_rare(make, policy):
+    *_, magnets = screen(policy, [*(make(n / 4, **SHIRTS) for n in range(19)), make(6)])
+    assert "RARE_LANE_FOR_CHAPTER" not in codes(magnets)
+
+
+def test_a_route_that_already_carries_the_chapter_is_not_rare(make, policy):
+    sequence = [make(0), *(make(n / 4, **SHIRTS) for n in range(20)), make(6)]
+    *_, magnets = screen(policy, sequence)
+    assert "RARE_LANE_FOR_CHAPTER" not in codes(magnets)  # 1 of 21 earlier: about 5 %
+
+
+# --- CONSIGNEE_NEW_CHAPTER ----------------------------------------------------------------
+
+
+def test_a_car_parts_buyer_suddenly_receiving_magnets(make, policy):
+    *parts, magnets = screen(policy, [*(make(n, **CAR_PARTS) for n in range(5)), make(5)])
+    found = hit(magnets, "CONSIGNEE_NEW_CHAPTER")
+    assert found.evidence == (
+        "consignee 'Kansai Motor Works K.K.' received no HS chapter 85 goods in "
+        "5 earlier declarations (1 other chapter(s))"
+    )
+    assert found.facts == {"chapters": ["85"], "prior_declarations": 5}
+    assert all("CONSIGNEE_NEW_CHAPTER" not in codes(r) for r in parts)
+
+
+def test_a_consignee_that_already_receives_the_chapter_is_in_its_line(make, policy):
+    sequence = [make(0), *(make(n + 1, **CAR_PARTS) for n in range(5)), make(6)]
+    *_, magnets = screen(policy, sequence)
+    assert "CONSIGNEE_NEW_CHAPTER" not in codes(magnets)
+
+
+def test_a_consignee_with_four_earlier_declarations_is_too_new_to_judge(make, policy):
+    *_, magnets = screen(policy, [*(make(n, **CAR_PARTS) for n in range(4)), make(4)])
+    assert "CONSIGNEE_NEW_CHAPTER" not in codes(magnets)
+
+
+# --- HUB_SURGE ----------------------------------------------------------------------------
+
+
+def test_five_controlled_shipments_via_thailand_in_a_week_with_no_baseline(make, policy):
+    results = screen(policy, [make(n, **VIA_TH) for n in range(5)])
+    assert all("HUB_SURGE" not in codes(r) for r in results[:4])
+    found = hit(results[4], "HUB_SURGE")
+    assert found.evidence == (
+        "Rare-earth permanent magnets via TH: 5 shipments in the last 7 days "
+        "against 0.0 per 7 days over the prior 83"
+    )
+    assert found.facts["surges"] == [
+        {"flow": "Rare-earth permanent magnets via TH", "recent": 5, "baseline": 0.0}
+    ]
+
+
+def test_a_steady_daily_flow_through_thailand_is_no_surge(make, policy):
+    results = screen(policy, [make(n, **VIA_TH) for n in range(91)])
+    # While the baseline builds up (the first four weeks) it looks like a surge; once 90
+    # days of one shipment a day are known, seven in a week is the normal rate.
+    assert "HUB_SURGE" in codes(results[6])  # a first week of it, with nothing before
+    assert all("HUB_SURGE" not in codes(r) for r in results[30:])
+
+
+def test_a_surge_on_top_of_a_weekly_baseline(make, policy):
+    weekly = [make(7 * n, **VIA_TH) for n in range(12)]  # days 0..77
+    burst = [make(80 + n / 2, **VIA_TH) for n in range(5)]  # five in two and a half days
+    results = screen(policy, weekly + burst)
+    assert all("HUB_SURGE" not in codes(r) for r in results[4:12])
+    found = hit(results[-1], "HUB_SURGE")
+    surge = found.facts["surges"][0]
+    assert surge["recent"] == 6 and 0.9 <= surge["baseline"] <= 1.0
+    assert f"{surge['recent']} shipments in the last 7 days" in found.evidence
+
+
+def test_uncontrolled_goods_through_a_hub_make_no_flow(make, policy):
+    results = screen(policy, [make(n / 2, **VIA_TH, **SHIRTS) for n in range(10)])
+    assert all("HUB_SURGE" not in codes(r) for r in results)
+
+
+# --- STRUCTURING --------------------------------------------------------------------------
+
+
+def small_unlicensed(make, n: int, day: float, **changes) -> Declaration:
+    """The example (magnets via TH, unlicensed) as a 20 kg parcel to a different buyer."""
+    buyer = consignee(f"Buyer {n} Co.", address=f"{n} Sukhumvit Rd, Bangkok")
+    return make(day, False, **SMALL_PARCEL, **buyer, **changes)
+
+
+def test_six_small_unlicensed_shipments_from_one_exporter_in_a_week(make, policy):
+    results = screen(policy, [small_unlicensed(make, n, n) for n in range(6)])
+    assert all("STRUCTURING" not in codes(r) for r in results[:5])
+    found = hit(results[5], "STRUCTURING")
+    assert found.evidence == (
+        f"exporter {EXPORTER}: 6 controlled shipments in 7 days averaging 20.0 kg"
+    )
+    (party,) = found.facts["parties"]
+    assert party == {"role": "exporter", "name": EXPORTER[1:-1], "shipments": 6, "average_kg": 20.0}
+
+
+def test_small_controlled_lines_hidden_among_bulk_uncontrolled_goods_are_still_small(make, policy):
+    bulk = {
+        "line": 2,
+        "hs_code": "8708999000",
+        "description": "brake assemblies",
+        "quantity": 5000,
+        "quantity_unit": "kg",
+        "net_mass_kg": 5000.0,
+        "value": {"amount": "50000.00", "currency": "USD"},
+        "origin_country": "CN",
+        "licence_ref": None,
+    }
+    sequence = [small_unlicensed(make, n, n) for n in range(6)]
+    mixed = [d.model_copy(update={"items": [*d.items, Item(**bulk)]}) for d in sequence]
+    # Each carries 20 kg of magnets, as above; today the five earlier ones count as 5,020 kg
+    # of controlled goods each, the average comes to 4,186.7 kg and nothing fires.
+    last = screen(policy, mixed)[5]
+    assert "STRUCTURING" in codes(last)
+    assert hit(last, "STRUCTURING").facts["parties"][0]["average_kg"] == 20.0
+
+
+def test_six_full_loads_in_a_week_are_not_structuring(make, policy):
+    results = screen(policy, [make(n, False, **consignee(f"Buyer {n}")) for n in range(6)])
+    assert all("STRUCTURING" not in codes(r) for r in results)
+
+
+def test_six_small_shipments_spread_over_two_weeks_are_not_structuring(make, policy):
+    results = screen(policy, [small_unlicensed(make, n, 2.5 * n) for n in range(6)])
+    assert all("STRUCTURING" not in codes(r) for r in results)
+
+
+def test_small_shipments_to_one_consignee_flag_both_sides(make, policy):
+    buyer = consignee("Chonburi Magnet Supply Co., Ltd.")
+    results = screen(policy, [make(n / 2, False, **SMALL_PARCEL, **buyer) for n in range(6)])
+    found = hit(results[5], "STRUCTURING")
+    assert [p["role"] for p in found.facts["parties"]] == ["exporter", "consignee"]
+
+
+# --- SHARED_ADDRESS -----------------------------------------------------------------------
+
+
+def test_a_fourth_consignee_at_one_address(make, policy):
+    names = ["Siam Precision Trading", "Lotus Rare Metals", "Chao Phraya Magnets", "Andaman Supply"]
+    results = screen(policy, [make(n, False, **consignee(name)) for n, name in enumerate(names)])
+    assert all("SHARED_ADDRESS" not in codes(r) for r in results[:3])
+    found = hit(results[3], "SHARED_ADDRESS")
+    assert found.evidence.startswith(
+        "'Laem Chabang Free Zone, Chonburi' is also the address of 3 other consignee(s), e.g. "
+    )
+    for name in ("siam precision trading", "lotus rare metals", "chao phraya magnets"):
+        assert repr(name) in found.evidence
+    assert found.facts["addresses"] == [
+        {"address": "Laem Chabang Free Zone, Chonburi", "other_consignees": 3}
+    ]
+
+
+def test_one_consignee_shipping_often_to_its_own_address_is_ordinary(make, policy):
+    results = screen(policy, [make(n, False) for n in range(8)])
+    assert all("SHARED_ADDRESS" not in codes(r) for r in results)
+
+
+# --- UNIT_VALUE_OUTLIER (learned) ---------------------------------------------------------
+
+
+def thirty_at_about_ten_usd_per_kg(make) -> list[Declaration]:
+    return [make(n / 10, **plastics(9.0 + (n % 5) * 0.5)) for n in range(30)]
+
+
+def test_ten_times_the_usual_unit_value_of_an_hs6_without_a_policy_range(make, policy):
+    *history, dear = screen(
+        policy, [*thirty_at_about_ten_usd_per_kg(make), make(4, **plastics(100))]
+    )
+    assert all("UNIT_VALUE_OUTLIER" not in codes(r) for r in history)
+    found = hit(dear, "UNIT_VALUE_OUTLIER")
+    line = found.facts["lines"][0]
+    assert line["basis"] == "history" and line["observations"] == 30
+    assert 8.0 <= line["median_usd_per_kg"] <= 12.0
+    assert found.evidence.startswith(
+        "line 1 HS 3926909000 at 100.0 USD/kg is above 100% of 30 earlier declarations of "
+        "HS 392690 (median "
+    )
+    assert 30 in numbers(found.evidence) and line["median_usd_per_kg"] in numbers(found.evidence)
+
+
+def test_a_tenth_of_the_usual_unit_value_is_an_outlier_below(make, policy):
+    *_, cheap = screen(policy, [*thirty_at_about_ten_usd_per_kg(make), make(4, **plastics(1))])
+    assert "is below 100% of 30 earlier declarations" in hit(cheap, "UNIT_VALUE_OUTLIER").evidence
+
+
+def test_history_needs_thirty_observations_and_a_fourfold_gap(make, policy):
+    history = thirty_at_about_ten_usd_per_kg(make)
+    *_, too_early = screen(policy, [*history[:29], make(4, **plastics(100))])
+    assert "UNIT_VALUE_OUTLIER" not in codes(too_early)
+    *_, three_times = screen(policy, [*history, make(4, **plastics(30))])
+    assert "UNIT_VALUE_OUTLIER" not in codes(three_times)
+
+
+def test_the_policy_range_still_applies_when_history_is_poisoned(make, policy):
+    # A flood of "zinc" at 15 USD/kg (antimony misdeclared) teaches the history that 15 USD/kg
+    # is normal for zinc; the policy's 1-6 USD/kg range still catches the next one.
+    zinc = {
+        "items.0.hs_code": "7901110000",
+        "items.0.description": "zinc ingots",
+        "items.0.licence_ref": None,
+        "items.0.net_mass_kg": 20000.0,
+        "items.0.value": {"amount": "300000.00", "currency": "USD"},
+    }
+    *_, last = screen(policy, [make(n / 10, **zinc) for n in range(31)])
+    line = hit(last, "UNIT_VALUE_OUTLIER").facts["lines"][0]
+    assert line["basis"] == "policy range" and line["usd_per_kg"] == 15.0
+
+
+def test_history_catches_what_the_wide_policy_range_allows(make, policy):
+    # Magnets have a 15-350 USD/kg range; at 300 USD/kg a line is in range but ten times
+    # what 30 earlier declarations of the same HS6 were worth.
+    magnets = [
+        make(n / 10, **{"items.0.value": {"amount": "36000.00", "currency": "USD"}})
+        for n in range(30)
+    ]
+    dear = make(4, **{"items.0.value": {"amount": "360000.00", "currency": "USD"}})
+    *_, result = screen(policy, [*magnets, dear])
+    assert hit(result, "UNIT_VALUE_OUTLIER").facts["lines"][0]["basis"] == "history"
+
+
+# --- determinism and the stateless path ---------------------------------------------------
+
+
+@pytest.fixture
+def mixed_sequence(make) -> list[Declaration]:
+    """A bit of everything above, plus sample traffic."""
+    sample = [parse_declaration(m.value) for m in generate(120, seed=3)]
+    return [
+        *(make(n) for n in range(5)),
+        make(5, **VIA_TH),
+        *(make(6 + n / 4, **SHIRTS) for n in range(20)),
+        *(small_unlicensed(make, n, 12 + n / 2) for n in range(6)),
+        *(make(16 + n, False, **consignee(f"Co {n}")) for n in range(4)),
+        *thirty_at_about_ten_usd_per_kg(make),
+        make(25, **plastics(100)),
+        *(make(26 + n, **CAR_PARTS, **NAGOYA) for n in range(5)),
+        make(31, **NAGOYA),
+        *(d for d in sample if isinstance(d, Declaration)),
+    ]
+
+
+def test_the_same_sequence_screened_twice_gives_the_same_assessments(mixed_sequence, policy):
+    first, second = screen(policy, mixed_sequence), screen(policy, mixed_sequence)
+    assert HISTORY_CODES | {"UNIT_VALUE_OUTLIER"} <= set().union(*(codes(r) for r in first))
+    for a, b in zip(first, second, strict=True):
+        assert a.history_digest is not None and a.history_digest == b.history_digest
+        assert a.model_dump(exclude={"assessed_at"}) == b.model_dump(exclude={"assessed_at"})
+
+
+def test_a_redelivered_declaration_is_judged_as_the_first_time(make, policy):
+    screener = HistoryScreener(policy, {})
+    sequence = [make(n, **VIA_TH) for n in range(6)]
+    first = [screener.screen(d, assessed_at=T0) for d in sequence]
+    again = screener.screen(sequence[4], assessed_at=T0)
+    assert again == first[4]
+    later = screener.screen(make(6, **VIA_TH), assessed_at=T0)
+    assert hit(later, "HUB_SURGE").facts["surges"][0]["recent"] == 7  # not 8
+
+
+def test_without_history_no_history_indicator_fires(mixed_sequence, policy):
+    for d in mixed_sequence:
+        stateless = assess(d, policy, assessed_at=T0)
+        assert stateless.history_digest is None
+        assert not codes(stateless) & HISTORY_CODES

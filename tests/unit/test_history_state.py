@@ -1,0 +1,408 @@
+"""What an entity remembers: the same whatever the order, seen as it was before each
+declaration, counted once per declaration, the same after storage, and bounded in size."""
+
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+
+import orjson
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from screener.core.history import EntityEvent, EntityHistory, EntityRow, HistorySnapshot, Kind
+from screener.core.history import scatter as scatter_declaration
+from screener.core.history.state import (
+    DAY,
+    MEMO_SIZE,
+    RETAIN_DAYS,
+    day_of,
+    observe,
+    record_alert,
+)
+from screener.core.intake import parse_declaration
+from screener.models import Declaration
+from screener.sim import generate
+
+T0 = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
+EXPORTER = "party:exporter:CN:id:CN-91310000MA1FL"
+SIAM = "party:consignee:TH:name:siam precision trading"
+
+
+def at(days: float) -> str:
+    return (T0 + timedelta(days=days)).isoformat()
+
+
+def epoch(days: float) -> int:
+    return int((T0 + timedelta(days=days)).timestamp())
+
+
+# --- (a) order independence ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def traffic_events(policy) -> list[EntityEvent]:
+    """Entity events of ~300 sample declarations; about a third moved 91 to 400 days back,
+    so they arrive late, older than the 90 days other declarations of their entity keep."""
+    rng = random.Random(2026)
+    parsed = [parse_declaration(m.value) for m in generate(400, seed=11)]
+    declarations = [d for d in parsed if isinstance(d, Declaration)][:300]
+    assert len(declarations) == 300
+    moved = [
+        d.model_copy(update={"declared_at": d.declared_at - timedelta(days=rng.randint(91, 400))})
+        if rng.random() < 0.35
+        else d
+        for d in declarations
+    ]
+    return [e for d in moved for e in scatter_declaration(d, policy)]
+
+
+def final_histories(events: list[EntityEvent]) -> dict[str, dict]:
+    histories: dict[str, EntityHistory] = {}
+    for e in events:
+        histories.setdefault(e.key, EntityHistory(e.kind)).apply(e)
+    return {key: h.to_dict() for key, h in sorted(histories.items())}
+
+
+@pytest.fixture(scope="module")
+def in_input_order(traffic_events) -> dict[str, dict]:
+    return final_histories(traffic_events)
+
+
+def test_the_sample_exercises_day_bucket_pruning(traffic_events, in_input_order):
+    days_seen = defaultdict(set)
+    for e in traffic_events:
+        days_seen[e.key].add(day_of(e.declared_at))
+    pruned = [key for key, h in in_input_order.items() if len(h["days"]) < len(days_seen[key])]
+    assert len(pruned) >= 20
+    for key in pruned:
+        kept = {int(d) for d in in_input_order[key]["days"]}
+        assert kept == {d for d in days_seen[key] if d > max(days_seen[key]) - RETAIN_DAYS}
+
+
+@pytest.mark.parametrize(
+    "order",
+    [
+        pytest.param(lambda es: es[::-1], id="reversed"),
+        pytest.param(lambda es: sorted(es, key=lambda e: e.declared_at), id="oldest-first"),
+        pytest.param(lambda es: sorted(es, key=lambda e: -e.declared_at), id="newest-first"),
+    ],
+)
+def test_every_entity_ends_the_same_in_a_different_order(traffic_events, in_input_order, order):
+    assert final_histories(order(traffic_events)) == in_input_order
+
+
+@settings(
+    max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(seed=st.integers(min_value=0, max_value=2**32))
+def test_every_entity_ends_the_same_in_any_shuffled_order(traffic_events, in_input_order, seed):
+    shuffled = list(traffic_events)
+    random.Random(seed).shuffle(shuffled)
+    assert final_histories(shuffled) == in_input_order
+
+
+# --- (b) point in time --------------------------------------------------------------------
+
+
+class Ledger:
+    """Rows in memory, one per entity: screen a declaration, get the features it saw."""
+
+    def __init__(self, policy):
+        self.policy = policy
+        self.rows: dict[str, EntityRow] = {}
+
+    def see(self, d: Declaration) -> HistorySnapshot:
+        features = [
+            self.rows.setdefault(e.key, EntityRow.new(e.kind)).observe(e)
+            for e in scatter_declaration(d, self.policy)
+        ]
+        return HistorySnapshot.of(features)
+
+
+MAGNETS = 1_200_000  # grams in the example's one line
+
+
+def test_the_first_declaration_of_an_exporter_sees_no_history(declaration, policy):
+    exporter = Ledger(policy).see(declaration(True, declared_at=at(0))).role("exporter")
+    assert exporter["prior_declarations"] == 0 and exporter["prior_controlled"] == 0
+    assert exporter["first_seen"] is None and exporter["last_seen"] is None
+    assert exporter["route"] == "CN>JP" and exporter["route_seen"] is False
+    assert exporter["new_counterparties"] == ["party:consignee:JP:id:JP-1234"]
+    assert exporter["chapter_counts"] == {"85": 0} and exporter["distinct_routes"] == 0
+    assert exporter["windows"] == {w: [0, 0, 0, 0] for w in ("1", "7", "30", "90")}
+
+
+def test_the_second_declaration_sees_the_first_and_not_itself(declaration, policy):
+    ledger = Ledger(policy)
+    ledger.see(declaration(True, declaration_id="PIT-1", declared_at=at(0)))
+    second = ledger.see(declaration(True, declaration_id="PIT-2", declared_at=at(1)))
+    exporter = second.role("exporter")
+    assert exporter["prior_declarations"] == 1 and exporter["prior_controlled"] == 1
+    assert exporter["first_seen"] == exporter["last_seen"] == epoch(0)
+    assert exporter["route_seen"] is True and exporter["distinct_routes"] == 1
+    assert exporter["new_counterparties"] == [] and exporter["chapter_counts"] == {"85": 1}
+    # Yesterday is outside the 1-day window and inside the others: [declarations,
+    # controlled, mass g, controlled mass g].
+    assert exporter["windows"]["1"] == [0, 0, 0, 0]
+    assert exporter["windows"]["7"] == [1, 1, MAGNETS, MAGNETS]
+    lane = second.kind("lane")[0]
+    assert lane["label"] == "CN>JP" and lane["prior_declarations"] == 1
+    assert lane["new_counterparties"] == [] and lane["chapter_counts"] == {"85": 1}
+
+
+def test_a_new_consignee_is_new_to_the_exporter_and_to_the_address(declaration, policy):
+    ledger = Ledger(policy)
+    ledger.see(declaration(True, declaration_id="NC-1", declared_at=at(0)))
+    other = {"id": None, "name": "Osaka Drive Systems", "country": "JP", "address": "9 Umeda"}
+    seen = ledger.see(
+        declaration(True, declaration_id="NC-2", declared_at=at(2), **{"parties.consignee": other})
+    )
+    assert seen.role("exporter")["new_counterparties"] == [
+        "party:consignee:JP:name:osaka drive systems"
+    ]
+    assert seen.role("exporter")["route_seen"] is True
+    assert seen.role("consignee")["prior_declarations"] == 0
+    assert seen.role("consignee_address")["new_counterparties"] == [
+        "party:consignee:JP:name:osaka drive systems"
+    ]
+
+
+def test_windows_count_by_event_time_and_only_the_last_90_days(declaration, policy):
+    ledger = Ledger(policy)
+    ledger.see(declaration(True, declaration_id="W-1", declared_at=at(0)))
+    ledger.see(declaration(True, declaration_id="W-2", declared_at=at(5)))
+    shirts = {
+        "items.0.hs_code": "610910",
+        "items.0.licence_ref": None,
+        "items.0.value": {"amount": "9000.00", "currency": "USD"},
+    }
+    ledger.see(declaration(True, declaration_id="W-3", declared_at=at(5.1), **shirts))
+    same_day = ledger.see(declaration(True, declaration_id="W-4", declared_at=at(5.2)))
+    assert same_day.role("exporter")["windows"]["1"] == [2, 1, 2 * MAGNETS, MAGNETS]
+    assert same_day.role("exporter")["windows"]["7"] == [3, 2, 3 * MAGNETS, 2 * MAGNETS]
+    assert same_day.role("exporter")["chapter_counts"] == {"85": 2}
+
+    much_later = ledger.see(declaration(True, declaration_id="W-5", declared_at=at(100)))
+    assert much_later.role("exporter")["prior_declarations"] == 4
+    assert much_later.role("exporter")["windows"]["90"] == [0, 0, 0, 0]
+
+    # A late declaration, dated before all the others: totals include what was applied
+    # before it arrived, but its windows look back from its own date.
+    late = ledger.see(declaration(True, declaration_id="W-0", declared_at=at(-3)))
+    assert late.role("exporter")["prior_declarations"] == 5
+    assert late.role("exporter")["first_seen"] == epoch(0)
+    assert late.role("exporter")["windows"]["7"] == [0, 0, 0, 0]
+
+
+def test_a_flow_counts_controlled_shipments_through_the_hub_before_this_one(declaration, policy):
+    ledger = Ledger(policy)
+    via_th = {"route.transit_countries": ["TH"]}
+    for n in range(3):
+        ledger.see(declaration(True, declaration_id=f"F-{n}", declared_at=at(n), **via_th))
+    flow = ledger.see(declaration(True, declaration_id="F-3", declared_at=at(3), **via_th))
+    (th,) = flow.kind("flow")
+    assert th["key"] == "flow:rare_earth_magnets:TH" and th["prior_declarations"] == 3
+    assert th["windows"]["7"] == [3, 3, 3 * MAGNETS, 3 * MAGNETS]
+    assert flow.role("exporter")["hub_counts"] == {"TH": 3}
+
+
+# --- (c) redelivery -----------------------------------------------------------------------
+
+
+def party_event(n: int, days: float = 0, consignee: str = SIAM, route: str = "CN>TH>MX"):
+    return EntityEvent(
+        key=EXPORTER,
+        kind=Kind.PARTY,
+        role="exporter",
+        declaration_id=f"D-{n}",
+        declared_at=epoch(days),
+        label="Shanghai Xinda Magnetics Co., Ltd.",
+        counterparties=(consignee,),
+        route=route,
+        countries=tuple(sorted(set(route.split(">")))),
+        hubs=("TH",),
+        chapters=("85",),
+        controlled=True,
+        mass_g=MAGNETS,
+        value_cents=8_640_000,
+    )
+
+
+def test_a_redelivered_declaration_gets_the_same_features_and_counts_once():
+    row = EntityRow.new(Kind.PARTY)
+    first = row.observe(party_event(1))
+    again = row.observe(party_event(1))
+    assert again == first and first["prior_declarations"] == 0
+    assert row.history.declarations == 1 and row.history.mass_g == MAGNETS
+
+
+def test_redelivery_through_stored_bytes_is_also_applied_once():
+    stored, first = observe(None, party_event(1))
+    stored_again, again = observe(stored, party_event(1))
+    assert again == first
+    assert stored_again == stored
+    assert orjson.loads(stored)["history"]["declarations"] == 1
+
+
+def test_the_memo_still_remembers_after_memo_size_minus_one_other_declarations():
+    row = EntityRow.new(Kind.PARTY)
+    first = row.observe(party_event(0))
+    for n in range(1, MEMO_SIZE):
+        row.observe(party_event(n))
+    assert row.observe(party_event(0)) == first
+    assert row.history.declarations == MEMO_SIZE
+
+
+def test_the_memo_forgets_after_memo_size_other_declarations_so_a_redelivery_counts_twice():
+    row = EntityRow.new(Kind.PARTY)
+    first = row.observe(party_event(0))
+    for n in range(1, MEMO_SIZE + 1):
+        row.observe(party_event(n))
+    assert len(row.memo) == MEMO_SIZE and "D-0" not in row.memo
+    again = row.observe(party_event(0))
+    assert again != first and again["prior_declarations"] == MEMO_SIZE + 1
+    assert row.history.declarations == MEMO_SIZE + 2
+
+
+# --- (d) storage --------------------------------------------------------------------------
+
+
+def mixed_events(policy, declaration) -> list[EntityEvent]:
+    """Every kind of entity, several declarations each, with repeats and unit values."""
+    changes = [
+        {},
+        {"route.transit_countries": ["TH"]},
+        {"items.0.hs_code": "8708999000", "items.0.licence_ref": None},
+        {"parties.consignee.name": "Nagoya Rotor Co.", "parties.consignee.id": None},
+    ]
+    return [
+        e
+        for n in range(12)
+        for e in scatter_declaration(
+            declaration(True, declaration_id=f"S-{n}", declared_at=at(n * 11), **changes[n % 4]),
+            policy,
+        )
+    ]
+
+
+def test_a_row_survives_a_round_trip_through_bytes(declaration, policy):
+    rows: dict[str, EntityRow] = {}
+    for e in mixed_events(policy, declaration):
+        rows.setdefault(e.key, EntityRow.new(e.kind)).observe(e)
+    rows[EXPORTER].record_alert("S-0", epoch(0))
+    kinds = {row.history.kind for row in rows.values()}
+    assert kinds == {Kind.PARTY, Kind.LANE, Kind.HS6, Kind.ADDRESS, Kind.FLOW}
+    for row in rows.values():
+        data = orjson.dumps(row.to_dict())
+        restored = EntityRow.from_dict(orjson.loads(data))
+        assert orjson.dumps(restored.to_dict()) == data
+        assert restored.history.to_dict() == row.history.to_dict()
+
+
+def test_observing_stored_bytes_equals_observing_a_row_in_memory(declaration, policy):
+    rows: dict[str, EntityRow] = {}
+    store: dict[str, bytes] = {}
+    for e in mixed_events(policy, declaration):
+        in_memory = rows.setdefault(e.key, EntityRow.new(e.kind)).observe(e)
+        store[e.key], from_bytes = observe(store.get(e.key), e)
+        assert from_bytes == in_memory
+    assert store.keys() == rows.keys()
+    for key, row in rows.items():
+        assert orjson.loads(store[key]) == orjson.loads(orjson.dumps(row.to_dict()))
+
+
+def test_a_restored_row_goes_on_exactly_like_the_original():
+    original, stored = EntityRow.new(Kind.PARTY), None
+    for n in range(200):
+        e = party_event(n, days=n, consignee=f"party:consignee:TH:name:co {n % 50}")
+        original.observe(e)
+        stored, _ = observe(stored, e)
+    restored = EntityRow.from_dict(orjson.loads(stored))
+    assert restored.history.counterparties.counts == original.history.counterparties.counts
+    for n in range(200, 260):
+        e = party_event(n, days=n, consignee=f"party:consignee:TH:name:new co {n}", route=f"CN>{n}")
+        assert restored.observe(e) == original.observe(e)
+    assert restored.history.to_dict() == original.history.to_dict()
+
+
+# --- (e) alerts ---------------------------------------------------------------------------
+
+
+def test_an_alert_counts_once_per_declaration():
+    row = EntityRow.new(Kind.PARTY)
+    row.observe(party_event(1, days=0))
+    assert row.record_alert("D-1", epoch(0)) is True
+    assert row.record_alert("D-1", epoch(0)) is False
+    assert row.history.alerts == 1 and row.history.last_alert_at == epoch(0)
+    assert row.record_alert("D-2", epoch(-5)) is True  # a late one does not move the time back
+    assert row.history.alerts == 2 and row.history.last_alert_at == epoch(0)
+    assert row.history.declarations == 1  # alerts are a separate ledger
+
+
+def test_the_alert_ledger_forgets_after_memo_size_other_alerts():
+    row = EntityRow.new(Kind.PARTY)
+    for n in range(MEMO_SIZE + 1):
+        assert row.record_alert(f"D-{n}", epoch(n)) is True
+    assert len(row.alerted) == MEMO_SIZE
+    assert row.record_alert("D-0", epoch(0)) is True  # an alert this old counts again
+    assert row.history.alerts == MEMO_SIZE + 2
+
+
+def test_record_alert_on_stored_bytes_changes_the_row_once():
+    stored, _ = observe(None, party_event(1))
+    assert record_alert(None, "D-1", epoch(0)) is None  # no row, nothing to mark
+    once = record_alert(stored, "D-1", epoch(0))
+    assert once is not None and orjson.loads(once)["history"]["alerts"] == 1
+    assert record_alert(once, "D-1", epoch(0)) is None
+
+
+# --- (f) memory ---------------------------------------------------------------------------
+
+# Measured: about 36 KB per row after 5,000 distinct counterparties, routes and days: ~6 KB of
+# history (bounded sketches, 1024-bit blooms, <= 90 day buckets, <= 99 chapters) and ~30 KB of
+# memo (the features of the last 64 declarations, kept for redelivery).
+ROW_BYTES_BOUND = 48_000
+HISTORY_BYTES_BOUND = 8_000
+
+
+def test_an_exporter_with_5000_distinct_counterparties_routes_and_days_stays_bounded():
+    rng = random.Random(5)
+    hubs = ["TH", "MX", "VN", "MY", "SG", "AE", "HK", "TR", "KZ", "AM", "GE"]
+    row = EntityRow.new(Kind.PARTY)
+    sizes = {}
+    for n in range(5000):
+        via = rng.sample(hubs, 2)
+        route = f"CN>{via[0]}>{via[1]}>R{n}"
+        row.observe(
+            EntityEvent(
+                key=EXPORTER,
+                kind=Kind.PARTY,
+                role="exporter",
+                declaration_id=f"CN-EXP-2026-{n:07d}",
+                declared_at=epoch(0) + rng.randrange(730 * DAY),
+                label="Shanghai Xinda Magnetics Co., Ltd.",
+                counterparties=(f"party:consignee:{via[1]}:name:trading company {n:05d}",),
+                route=route,
+                countries=tuple(sorted({"CN", *via})),
+                hubs=tuple(sorted(via)),
+                chapters=(f"{rng.randrange(1, 98):02d}",),
+                controlled=n % 2 == 0,
+                mass_g=rng.randrange(1, 10**7),
+                value_cents=rng.randrange(1, 10**9),
+            )
+        )
+        if n + 1 in (1000, 5000):
+            sizes[n + 1] = len(orjson.dumps(row.to_dict()))
+    history = row.history
+    assert history.declarations == 5000
+    assert len(history.days) <= RETAIN_DAYS
+    assert len(history.counterparties.counts) == 32 and len(history.routes.counts) == 16
+    assert len(row.memo) == MEMO_SIZE
+    assert sizes[5000] < ROW_BYTES_BOUND
+    assert len(orjson.dumps(history.to_dict())) < HISTORY_BYTES_BOUND
+    assert sizes[5000] < 1.2 * sizes[1000]  # it stopped growing long before
+    # The sketches still estimate how many there were.
+    assert 3500 <= history.counterparties.distinct() <= 6500
