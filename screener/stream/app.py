@@ -22,7 +22,6 @@ import asyncio
 import logging
 import time
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Any
 
 import faust
@@ -202,19 +201,15 @@ def create_app(settings: Settings, policy: Policy) -> faust.App:
             message = orjson.loads(event.message.value)
             stored = pending.get(key)
             row: dict[str, Any] = orjson.loads(stored) if stored else {}
+            # Parts are kept whatever their order: after a crash, replayed features can come
+            # before the replayed declaration. Features of one entity are identical on replay.
             if message["t"] == "declaration":
-                if row.get("done"):
-                    row = {}  # the declaration again (redelivered or re-sent): screen it again
-                row.setdefault("features", {})
                 row["copies"] = row.get("copies", 0) + 1  # one assessment per record consumed
-                row.update(
-                    {k: message[k] for k in ("declaration", "expected", "trace_id", "timestamp")}
-                )
-            elif row.get("done"):
-                continue  # a late duplicate part of a declaration already assessed
+                fields = ("declaration", "expected", "trace_id", "timestamp")
+                row.update({k: message[k] for k in fields})
             else:
                 row.setdefault("features", {})[message["key"]] = message["features"]
-            if "declaration" not in row or set(row["expected"]) - set(row["features"]):
+            if "declaration" not in row or set(row["expected"]) - set(row.get("features", {})):
                 pending[key] = orjson.dumps(row)
                 continue
             declaration = Declaration.model_validate(row["declaration"])
@@ -228,8 +223,9 @@ def create_app(settings: Settings, policy: Policy) -> faust.App:
                     {"t": "alert", "declaration_id": declaration.declaration_id, "declared_at": at}
                 )
                 await send_all([(entity_topic, k.encode(), alert, []) for k in row["expected"]])
-            # A small marker instead of the row: late duplicates of its parts are ignored.
-            pending[key] = orjson.dumps({"done": datetime.now(UTC).isoformat()})
+            # Deleted (a tombstone in the changelog): late duplicates of its parts start a new
+            # row, which completes if the declaration itself is redelivered too.
+            del pending[key]
             for _ in range(row["copies"]):
                 _observe_outcome(screened, row["timestamp"])
 

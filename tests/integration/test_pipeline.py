@@ -209,6 +209,8 @@ async def test_a_worker_killed_mid_stream_loses_nothing(pipeline):
         return valid_ids <= seen and bad_sources <= dead
 
     records = await collect(pipeline, all_seen, timeout=120)
+    seen = {r.key.decode() for r in by_topic(records, pipeline.assessments)}
+    assert valid_ids <= seen, f"{len(valid_ids - seen)} of {len(valid_ids)} never assessed"
     assert all_seen(records)
     # Duplicates of one declaration are identical apart from when they were assessed.
     firsts: dict[str, dict] = {}

@@ -16,6 +16,7 @@ from screener.core.history import EntityEvent, EntityHistory, EntityRow, History
 from screener.core.history import scatter as scatter_declaration
 from screener.core.history.state import (
     DAY,
+    APPLIED_SIZE,
     MEMO_SIZE,
     RETAIN_DAYS,
     day_of,
@@ -256,7 +257,7 @@ def test_the_memo_still_remembers_after_memo_size_minus_one_other_declarations()
     assert row.history.declarations == MEMO_SIZE
 
 
-def test_the_memo_forgets_after_memo_size_other_declarations_so_a_redelivery_counts_twice():
+def test_a_redelivery_older_than_the_memo_is_not_applied_again_and_gets_todays_features():
     row = EntityRow.new(Kind.PARTY)
     first = row.observe(party_event(0))
     for n in range(1, MEMO_SIZE + 1):
@@ -264,7 +265,17 @@ def test_the_memo_forgets_after_memo_size_other_declarations_so_a_redelivery_cou
     assert len(row.memo) == MEMO_SIZE and "D-0" not in row.memo
     again = row.observe(party_event(0))
     assert again != first and again["prior_declarations"] == MEMO_SIZE + 1
-    assert row.history.declarations == MEMO_SIZE + 2
+    assert row.history.declarations == MEMO_SIZE + 1
+
+
+def test_only_a_redelivery_older_than_applied_size_declarations_counts_twice():
+    row = EntityRow.new(Kind.PARTY)
+    row.observe(party_event(0))
+    for n in range(1, APPLIED_SIZE + 1):
+        row.observe(party_event(n))
+    assert len(row.applied) == APPLIED_SIZE and "D-0" not in row.applied
+    row.observe(party_event(0))
+    assert row.history.declarations == APPLIED_SIZE + 2
 
 
 # --- (d) storage --------------------------------------------------------------------------
@@ -361,10 +372,11 @@ def test_record_alert_on_stored_bytes_changes_the_row_once():
 
 # --- (f) memory ---------------------------------------------------------------------------
 
-# Measured: about 36 KB per row after 5,000 distinct counterparties, routes and days: ~6 KB of
-# history (bounded sketches, 1024-bit blooms, <= 90 day buckets, <= 99 chapters) and ~30 KB of
-# memo (the features of the last 64 declarations, kept for redelivery).
-ROW_BYTES_BOUND = 48_000
+# Measured: about 62 KB per row after 5,000 distinct counterparties, routes and days: ~6 KB of
+# history (bounded sketches, 1024-bit blooms, <= 90 day buckets, <= 99 chapters), ~30 KB of
+# memo (the features of the last 64 declarations) and ~26 KB of the last 1,024 applied ids,
+# both kept for redelivery. Only busy entities reach this; most rows are far smaller.
+ROW_BYTES_BOUND = 72_000
 HISTORY_BYTES_BOUND = 8_000
 
 

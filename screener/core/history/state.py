@@ -26,6 +26,7 @@ COUNTERPARTY_K = 32
 ROUTE_K = 16
 BLOOM_BITS = 1024
 MEMO_SIZE = 64  # recent declarations whose features are kept for redelivery
+APPLIED_SIZE = 1024  # recent declaration ids kept to refuse a second application
 # Day bucket: [declarations, controlled declarations, mass g, controlled mass g]
 BUCKET_FIELDS = 4
 
@@ -231,21 +232,26 @@ class EntityHistory:
 
 @dataclass
 class EntityRow:
-    """A table row: the history plus a memo of recent declarations' features, so a
-    redelivered declaration gets the same answer and is not counted twice."""
+    """A table row: the history plus what makes updates idempotent. A redelivered declaration
+    gets its memoised features back and is not applied again; one too old for the memo but
+    still in `applied` is not applied again either (its features are then today's)."""
 
     history: EntityHistory
     memo: dict[str, dict[str, Any]] = field(default_factory=dict)
+    applied: list[str] = field(default_factory=list)
     alerted: list[str] = field(default_factory=list)
 
     def observe(self, e: EntityEvent) -> dict[str, Any]:
         if (seen := self.memo.get(e.declaration_id)) is not None:
             return seen
         features = self.history.features(e)
+        if e.declaration_id in self.applied:
+            return features
         self.history.apply(e)
         self.memo[e.declaration_id] = features
         while len(self.memo) > MEMO_SIZE:
             del self.memo[next(iter(self.memo))]
+        self.applied = [*self.applied[-(APPLIED_SIZE - 1) :], e.declaration_id]
         return features
 
     def record_alert(self, declaration_id: str, declared_at: int) -> bool:
@@ -259,12 +265,13 @@ class EntityRow:
         return {
             "history": self.history.to_dict(),
             "memo": dict(self.memo),
+            "applied": list(self.applied),
             "alerted": list(self.alerted),
         }
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> EntityRow:
-        return cls(EntityHistory.from_dict(d["history"]), d["memo"], d["alerted"])
+        return cls(EntityHistory.from_dict(d["history"]), d["memo"], d["applied"], d["alerted"])
 
     @classmethod
     def new(cls, kind: str) -> EntityRow:
