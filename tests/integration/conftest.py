@@ -149,6 +149,10 @@ class Pipeline:
     def outputs(self) -> list[str]:
         return [self.assessments, self.alerts, self.dead_letters]
 
+    @property
+    def history_changelog(self) -> str:
+        return f"{self.app_id}-history-changelog"
+
     def env(self, web_port: int) -> dict[str, str]:
         return {
             **os.environ,
@@ -215,16 +219,30 @@ class Pipeline:
 
 
 @pytest.fixture
-async def pipeline(kafka_bootstrap: str, topic_factory: TopicFactory, tmp_path: Path):
-    p = Pipeline(
-        bootstrap=kafka_bootstrap,
-        declarations=await topic_factory("declarations", partitions=3),
-        dead_letters=await topic_factory("dlq", partitions=3),
-        assessments=await topic_factory("assessments", partitions=3),
-        alerts=await topic_factory("alerts", partitions=3),
-        workdir=tmp_path,
-    )
+async def make_pipeline(kafka_bootstrap: str, topic_factory: TopicFactory, tmp_path: Path):
+    """``await make_pipeline(partitions=6)`` -> a new isolated Pipeline; all stopped at the end."""
+    made: list[Pipeline] = []
+
+    async def make(partitions: int = 3) -> Pipeline:
+        p = Pipeline(
+            bootstrap=kafka_bootstrap,
+            declarations=await topic_factory("declarations", partitions=partitions),
+            dead_letters=await topic_factory("dlq", partitions=3),
+            assessments=await topic_factory("assessments", partitions=3),
+            alerts=await topic_factory("alerts", partitions=3),
+            workdir=tmp_path / f"pipeline-{len(made)}",
+        )
+        p.workdir.mkdir()
+        made.append(p)
+        return p
+
     try:
-        yield p
+        yield make
     finally:
-        p.stop_all()
+        for p in made:
+            p.stop_all()
+
+
+@pytest.fixture
+async def pipeline(make_pipeline) -> Pipeline:
+    return await make_pipeline()

@@ -2,79 +2,21 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import re
 import signal
-from dataclasses import dataclass
 from pathlib import Path
 
 import orjson
-from aiokafka import AIOKafkaProducer
 
 from screener.models import Alert, Assessment, alert_id_for
 from screener.sim.declarations import SampleMessage, generate
-from screener.stream.clients import Received, tail
+from screener.stream.clients import Received
+from tests.integration.kafka_io import accounted, by_topic, collect, send_all
 
 EXAMPLE = (
     Path(__file__).resolve().parents[2]
     / "contracts/examples/shipment-declaration.magnets-via-th.json"
 )
-
-
-@dataclass(frozen=True)
-class Sent:
-    sample: SampleMessage
-    partition: int
-    offset: int
-    trace_id: str
-
-
-async def send_all(bootstrap: str, topic: str, samples: list[SampleMessage]) -> list[Sent]:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
-    await producer.start()
-    try:
-        futures = []
-        for n, s in enumerate(samples):
-            headers = [("content-type", b"application/json"), ("trace-id", f"t-{n}".encode())]
-            futures.append(await producer.send(topic, s.value, key=s.key, headers=headers))
-        metadata = await asyncio.gather(*futures)
-    finally:
-        await producer.stop()
-    return [
-        Sent(s, m.partition, m.offset, f"t-{n}")
-        for n, (s, m) in enumerate(zip(samples, metadata, strict=True))
-    ]
-
-
-async def collect(pipeline, until, timeout: float = 90) -> list[Received]:
-    """Output records until `until(records)` holds (or the timeout passes)."""
-    records: list[Received] = []
-
-    async def read() -> None:
-        async for record in tail(pipeline.bootstrap, pipeline.outputs):
-            records.append(record)
-            if until(records):
-                return
-
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(read(), timeout)
-    return records
-
-
-def by_topic(records: list[Received], topic: str) -> list[Received]:
-    return [r for r in records if r.topic == topic]
-
-
-def accounted(pipeline, n: int):
-    def done(records: list[Received]) -> bool:
-        return (
-            len(by_topic(records, pipeline.assessments))
-            + len(by_topic(records, pipeline.dead_letters))
-            >= n
-        )
-
-    return done
 
 
 def metric(text: str, name: str) -> float:

@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 from screener.core.history import EntityEvent, EntityHistory, EntityRow, HistorySnapshot, Kind
 from screener.core.history import scatter as scatter_declaration
 from screener.core.history.state import (
-    DAY,
     APPLIED_SIZE,
+    DAY,
     MEMO_SIZE,
     RETAIN_DAYS,
     day_of,

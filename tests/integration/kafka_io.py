@@ -1,0 +1,110 @@
+"""Producing to and reading from a pipeline's topics in tests."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass
+
+import orjson
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from screener.sim.declarations import SampleMessage
+from screener.stream.clients import Received, end_offsets, tail
+
+
+@dataclass(frozen=True)
+class Sent:
+    sample: SampleMessage
+    partition: int
+    offset: int
+    trace_id: str
+
+
+async def send_all(bootstrap: str, topic: str, samples: list[SampleMessage]) -> list[Sent]:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    await producer.start()
+    try:
+        futures = []
+        for n, s in enumerate(samples):
+            headers = [("content-type", b"application/json"), ("trace-id", f"t-{n}".encode())]
+            futures.append(await producer.send(topic, s.value, key=s.key, headers=headers))
+        metadata = await asyncio.gather(*futures)
+    finally:
+        await producer.stop()
+    return [
+        Sent(s, m.partition, m.offset, f"t-{n}")
+        for n, (s, m) in enumerate(zip(samples, metadata, strict=True))
+    ]
+
+
+async def collect(pipeline, until, timeout: float = 90) -> list[Received]:
+    """Output records until `until(records)` holds (or the timeout passes)."""
+    records: list[Received] = []
+
+    async def read() -> None:
+        async for record in tail(pipeline.bootstrap, pipeline.outputs):
+            records.append(record)
+            if until(records):
+                return
+
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(read(), timeout)
+    return records
+
+
+def by_topic(records: list[Received], topic: str) -> list[Received]:
+    return [r for r in records if r.topic == topic]
+
+
+def accounted(pipeline, n: int):
+    def done(records: list[Received]) -> bool:
+        return (
+            len(by_topic(records, pipeline.assessments))
+            + len(by_topic(records, pipeline.dead_letters))
+            >= n
+        )
+
+    return done
+
+
+async def read_table(bootstrap: str, changelog: str) -> dict[str, dict]:
+    """A table as its changelog says it is now: the last value of every key."""
+    ends = {tp: end for tp, end in (await end_offsets(bootstrap, [changelog])).items() if end}
+    rows: dict[str, dict] = {}
+    if not ends:
+        return rows
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        consumer.assign(list(ends))
+        await consumer.seek_to_beginning(*ends)
+        remaining = dict(ends)
+        while remaining:
+            batches = await consumer.getmany(timeout_ms=1000)
+            for tp, messages in batches.items():
+                for m in messages:
+                    if m.value is None:
+                        rows.pop(m.key.decode(), None)
+                    else:
+                        rows[m.key.decode()] = orjson.loads(m.value)
+                    if m.offset + 1 >= ends[tp]:
+                        remaining.pop(tp, None)
+    finally:
+        await consumer.stop()
+    return rows
+
+
+ALERT_FIELDS = ("alerts", "last_alert_at")
+
+
+def histories(rows: dict[str, dict], with_alerts: bool = True) -> dict[str, dict]:
+    """Entity key -> history (without the memo of recent declarations)."""
+    result = {}
+    for key, row in rows.items():
+        history = dict(row["history"])
+        if not with_alerts:
+            for name in ALERT_FIELDS:
+                history.pop(name)
+        result[key] = history
+    return result
