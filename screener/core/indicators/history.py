@@ -52,22 +52,26 @@ def new_counterparty(ctx: Context, params: NewPartyParams) -> Finding | None:
     )
 
 
-class ExporterNoveltyParams(_Params):
+class EstablishedParams(_Params):
     min_prior_declarations: int = Field(5, ge=1)
+
+
+def _established(ctx: Context, role: str, params: EstablishedParams) -> dict[str, Any] | None:
+    """The party's features when it ships controlled goods and has enough history to judge."""
+    party = ctx.history.role(role) if ctx.history and ctx.controlled else None
+    if party is None or party["prior_declarations"] < params.min_prior_declarations:
+        return None
+    return party
 
 
 @indicator(
     "EXPORTER_NEW_ROUTE",
     "Exporter's first indirect route for controlled goods",
-    ExporterNoveltyParams,
+    EstablishedParams,
 )
-def exporter_new_route(ctx: Context, params: ExporterNoveltyParams) -> Finding | None:
-    exporter = ctx.history.role("exporter") if ctx.history and ctx.controlled else None
-    if (
-        not exporter
-        or exporter["route_seen"]
-        or exporter["prior_declarations"] < params.min_prior_declarations
-    ):
+def exporter_new_route(ctx: Context, params: EstablishedParams) -> Finding | None:
+    exporter = _established(ctx, "exporter", params)
+    if exporter is None or exporter["route_seen"]:
         return None
     if exporter["route"].count(">") < 2:
         return None  # a new direct route is ordinary growth; a new indirect one is the red flag
@@ -85,11 +89,11 @@ def exporter_new_route(ctx: Context, params: ExporterNoveltyParams) -> Finding |
 
 
 @indicator(
-    "EXPORTER_NEW_HUB", "Exporter's first controlled shipment via this hub", ExporterNoveltyParams
+    "EXPORTER_NEW_HUB", "Exporter's first controlled shipment via this hub", EstablishedParams
 )
-def exporter_new_hub(ctx: Context, params: ExporterNoveltyParams) -> Finding | None:
-    exporter = ctx.history.role("exporter") if ctx.history and ctx.controlled else None
-    if not exporter or exporter["prior_declarations"] < params.min_prior_declarations:
+def exporter_new_hub(ctx: Context, params: EstablishedParams) -> Finding | None:
+    exporter = _established(ctx, "exporter", params)
+    if exporter is None:
         return None
     new_hubs = sorted(h for h, count in exporter["hub_counts"].items() if count == 0)
     if not new_hubs:
@@ -134,18 +138,14 @@ def rare_lane(ctx: Context, params: RareLaneParams) -> Finding | None:
     )
 
 
-class NewChapterParams(_Params):
-    min_prior_declarations: int = Field(5, ge=1)
-
-
 @indicator(
     "CONSIGNEE_NEW_CHAPTER",
     "Consignee receives goods outside its line of business",
-    NewChapterParams,
+    EstablishedParams,
 )
-def consignee_new_chapter(ctx: Context, params: NewChapterParams) -> Finding | None:
-    consignee = ctx.history.role("consignee") if ctx.history and ctx.controlled else None
-    if not consignee or consignee["prior_declarations"] < params.min_prior_declarations:
+def consignee_new_chapter(ctx: Context, params: EstablishedParams) -> Finding | None:
+    consignee = _established(ctx, "consignee", params)
+    if consignee is None:
         return None
     new = [c for c in _controlled_chapters(ctx) if consignee["chapter_counts"].get(c, 0) == 0]
     if not new:
