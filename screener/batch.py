@@ -15,15 +15,17 @@ from pathlib import Path
 from screener.core.assess import alert_for, assess
 from screener.core.history import HistorySnapshot, scatter
 from screener.core.history.state import observe, record_alert
-from screener.core.policy import Policy
+from screener.core.policy import Policy, PolicyBook
 from screener.models import Assessment, Declaration
 
 Store = MutableMapping[str, bytes]
 
 
 class HistoryScreener:
-    def __init__(self, policy: Policy, store: Store):
-        self.policy = policy
+    """Each declaration is scored by the policy version in force at its `declared_at`."""
+
+    def __init__(self, policy: Policy | PolicyBook, store: Store):
+        self.book = policy if isinstance(policy, PolicyBook) else PolicyBook(policy)
         self.store = store
 
     def screen(
@@ -33,7 +35,8 @@ class HistoryScreener:
         assessed_at: datetime | None = None,
         trace_id: str | None = None,
     ) -> Assessment:
-        events = scatter(declaration, self.policy)
+        policy = self.book.for_time(declaration.declared_at)
+        events = scatter(declaration, policy)
         features = []
         for event in events:
             row, f = observe(self.store.get(event.key), event)
@@ -41,12 +44,12 @@ class HistoryScreener:
             features.append(f)
         assessment = assess(
             declaration,
-            self.policy,
+            policy,
             HistorySnapshot.of(features),
             assessed_at=assessed_at,
             trace_id=trace_id,
         )
-        if alert_for(assessment, self.policy) is not None:
+        if alert_for(assessment, policy) is not None:
             for event in events:
                 at = int(declaration.declared_at.timestamp())
                 if (

@@ -29,8 +29,17 @@ class Settings(BaseSettings):
     broker_session_timeout: float = Field(30.0, gt=0, description="Consumer session timeout, s")
     broker_heartbeat_interval: float = Field(3.0, gt=0, description="Consumer heartbeat, s")
 
+    reference_topic: str = Field(
+        "screening.reference.v1", description="Compacted topic of policy versions"
+    )
+
     # Policy
     policy_file: Path = Field(DEFAULT_POLICY, description="Policy document (YAML)")
+    policy_reload_interval: float = Field(5.0, gt=0, description="Seconds between file checks")
+    reference_dir: Path = Field(
+        DEFAULT_POLICY.parent,
+        description="Where list paths of policies from the reference topic resolve",
+    )
 
     # Worker
     web_host: str = "127.0.0.1"

@@ -8,6 +8,7 @@ not validate never replaces the one in force.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -188,12 +189,12 @@ def compile_policy(document: PolicyDocument, base_dir: Path, source: str) -> Pol
     )
 
 
-def load_policy(path: Path | str = DEFAULT_POLICY) -> Policy:
-    path = Path(path)
+def parse_policy(text: str, base_dir: Path, source: str) -> Policy:
+    """A policy from YAML or JSON text; list paths resolve against `base_dir`."""
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise PolicyError(f"{path}: cannot read policy: {exc}") from exc
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise PolicyError(f"{source}: cannot read policy: {exc}") from exc
     try:
         document = PolicyDocument.model_validate(raw)
     except ValidationError as exc:
@@ -201,5 +202,51 @@ def load_policy(path: Path | str = DEFAULT_POLICY) -> Policy:
             f"{'.'.join(str(p) for p in err['loc']) or '(document)'}: {err['msg']}"
             for err in exc.errors()
         )
-        raise PolicyError(f"{path}: invalid policy: {reasons}") from exc
-    return compile_policy(document, path.parent, str(path))
+        raise PolicyError(f"{source}: invalid policy: {reasons}") from exc
+    return compile_policy(document, base_dir, source)
+
+
+def load_policy(path: Path | str = DEFAULT_POLICY) -> Policy:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise PolicyError(f"{path}: cannot read policy: {exc}") from exc
+    return parse_policy(text, path.parent, str(path))
+
+
+class PolicyBook:
+    """Every policy version loaded, each in force from its effective time.
+
+    A declaration is scored by the newest version whose `effective_from` is at or before its
+    `declared_at` (event time, so a replay scores it the same way); one older than every
+    version gets the oldest.
+    """
+
+    def __init__(self, *policies: Policy):
+        self._by_version: dict[str, Policy] = {}
+        for policy in policies:
+            self.add(policy)
+
+    def add(self, policy: Policy) -> bool:
+        """Take a version in; False if that version is already here (the first one stays)."""
+        if policy.version in self._by_version:
+            return False
+        self._by_version[policy.version] = policy
+        return True
+
+    @property
+    def policies(self) -> list[Policy]:
+        """Oldest effective time first."""
+        return sorted(
+            self._by_version.values(), key=lambda p: (p.document.effective_from, p.version)
+        )
+
+    def for_time(self, at: datetime) -> Policy:
+        chosen = None
+        for policy in self.policies:
+            if policy.document.effective_from <= at or chosen is None:
+                chosen = policy
+        if chosen is None:
+            raise LookupError("no policy loaded")
+        return chosen

@@ -6,7 +6,7 @@ sum an SRE checks to know that no declaration was lost.
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Gauge, Histogram, Info
+from prometheus_client import Counter, Gauge, Histogram
 
 CONSUMED = Counter(
     "screener_declarations_consumed_total", "Declaration messages taken from the input topic"
@@ -38,12 +38,19 @@ PROCESSING = Histogram(
     "Time to validate, score and publish one declaration inside the worker",
     buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1),
 )
-POLICY = Info("screener_policy", "The policy in force")
+POLICY_VERSIONS = Gauge(
+    "screener_policy_effective_from_seconds",
+    "Policy versions loaded, each with the time from which it is in force",
+    ["version"],
+)
+POLICY_REJECTED = Counter(
+    "screener_policy_rejected_total", "Policy versions refused as invalid", ["origin"]
+)
 POLICY_LOADED_AT = Gauge(
-    "screener_policy_loaded_timestamp_seconds", "When the policy in force was loaded"
+    "screener_policy_loaded_timestamp_seconds", "When the last policy version was loaded"
 )
 SCREENING_LIST_ENTRIES = Gauge(
-    "screener_screening_list_entries", "Screening-list entries indexed by the policy in force"
+    "screener_screening_list_entries", "Screening-list entries of the newest policy version"
 )
 TABLE_KEYS = Gauge(
     "screener_table_keys",

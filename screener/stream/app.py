@@ -31,7 +31,7 @@ from faust.sensors.prometheus import setup_prometheus_sensors
 from screener.core.assess import assess
 from screener.core.history import EntityEvent, HistorySnapshot, scatter
 from screener.core.history.state import observe, record_alert
-from screener.core.policy import Policy
+from screener.core.policy import PolicyBook
 from screener.models import Declaration
 from screener.observability import metrics
 from screener.settings import Settings
@@ -44,6 +44,7 @@ from screener.stream.envelopes import (
     trace_id_of,
     verdict,
 )
+from screener.stream.reference import follow_reference_topic, record_versions, watch_policy_file
 from screener.stream.state_metrics import watch_state
 
 log = logging.getLogger(__name__)
@@ -82,7 +83,7 @@ def internal_topic_names(settings: Settings) -> tuple[str, str]:
     return f"{settings.app_id}-entity-events", f"{settings.app_id}-gather"
 
 
-def create_app(settings: Settings, policy: Policy) -> faust.App:
+def create_app(settings: Settings, book: PolicyBook) -> faust.App:
     app = faust.App(
         settings.app_id,
         broker=[f"kafka://{host.strip()}" for host in settings.kafka_bootstrap.split(",")],
@@ -123,9 +124,9 @@ def create_app(settings: Settings, policy: Policy) -> faust.App:
     history = app.Table("history", **table_args)
     pending = app.Table("pending", **table_args)
 
-    metrics.POLICY.info({"version": policy.version, "source": policy.source})
-    metrics.POLICY_LOADED_AT.set_to_current_time()
-    metrics.SCREENING_LIST_ENTRIES.set(policy.screening.size)
+    record_versions(book)
+    watch_policy_file(app, settings.policy_file, book, settings.policy_reload_interval)
+    follow_reference_topic(app, settings, book)
 
     async def send_all(
         messages: list[tuple[faust.TopicT, bytes | None, bytes | None, list]],
@@ -151,7 +152,7 @@ def create_app(settings: Settings, policy: Policy) -> faust.App:
                 await publish(accepted.outgoing)
                 _observe_outcome(accepted, record.timestamp)
                 continue
-            events = scatter(accepted, policy)
+            events = scatter(accepted, book.for_time(accepted.declared_at))
             pending_message = {
                 "t": "declaration",
                 "declaration": accepted.model_dump(mode="json"),
@@ -213,6 +214,7 @@ def create_app(settings: Settings, policy: Policy) -> faust.App:
                 pending[key] = orjson.dumps(row)
                 continue
             declaration = Declaration.model_validate(row["declaration"])
+            policy = book.for_time(declaration.declared_at)
             snapshot = HistorySnapshot.of(row["features"].values())
             assessment = assess(declaration, policy, snapshot, trace_id=row["trace_id"])
             screened = verdict(assessment, policy)
@@ -242,7 +244,9 @@ def create_app(settings: Settings, policy: Policy) -> faust.App:
         ok = bool(assigned) and not app.rebalancing and not app.in_recovery
         body = {
             "status": "ok" if ok else "unavailable",
-            "policy_version": policy.version,
+            "policy_versions": {
+                p.version: p.document.effective_from.isoformat() for p in book.policies
+            },
             "assigned_partitions": assigned,
             "rebalancing": app.rebalancing,
             "recovering": app.in_recovery,

@@ -20,7 +20,11 @@ def pipeline_topics(settings: Settings) -> list[str]:
 
 
 async def ensure_topics(
-    bootstrap: str, names: list[str], partitions: int, replication_factor: int = 1
+    bootstrap: str,
+    names: list[str],
+    partitions: int,
+    replication_factor: int = 1,
+    config: dict[str, str] | None = None,
 ) -> list[str]:
     """Create the topics of `names` that do not exist yet; returns the ones created."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
@@ -32,7 +36,7 @@ async def ensure_topics(
             return []
         response = await admin.create_topics(
             [
-                NewTopic(n, num_partitions=partitions, replication_factor=replication_factor)
+                NewTopic(n, partitions, replication_factor, topic_configs=config or {})
                 for n in missing
             ]
         )

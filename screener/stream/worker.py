@@ -6,20 +6,24 @@ import asyncio
 
 import faust
 
-from screener.core.policy import load_policy
+from screener.core.policy import PolicyBook, load_policy
 from screener.settings import Settings
 from screener.stream.app import create_app
 from screener.stream.topics import ensure_topics, pipeline_topics
 
 
 def run_worker(settings: Settings) -> None:
-    policy = load_policy(settings.policy_file)  # fail fast, before touching Kafka
+    book = PolicyBook(load_policy(settings.policy_file))  # fail fast, before touching Kafka
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
+    bootstrap = settings.kafka_bootstrap
     loop.run_until_complete(
-        ensure_topics(
-            settings.kafka_bootstrap, pipeline_topics(settings), settings.topic_partitions
-        )
+        ensure_topics(bootstrap, pipeline_topics(settings), settings.topic_partitions)
     )
-    app = create_app(settings, policy)
+    # Policy versions: one compacted partition, so every version is kept and read in order.
+    compacted = {"cleanup.policy": "compact"}
+    loop.run_until_complete(
+        ensure_topics(bootstrap, [settings.reference_topic], 1, config=compacted)
+    )
+    app = create_app(settings, book)
     faust.Worker(app, loglevel=settings.log_level, loop=loop).execute_from_commandline()

@@ -1,0 +1,92 @@
+"""Policy versions arriving while the worker runs: from the policy file or from the
+compacted reference topic. A version that does not validate is refused with the reason in
+the log and a metric; the versions already loaded stay in force."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import faust
+from aiokafka import AIOKafkaConsumer
+
+from screener.core.policy import Policy, PolicyBook, PolicyError, load_policy, parse_policy
+from screener.observability import metrics
+from screener.settings import Settings
+from screener.stream.clients import partitions_of
+
+log = logging.getLogger(__name__)
+POLICY_KEY_PREFIX = b"policy:"
+
+
+def record_versions(book: PolicyBook) -> None:
+    for policy in book.policies:
+        at = policy.document.effective_from.timestamp()
+        metrics.POLICY_VERSIONS.labels(version=policy.version).set(at)
+    metrics.SCREENING_LIST_ENTRIES.set(book.policies[-1].screening.size)
+    metrics.POLICY_LOADED_AT.set_to_current_time()
+
+
+def admit(book: PolicyBook, policy: Policy, origin: str) -> None:
+    if book.add(policy):
+        record_versions(book)
+        log.info(
+            "policy %s from %s: in force from %s",
+            policy.version,
+            origin,
+            policy.document.effective_from.isoformat(),
+        )
+
+
+def refuse(origin: str, exc: Exception) -> None:
+    metrics.POLICY_REJECTED.labels(origin=origin).inc()
+    log.error("policy from %s refused, versions in force unchanged: %s", origin, exc)
+
+
+def watch_policy_file(app: faust.App, path: Path, book: PolicyBook, interval: float) -> None:
+    """Reload the policy file when it changes."""
+    seen = {"mtime": path.stat().st_mtime if path.exists() else None}
+
+    @app.timer(interval)
+    async def reload_policy_file() -> None:
+        try:
+            mtime = path.stat().st_mtime
+        except OSError:
+            return
+        if mtime == seen["mtime"]:
+            return
+        seen["mtime"] = mtime
+        try:
+            admit(book, load_policy(path), "file")
+        except PolicyError as exc:
+            refuse("file", exc)
+
+
+def follow_reference_topic(app: faust.App, settings: Settings, book: PolicyBook) -> None:
+    """Read every policy version on the compacted reference topic, from the beginning, on
+    every worker (no consumer group): all workers hold the same versions."""
+    base_dir = settings.reference_dir
+
+    @app.task
+    async def read_reference_topic() -> None:
+        partitions = await partitions_of(settings.kafka_bootstrap, [settings.reference_topic])
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=settings.kafka_bootstrap, enable_auto_commit=False
+        )
+        await consumer.start()
+        try:
+            consumer.assign(partitions)
+            if partitions:
+                await consumer.seek_to_beginning(*partitions)
+            async for message in consumer:
+                if not (message.key or b"").startswith(POLICY_KEY_PREFIX) or message.value is None:
+                    continue
+                origin = f"{message.topic}:{message.partition}:{message.offset}"
+                try:
+                    policy = parse_policy(message.value.decode("utf-8"), base_dir, origin)
+                except (PolicyError, UnicodeDecodeError) as exc:
+                    refuse("topic", exc)
+                    continue
+                admit(book, policy, origin)
+        finally:
+            await consumer.stop()
