@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 
 from screener import local_kafka
-from screener.core.policy import PolicyError, load_policy
+from screener.core.policy import PolicyError, load_policy, parse_policy
 from screener.settings import get_settings
 
 app = typer.Typer(
@@ -224,6 +224,27 @@ def contracts_export(
         return
     for path in write_schemas(directory):
         out.print(f"wrote {path}")
+
+
+@policy_app.command("publish")
+def policy_publish(file: Annotated[Path, typer.Argument()]) -> None:
+    """Validate a policy document and publish it to the reference topic: running workers take
+    it in without a restart, for declarations at or after its effective time."""
+    from screener.stream.clients import Produced, produce
+    from screener.stream.reference import POLICY_KEY_PREFIX
+
+    settings = get_settings()
+    try:
+        # Validated as the workers will read it: list paths resolve in SCREENER_REFERENCE_DIR.
+        policy = parse_policy(file.read_text(encoding="utf-8"), settings.reference_dir, str(file))
+    except (OSError, PolicyError) as exc:
+        raise _fail(str(exc)) from exc
+    key = POLICY_KEY_PREFIX + policy.version.encode()
+    message = Produced(key, file.read_bytes(), [("content-type", b"application/yaml")])
+    asyncio.run(produce(settings.kafka_bootstrap, settings.reference_topic, [message]))
+    effective = policy.document.effective_from.isoformat()
+    topic = settings.reference_topic
+    out.print(f"published policy {policy.version} (effective {effective}) to {topic}")
 
 
 @policy_app.command("validate")

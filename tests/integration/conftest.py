@@ -141,6 +141,7 @@ class Pipeline:
     assessments: str
     alerts: str
     workdir: Path
+    reference: str = field(default_factory=lambda: f"reference-{uuid.uuid4().hex[:12]}")
     app_id: str = field(default_factory=lambda: f"screener-test-{uuid.uuid4().hex[:8]}")
     workers: list[subprocess.Popen] = field(default_factory=list)
     web_ports: list[int] = field(default_factory=list)
@@ -162,6 +163,7 @@ class Pipeline:
             "SCREENER_DEAD_LETTER_TOPIC": self.dead_letters,
             "SCREENER_ASSESSMENTS_TOPIC": self.assessments,
             "SCREENER_ALERTS_TOPIC": self.alerts,
+            "SCREENER_REFERENCE_TOPIC": self.reference,
             "SCREENER_WEB_PORT": str(web_port),
             "SCREENER_DATA_DIR": str(self.workdir / f"worker-{web_port}"),
             "SCREENER_BROKER_SESSION_TIMEOUT": "6",

@@ -112,3 +112,22 @@ def test_a_broken_list_file_names_file_and_line(tmp_path):
 def test_a_missing_file_is_a_policy_error(tmp_path):
     with pytest.raises(PolicyError, match="cannot read policy"):
         load_policy(tmp_path / "nope.yaml")
+
+
+def test_the_book_scores_each_declaration_with_the_version_in_force_at_its_time(tmp_path):
+    from datetime import UTC, datetime
+
+    from screener.core.policy import PolicyBook
+
+    november = load_policy()
+    doc = yaml.safe_load(DEFAULT_POLICY.read_text())
+    doc["version"], doc["effective_from"] = "2026.12.0", "2026-12-01T00:00:00Z"
+    (tmp_path / "december.yaml").write_text(yaml.safe_dump(doc))
+    doc["screening_lists"] = []
+    december = load_policy(write_policy(tmp_path, **doc))
+    book = PolicyBook(december, november)
+    assert [p.version for p in book.policies] == ["2026.11.2", "2026.12.0"]
+    assert book.for_time(datetime(2026, 11, 30, 23, 59, tzinfo=UTC)).version == "2026.11.2"
+    assert book.for_time(datetime(2026, 12, 1, tzinfo=UTC)).version == "2026.12.0"
+    assert book.for_time(datetime(2025, 1, 1, tzinfo=UTC)).version == "2026.11.2"  # oldest
+    assert book.add(load_policy()) is False  # a version is taken in once
