@@ -122,7 +122,6 @@ def test_the_book_scores_each_declaration_with_the_version_in_force_at_its_time(
     november = load_policy()
     doc = yaml.safe_load(DEFAULT_POLICY.read_text())
     doc["version"], doc["effective_from"] = "2026.12.0", "2026-12-01T00:00:00Z"
-    (tmp_path / "december.yaml").write_text(yaml.safe_dump(doc))
     doc["screening_lists"] = []
     december = load_policy(write_policy(tmp_path, **doc))
     book = PolicyBook(december, november)
