@@ -91,7 +91,7 @@ class ValueRange(_Strict):
 
 class ListSpec(_Strict):
     id: str
-    format: Literal["csl"]
+    format: Literal["csl", "csl-json", "sdn", "un"]
     path: Path
     version: str
 
