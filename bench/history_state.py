@@ -20,7 +20,6 @@ import asyncio
 import contextlib
 import functools
 import math
-import multiprocessing
 import os
 import random
 import re
@@ -34,6 +33,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -316,8 +316,9 @@ def build_rows(n: int, seed: int, jobs: int, figures: Figures) -> dict[bytes, by
     started = time.perf_counter()
     rows: dict[bytes, bytes] = {}
     n_events = 0
-    with multiprocessing.get_context("fork").Pool(jobs) as pool:
-        for part, events in pool.imap(build_chunk, work):
+    # A pool that raises if one of its processes dies, rather than waiting forever.
+    with ProcessPoolExecutor(jobs) as pool:
+        for part, events in pool.map(build_chunk, work):
             rows.update(part)
             n_events += events
     elapsed = time.perf_counter() - started
