@@ -52,16 +52,3 @@ POLICY_LOADED_AT = Gauge(
 SCREENING_LIST_ENTRIES = Gauge(
     "screener_screening_list_entries", "Screening-list entries of the newest policy version"
 )
-TABLE_KEYS = Gauge(
-    "screener_table_keys",
-    "Keys in a state table on this worker's assigned partitions (RocksDB estimate)",
-    ["table"],
-)
-RECOVERY_REMAINING = Gauge(
-    "screener_state_recovery_remaining_changes",
-    "Changelog records still to replay before state is up to date",
-)
-RECOVERING = Gauge("screener_state_recovering", "1 while tables are being recovered")
-RECOVERY_SECONDS = Gauge(
-    "screener_state_last_recovery_seconds", "Duration of the last state recovery"
-)
