@@ -64,7 +64,7 @@ async def run(pipeline, workers: int, samples: list[SampleMessage], in_waves: bo
         await send_all(pipeline.bootstrap, pipeline.declarations, wave)
         done = len(by_topic(records, pipeline.assessments)) + len(wave)
         records = await collect(
-            pipeline, lambda rs, n=done: len(by_topic(rs, pipeline.assessments)) >= n, timeout=120
+            pipeline, lambda rs, n=done: len(by_topic(rs, pipeline.assessments)) >= n, timeout=240
         )
     assessments = {
         r.key.decode(): Assessment.model_validate_json(r.value)
@@ -84,7 +84,8 @@ async def test_one_and_three_workers_build_the_same_history(make_pipeline):
     samples = valid(generate(240, seed=21))
     one, rows_one = await run(await make_pipeline(partitions=6), 1, samples)
     three, rows_three = await run(await make_pipeline(partitions=6), 3, samples)
-    assert len(one) == len(three) == len(samples)
+    assert len(one) == len(samples), f"1 worker: {len(one)} of {len(samples)} assessed"
+    assert len(three) == len(samples), f"3 workers: {len(three)} of {len(samples)} assessed"
     facts_one, facts_three = histories(rows_one, False), histories(rows_three, False)
     assert len(facts_one) > 100
     assert facts_one == facts_three
