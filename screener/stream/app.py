@@ -46,6 +46,7 @@ from screener.stream.envelopes import (
 )
 from screener.stream.reference import follow_reference_topic, record_versions, watch_policy_file
 from screener.stream.state_metrics import watch_state
+from screener.stream.topics import internal_topics
 
 log = logging.getLogger(__name__)
 
@@ -79,10 +80,6 @@ def _observe_outcome(screened: Screened, kafka_timestamp: float | None) -> None:
         metrics.LATENCY.observe(max(0.0, time.time() - kafka_timestamp))
 
 
-def internal_topic_names(settings: Settings) -> tuple[str, str]:
-    return f"{settings.app_id}-entity-events", f"{settings.app_id}-gather"
-
-
 def create_app(settings: Settings, book: PolicyBook) -> faust.App:
     app = faust.App(
         settings.app_id,
@@ -102,7 +99,7 @@ def create_app(settings: Settings, book: PolicyBook) -> faust.App:
         topic_replication_factor=1,
         topic_partitions=settings.internal_partitions,
     )
-    entity_topic_name, gather_topic_name = internal_topic_names(settings)
+    entity_topic_name, gather_topic_name = internal_topics(settings)
     raw = {"key_serializer": "raw", "value_serializer": "raw"}
     source = app.topic(settings.declarations_topic, **raw)
     entity_topic = app.topic(
@@ -219,6 +216,8 @@ def create_app(settings: Settings, book: PolicyBook) -> faust.App:
             assessment = assess(declaration, policy, snapshot, trace_id=row["trace_id"])
             screened = verdict(assessment, policy)
             await publish(screened.outgoing * row["copies"])
+            for _ in range(row["copies"]):
+                _observe_outcome(screened, row["timestamp"])
             if screened.alert is not None:
                 at = int(declaration.declared_at.timestamp())
                 alert = orjson.dumps(
@@ -228,8 +227,6 @@ def create_app(settings: Settings, book: PolicyBook) -> faust.App:
             # Deleted (a tombstone in the changelog): late duplicates of its parts start a new
             # row, which completes if the declaration itself is redelivered too.
             del pending[key]
-            for _ in range(row["copies"]):
-                _observe_outcome(screened, row["timestamp"])
 
     watch_state(app, {"history": history, "pending": pending})
     setup_prometheus_sensors(app, name_prefix="faust")

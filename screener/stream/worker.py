@@ -9,7 +9,12 @@ import faust
 from screener.core.policy import PolicyBook, load_policy
 from screener.settings import Settings
 from screener.stream.app import create_app
-from screener.stream.topics import ensure_topics, pipeline_topics
+from screener.stream.topics import (
+    changelog_topics,
+    ensure_topics,
+    internal_topics,
+    pipeline_topics,
+)
 
 
 def run_worker(settings: Settings) -> None:
@@ -20,8 +25,14 @@ def run_worker(settings: Settings) -> None:
     loop.run_until_complete(
         ensure_topics(bootstrap, pipeline_topics(settings), settings.topic_partitions)
     )
-    # Policy versions: one compacted partition, so every version is kept and read in order.
+    # Created before faust subscribes: a topic it cannot see yet at its first assignment is
+    # left unassigned. Policy versions: one compacted partition, kept and read in order.
     compacted = {"cleanup.policy": "compact"}
+    internal = settings.internal_partitions
+    loop.run_until_complete(ensure_topics(bootstrap, internal_topics(settings), internal))
+    loop.run_until_complete(
+        ensure_topics(bootstrap, changelog_topics(settings), internal, config=compacted)
+    )
     loop.run_until_complete(
         ensure_topics(bootstrap, [settings.reference_topic], 1, config=compacted)
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import signal
+import time
 from pathlib import Path
 
 import orjson
@@ -105,8 +106,14 @@ async def test_every_declaration_ends_as_one_assessment_or_one_dead_letter(pipel
     planted = {s.sample.declaration_id for s in valid if s.sample.label.startswith("planted")}
     assert planted <= set(alerted), f"planted but not alerted: {planted - set(alerted)}"
 
-    # Metrics: the sum an SRE checks, and health.
-    status, text = pipeline.http_get(port, "/metrics")
+    # Metrics: the sum an SRE checks, and health. Counters move just after publication.
+    deadline = time.monotonic() + 10
+    while True:
+        status, text = pipeline.http_get(port, "/metrics")
+        settled = metric(text, "screener_declarations_assessed_total") == len(valid)
+        if settled or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
     assert status == 200
     assert metric(text, "screener_declarations_consumed_total") == len(sent)
     assert metric(text, "screener_declarations_assessed_total") == len(valid)
