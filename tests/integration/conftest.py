@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextlib
+import json
 import os
 import signal
 import socket
@@ -191,6 +192,29 @@ class Pipeline:
                 return port
             time.sleep(0.3)
         raise TimeoutError(f"worker not healthy after {timeout}s: {self.log_tail(port)}")
+
+    def start_workers(self, n: int, partitions: int, timeout: float = 120) -> list[int]:
+        """Start n workers, then wait until the group is settled: every worker healthy and
+        the input partitions shared out among them, each exactly once, for 3 checks running."""
+        ports = [self.start_worker(timeout) for _ in range(n)]
+        deadline, settled = time.monotonic() + timeout, 0
+        while settled < 3:
+            if time.monotonic() > deadline:
+                tails = "\n".join(self.log_tail(p, 10) for p in ports)
+                raise TimeoutError(f"worker group not settled after {timeout}s:\n{tails}")
+            answers = [self.http_get(p, "/health") for p in ports]
+            assigned = [
+                part
+                for status, body in answers
+                if status == 200
+                for part in json.loads(body)["assigned_partitions"]
+            ]
+            healthy = all(status == 200 for status, _ in answers)
+            settled = (
+                settled + 1 if healthy and len(assigned) == len(set(assigned)) == partitions else 0
+            )
+            time.sleep(1)
+        return ports
 
     def log_tail(self, port: int, lines: int = 30) -> str:
         text = (self.workdir / f"worker-{port}.log").read_text(errors="replace")

@@ -57,8 +57,7 @@ def waves(samples: list[SampleMessage]) -> list[list[SampleMessage]]:
 
 
 async def run(pipeline, workers: int, samples: list[SampleMessage], in_waves: bool = False):
-    for _ in range(workers):
-        pipeline.start_worker()
+    pipeline.start_workers(workers, partitions=6)
     records = []
     for wave in waves(samples) if in_waves else [samples]:
         await send_all(pipeline.bootstrap, pipeline.declarations, wave)
