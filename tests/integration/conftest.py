@@ -167,8 +167,8 @@ class Pipeline:
             "SCREENER_REFERENCE_TOPIC": self.reference,
             "SCREENER_WEB_PORT": str(web_port),
             "SCREENER_DATA_DIR": str(self.workdir / f"worker-{web_port}"),
-            "SCREENER_BROKER_SESSION_TIMEOUT": "6",
-            "SCREENER_BROKER_HEARTBEAT_INTERVAL": "1",
+            "SCREENER_BROKER_SESSION_TIMEOUT": "10",
+            "SCREENER_BROKER_HEARTBEAT_INTERVAL": "2",
         }
 
     def start_worker(self, timeout: float = 90) -> int:
