@@ -27,6 +27,7 @@ from pydantic import (
 from screener.core.indicators import REGISTRY, Indicator
 from screener.models import COUNTRY_CODES, Country, Currency, Severity
 from screener.reference.commodities import CommodityCatalogue, CommodityGroup, UnitValueRange
+from screener.reference.matching import NameMatcher
 from screener.reference.screening_lists import LOADERS, ListFormatError, ScreeningIndex
 
 DEFAULT_POLICY = Path(__file__).resolve().parent.parent / "data" / "policy" / "policy.yaml"
@@ -147,7 +148,8 @@ class Policy:
 
     document: PolicyDocument
     catalogue: CommodityCatalogue
-    screening: ScreeningIndex
+    screening: ScreeningIndex  # exact normalised names
+    matcher: NameMatcher  # fuzzy, token-wise: what PARTY_LISTED screens with
     list_versions: dict[str, str]
     source: str
 
@@ -184,6 +186,7 @@ def compile_policy(document: PolicyDocument, base_dir: Path, source: str) -> Pol
         document=document,
         catalogue=CommodityCatalogue(groups, ranges),
         screening=ScreeningIndex.build(entries),
+        matcher=NameMatcher.build(entries),
         list_versions={spec.id: spec.version for spec in document.screening_lists},
         source=source,
     )

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from screener.core.indicators.registry import Finding, NoParams, indicator
 from screener.models import PARTY_ROLES
+from screener.reference.matching import DEFAULT_THRESHOLD
 
 if TYPE_CHECKING:
     from screener.core.context import Context
@@ -16,6 +17,7 @@ if TYPE_CHECKING:
 class ListedPartyParams(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     roles: list[str] = list(PARTY_ROLES)
+    threshold: float = Field(DEFAULT_THRESHOLD, gt=0, le=1)  # name-match score that counts
 
 
 @indicator("PARTY_LISTED", "Party matches a screening-list entry", ListedPartyParams)
@@ -24,36 +26,31 @@ def party_listed(ctx: Context, params: ListedPartyParams) -> Finding | None:
     for role, party in ctx.declaration.parties.named():
         if role not in params.roles:
             continue
-        for match in ctx.policy.screening.lookup(party.name, party.country):
-            entry = match.entry
+        for m in ctx.policy.matcher.match(
+            party.name, party.country, party.address, limit=3, threshold=params.threshold
+        ):
             hits.append(
                 {
                     "role": role,
                     "party_name": party.name,
                     "party_country": party.country,
-                    "list_id": entry.list_id,
-                    "entry_id": entry.entry_id,
-                    "entry_name": entry.name,
-                    "matched_name": match.matched_name,
-                    "match": match.how,
-                    "source": entry.source,
-                    "programs": list(entry.programs),
-                    "country_agrees": match.country_agrees,
+                    "score": round(m.score, 3),
+                    "list_id": m.entry.list_id,
+                    "entry_id": m.entry.entry_id,
+                    "entry_name": m.entry.name,
+                    "matched_name": m.matched_name,
+                    "source": m.entry.source,
+                    "programs": list(m.entry.programs),
+                    "explanation": m.explain(),
                 }
             )
     if not hits:
         return None
-
-    def describe(h: dict) -> str:
-        if h["party_name"] == h["entry_name"]:
-            who = f"{h['role']} {h['party_name']!r} is listed"
-        else:
-            alias = "" if h["matched_name"] == h["entry_name"] else f" as {h['matched_name']!r}"
-            who = f"{h['role']} {h['party_name']!r} matches {h['entry_name']!r}{alias}"
-        country = {True: ", same country", False: ", listed in another country", None: ""}
-        return f"{who} on {h['source']} ({h['match']} name match{country[h['country_agrees']]})"
-
-    return Finding(evidence="; ".join(describe(h) for h in hits), facts={"matches": hits})
+    return Finding(
+        evidence="; ".join(f"{h['role']} on {h['source']}: {h['explanation']}" for h in hits),
+        facts={"matches": hits},
+        strength=max(h["score"] for h in hits),
+    )
 
 
 @indicator("PAYER_THIRD_COUNTRY", "Payment from a third country", NoParams)
