@@ -27,6 +27,8 @@ policy_app = typer.Typer(help="Screening policy documents.", no_args_is_help=Tru
 app.add_typer(kafka_app, name="kafka")
 app.add_typer(contracts_app, name="contracts")
 app.add_typer(policy_app, name="policy")
+names_app = typer.Typer(help="Name matching against screening lists.", no_args_is_help=True)
+app.add_typer(names_app, name="names")
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 out = Console(highlight=False)
@@ -123,6 +125,83 @@ def score(
                 continue
             assessment = screener.screen(parsed)
             sys.stdout.buffer.write(orjson.dumps(assessment.model_dump(mode="json")) + b"\n")
+
+
+@app.command()
+def match(
+    names: Annotated[
+        list[str] | None, typer.Argument(help="Names to screen; stdin if none")
+    ] = None,
+    list_file: Annotated[Path, typer.Option("--list", help="A screening-list file")] = ...,
+    list_format: Annotated[
+        str, typer.Option("--format", help="csl, csl-json, sdn (path to sdn.csv) or un")
+    ] = "csl",
+    country: Annotated[str | None, typer.Option(help="ISO country of the parties")] = None,
+    threshold: Annotated[float | None, typer.Option(help="Match threshold")] = None,
+    limit: Annotated[int, typer.Option(help="Best entries shown per name")] = 3,
+) -> None:
+    """Screen names against one list file, without any policy: JSON lines of the best entries,
+    their scores and explanations, and the verdict at the threshold."""
+    from screener.reference.matching import DEFAULT_THRESHOLD, NameMatcher
+    from screener.reference.screening_lists import LOADERS, ListFormatError
+
+    if list_format not in LOADERS:
+        raise _fail(f"unknown list format {list_format!r}: choose {', '.join(LOADERS)}")
+    try:
+        matcher = NameMatcher.build(LOADERS[list_format](list_file, list_file.stem))
+    except ListFormatError as exc:
+        raise _fail(str(exc)) from exc
+    cut = DEFAULT_THRESHOLD if threshold is None else threshold
+    queries = names or [line.strip() for line in sys.stdin if line.strip()]
+    for name in queries:
+        best = matcher.match(name, country=country, limit=limit)
+        verdict = "match" if best and best[0].score >= cut else "no match"
+        record = {
+            "query": name,
+            "verdict": verdict,
+            "threshold": cut,
+            "matches": [
+                {
+                    "score": round(m.score, 3),
+                    "entry_id": m.entry.entry_id,
+                    "name": m.entry.name,
+                    "matched_name": m.matched_name,
+                    "source": m.entry.source,
+                    "programs": list(m.entry.programs),
+                    "countries": sorted(m.entry.countries),
+                    "explanation": m.explain(),
+                }
+                for m in best
+            ],
+        }
+        sys.stdout.buffer.write(orjson.dumps(record) + b"\n")
+
+
+@names_app.command("evaluate")
+def names_evaluate(
+    threshold: Annotated[
+        float | None, typer.Option(help="Threshold (default: the policy's PARTY_LISTED threshold)")
+    ] = None,
+) -> None:
+    """Precision and recall of name matching on the labelled evaluation set."""
+    from rich.table import Table
+
+    from screener.reference.matching import evaluate
+
+    if threshold is None:
+        policy = load_policy(get_settings().policy_file)
+        threshold = policy.document.indicators["PARTY_LISTED"].params.get("threshold", 0.9)
+    result = evaluate(threshold)
+    table = Table(title=f"name matching at threshold {threshold:.2f}")
+    for column in ("variant", "rows", "tp", "fn", "fp", "tn"):
+        table.add_column(column, justify="left" if column == "variant" else "right")
+    for variant, c in result["by_variant"].items():
+        table.add_row(variant, *(str(c.get(k, 0)) for k in ("n", "tp", "fn", "fp", "tn")))
+    out.print(table)
+    out.print(
+        f"precision {result['precision']:.3f}  recall {result['recall']:.3f}  "
+        f"(tp {result['tp']}, fp {result['fp']}, fn {result['fn']}, tn {result['tn']})"
+    )
 
 
 @app.command()

@@ -13,9 +13,8 @@ from screener.models import Severity
 
 def write_policy(tmp_path: Path, **changes) -> Path:
     doc = yaml.safe_load(DEFAULT_POLICY.read_text())
-    doc["screening_lists"][0]["path"] = str(
-        DEFAULT_POLICY.parent / doc["screening_lists"][0]["path"]
-    )
+    for spec in doc["screening_lists"]:
+        spec["path"] = str(DEFAULT_POLICY.parent / spec["path"])
     for key, value in changes.items():
         doc[key] = value
     path = tmp_path / "policy.yaml"
@@ -25,8 +24,12 @@ def write_policy(tmp_path: Path, **changes) -> Path:
 
 def test_the_shipped_policy_loads_with_its_lists(policy):
     assert policy.version == "2026.11.2"
-    assert policy.screening.size == 12
-    assert policy.list_versions == {"us-csl": "sample-2026-11-01"}
+    assert policy.screening.size == 12 + 16 + 12  # CSL CSV, OFAC SDN trio, UN XML samples
+    assert policy.list_versions == {
+        "us-csl": "sample-2026-11-01",
+        "ofac-sdn": "sample-2026-11-01",
+        "un-consolidated": "sample-2026-11-01",
+    }
     assert policy.catalogue.controlled_group("8505111000").key == "rare_earth_magnets"
     assert policy.catalogue.controlled_group("8505200000") is None
     assert {"TH", "MX", "KZ"} <= policy.catalogue.controlled_group("2805301100").hubs
