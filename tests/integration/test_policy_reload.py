@@ -17,7 +17,7 @@ from screener.sim.declarations import generate
 from screener.stream.clients import Produced, produce
 from tests.integration.kafka_io import by_topic, collect, send_all
 
-NEW_VERSION = "2026.11.28-test"
+NEW_VERSION = "2026.11.38-test"
 
 
 def publish(pipeline, text: str, tmp_path) -> subprocess.CompletedProcess:
@@ -59,7 +59,7 @@ async def test_a_policy_published_mid_stream_scores_from_its_effective_time(pipe
     await produce(pipeline.bootstrap, pipeline.reference, [bad])
     wait_for_metric(pipeline, port, r'^screener_policy_rejected_total{origin="topic"} 1\.0$')
     new = (
-        shipped.replace('version: "2026.11.2"', f'version: "{NEW_VERSION}"')
+        shipped.replace('version: "2026.11.3"', f'version: "{NEW_VERSION}"')
         .replace(
             'effective_from: "2026-11-01T00:00:00Z"', f'effective_from: "{effective.isoformat()}"'
         )
@@ -80,16 +80,16 @@ async def test_a_policy_published_mid_stream_scores_from_its_effective_time(pipe
     ]
     assert len(assessments) == len(samples)
     for a in assessments:
-        expected = NEW_VERSION if a.declared_at >= effective else "2026.11.2"
+        expected = NEW_VERSION if a.declared_at >= effective else "2026.11.3"
         assert a.policy_version == expected, (a.declaration_id, a.declared_at)
         weights = {h.code: h.points for h in a.indicators}
         if "CTRL_NO_LICENCE" in weights:
             assert weights["CTRL_NO_LICENCE"] == (40 if expected == NEW_VERSION else 20)
     by_version = Counter(a.policy_version for a in assessments)
-    assert by_version["2026.11.2"] == 90 and by_version[NEW_VERSION] == len(samples) - 90
+    assert by_version["2026.11.3"] == 90 and by_version[NEW_VERSION] == len(samples) - 90
     assert any(
         h.code == "CTRL_NO_LICENCE" and h.points == 40 for a in assessments for h in a.indicators
     )
     headers = {r.headers["policy-version"] for r in by_topic(records, pipeline.assessments)}
-    assert headers == {b"2026.11.2", NEW_VERSION.encode()}
+    assert headers == {b"2026.11.3", NEW_VERSION.encode()}
     assert orjson.loads(by_topic(records, pipeline.assessments)[0].value)["reference_versions"]
