@@ -143,6 +143,7 @@ class Pipeline:
     alerts: str
     workdir: Path
     reference: str = field(default_factory=lambda: f"reference-{uuid.uuid4().hex[:12]}")
+    extra_env: dict[str, str] = field(default_factory=dict)
     app_id: str = field(default_factory=lambda: f"screener-test-{uuid.uuid4().hex[:8]}")
     workers: list[subprocess.Popen] = field(default_factory=list)
     web_ports: list[int] = field(default_factory=list)
@@ -169,6 +170,7 @@ class Pipeline:
             "SCREENER_DATA_DIR": str(self.workdir / f"worker-{web_port}"),
             "SCREENER_BROKER_SESSION_TIMEOUT": "10",
             "SCREENER_BROKER_HEARTBEAT_INTERVAL": "2",
+            **self.extra_env,
         }
 
     def start_worker(self, timeout: float = 90) -> int:

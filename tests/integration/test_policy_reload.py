@@ -93,3 +93,28 @@ async def test_a_policy_published_mid_stream_scores_from_its_effective_time(pipe
     headers = {r.headers["policy-version"] for r in by_topic(records, pipeline.assessments)}
     assert headers == {b"2026.11.3", NEW_VERSION.encode()}
     assert orjson.loads(by_topic(records, pipeline.assessments)[0].value)["reference_versions"]
+
+
+async def test_a_changed_policy_file_is_taken_in_without_a_restart(pipeline, tmp_path):
+    policy_file = tmp_path / "policy.yaml"
+    shipped = DEFAULT_POLICY.read_text()
+    lists = str(DEFAULT_POLICY.parent.parent / "lists")
+    policy_file.write_text(shipped.replace("../lists", lists))
+    pipeline.extra_env = {
+        "SCREENER_POLICY_FILE": str(policy_file),
+        "SCREENER_POLICY_RELOAD_INTERVAL": "0.5",
+    }
+    port = pipeline.start_worker()
+    policy_file.write_text(
+        shipped.replace("../lists", lists).replace(
+            'version: "2026.11.3"', 'version: "2026.11.4-file"'
+        )
+    )
+    wait_for_metric(
+        pipeline, port, r'screener_policy_effective_from_seconds{version="2026.11.4-file"}'
+    )
+    # A broken edit is refused; both versions stay loaded.
+    policy_file.write_text(shipped.replace("severity_bands:", "severity_bandz:"))
+    wait_for_metric(pipeline, port, r'^screener_policy_rejected_total{origin="file"} 1\.0$')
+    text = pipeline.http_get(port, "/metrics")[1]
+    assert 'version="2026.11.3"' in text and 'version="2026.11.4-file"' in text
