@@ -108,3 +108,22 @@ def histories(rows: dict[str, dict], with_alerts: bool = True) -> dict[str, dict
                 history.pop(name)
         result[key] = history
     return result
+
+
+def history_diff(left: dict[str, dict], right: dict[str, dict], most: int = 5) -> str:
+    """Which entities differ and in which fields: readable when two histories disagree."""
+    lines = [
+        f"only left: {sorted(set(left) - set(right))[:most]}",
+        f"only right: {sorted(set(right) - set(left))[:most]}",
+    ]
+    for key in sorted(set(left) & set(right)):
+        fields = {
+            f: (left[key][f], right[key].get(f))
+            for f in left[key]
+            if left[key][f] != right[key].get(f)
+        }
+        if fields:
+            lines.append(f"{key}: {fields}")
+            if len(lines) > most + 2:
+                break
+    return "\n".join(lines)
