@@ -30,8 +30,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 import uuid
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -45,6 +43,7 @@ from screener import local_kafka
 from screener.core.history.entities import PARTY_ROLES_WITH_HISTORY, EntityEvent, Kind
 from screener.core.history.state import observe
 from screener.core.policy import load_policy
+from screener.observability.probe import http_get
 
 console = Console(highlight=False, width=110)
 
@@ -387,16 +386,6 @@ def free_port_pair() -> int:
             s.bind(("127.0.0.1", port + 1))
             return port
     raise RuntimeError("no pair of free loopback ports")
-
-
-def http_get(port: int, path: str) -> tuple[int, str]:
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=2) as r:
-            return r.status, r.read().decode()
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.read().decode()
-    except (urllib.error.URLError, ConnectionError, TimeoutError):
-        return 0, ""
 
 
 HISTORY_KEYS = 'screener_table_keys{table="history"}'

@@ -12,8 +12,6 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from collections import Counter
 from pathlib import Path
 
@@ -22,23 +20,22 @@ from rich.console import Console
 from screener import local_kafka
 from screener.console import alerts_table, make_console
 from screener.models import Alert, Assessment
+from screener.observability.probe import http_get
 from screener.settings import Settings
 from screener.sim.declarations import generate
 from screener.stream.clients import Produced, end_offsets, produce, tail
 from screener.stream.topics import ensure_topics, pipeline_topics
 
 
-def wait_healthy(url: str, worker: subprocess.Popen, log_path: Path, timeout: float = 120) -> None:
+def wait_healthy(
+    host: str, port: int, worker: subprocess.Popen, log_path: Path, timeout: float = 120
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if worker.poll() is not None:
             raise RuntimeError(f"the worker exited with {worker.returncode}; see {log_path}")
-        with (
-            contextlib.suppress(urllib.error.URLError, ConnectionError, TimeoutError),
-            urllib.request.urlopen(url, timeout=2) as response,
-        ):
-            if response.status == 200:
-                return
+        if http_get(port, "/health", host)[0] == 200:
+            return
         time.sleep(0.5)
     raise RuntimeError(f"the worker did not become healthy within {timeout:.0f} s; see {log_path}")
 
@@ -153,7 +150,7 @@ def run_demo(settings: Settings, count: int, rate: float, seed: int, keep_runnin
         console.print(f"[bold]starting the screener worker[/] (log: {log_path}) ...")
         worker = start_worker(settings, broker.bootstrap, log_path)
         base = f"http://{settings.web_host}:{settings.web_port}"
-        wait_healthy(f"{base}/health", worker, log_path)
+        wait_healthy(settings.web_host, settings.web_port, worker, log_path)
         console.print(
             f"worker healthy; metrics at [bold]{base}/metrics[/], health at {base}/health"
         )

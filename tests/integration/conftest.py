@@ -19,8 +19,6 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
@@ -30,6 +28,7 @@ import pytest
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from screener import local_kafka
+from screener.observability.probe import http_get
 
 HERE = Path(__file__).resolve().parent
 
@@ -222,15 +221,7 @@ class Pipeline:
         text = (self.workdir / f"worker-{port}.log").read_text(errors="replace")
         return "\n".join(text.splitlines()[-lines:])
 
-    @staticmethod
-    def http_get(port: int, path: str) -> tuple[int, str]:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=2) as r:
-                return r.status, r.read().decode()
-        except urllib.error.HTTPError as exc:
-            return exc.code, exc.read().decode()
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            return 0, ""
+    http_get = staticmethod(http_get)
 
     def kill(self, proc: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
         if proc.poll() is None:
