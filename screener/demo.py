@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -141,6 +142,9 @@ def run_demo(settings: Settings, count: int, rate: float, seed: int, keep_runnin
     ours = local_kafka.status(state_dir) is None
     console.print(f"[bold]starting Apache Kafka[/] on 127.0.0.1:{settings.local_kafka_port} ...")
     broker = local_kafka.up(port=settings.local_kafka_port, state_dir=state_dir)
+    if ours:
+        # A fresh broker has empty changelogs: state kept from an earlier demo would not match.
+        shutil.rmtree(settings.data_dir, ignore_errors=True)
     worker = None
     try:
         asyncio.run(
