@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
+from screener.core.policy import load_policy
 from screener.sim.declarations import SampleMessage
 from screener.stream.clients import Received, end_offsets, tail
 
@@ -58,12 +59,16 @@ def by_topic(records: list[Received], topic: str) -> list[Received]:
 
 
 def accounted(pipeline, n: int):
+    """Every input answered (assessment or dead letter), and every alert of those assessments
+    out too: an alert is published just after its assessment, so it may trail it."""
+    threshold = load_policy().document.scoring.alert_threshold
+
     def done(records: list[Received]) -> bool:
-        return (
-            len(by_topic(records, pipeline.assessments))
-            + len(by_topic(records, pipeline.dead_letters))
-            >= n
-        )
+        assessments = by_topic(records, pipeline.assessments)
+        if len(assessments) + len(by_topic(records, pipeline.dead_letters)) < n:
+            return False
+        alerting = {r.key for r in assessments if orjson.loads(r.value)["score"] >= threshold}
+        return alerting <= {r.key for r in by_topic(records, pipeline.alerts)}
 
     return done
 
