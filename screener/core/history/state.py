@@ -11,6 +11,7 @@ on which declarations touched it, not on the order in which workers applied them
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -291,3 +292,42 @@ def record_alert(stored: bytes | None, declaration_id: str, declared_at: int) ->
         return None
     row = EntityRow.from_dict(orjson.loads(stored))
     return orjson.dumps(row.to_dict()) if row.record_alert(declaration_id, declared_at) else None
+
+
+class RowBatch:
+    """The rows one batch of events touches: each read and decoded once, each written back
+    once, however many events of the batch hit it (busy entities such as an HS6 code or a
+    main lane see many per batch)."""
+
+    def __init__(self, load: Callable[[str], bytes | None]) -> None:
+        self._load = load
+        self._rows: dict[str, EntityRow] = {}
+        self._dirty: set[str] = set()
+
+    def _row(self, key: str, kind: str | None) -> EntityRow | None:
+        row = self._rows.get(key)
+        if row is None:
+            stored = self._load(key)
+            if stored:
+                row = EntityRow.from_dict(orjson.loads(stored))
+            elif kind is not None:
+                row = EntityRow.new(kind)
+            else:
+                return None
+            self._rows[key] = row
+        return row
+
+    def observe(self, e: EntityEvent) -> dict[str, Any]:
+        row = self._row(e.key, e.kind)
+        assert row is not None
+        self._dirty.add(e.key)
+        return row.observe(e)
+
+    def record_alert(self, key: str, declaration_id: str, declared_at: int) -> None:
+        row = self._row(key, None)
+        if row is not None and row.record_alert(declaration_id, declared_at):
+            self._dirty.add(key)
+
+    def changed(self) -> dict[str, bytes]:
+        """Key -> encoded row, for every row the batch changed."""
+        return {key: orjson.dumps(self._rows[key].to_dict()) for key in self._dirty}
