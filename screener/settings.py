@@ -26,6 +26,12 @@ class Settings(BaseSettings):
         6, ge=1, description="Partitions of the entity-event and gather topics and their tables"
     )
     store: str = Field("rocksdb://", description="Table store: rocksdb:// or memory://")
+    batch_size: int = Field(
+        500, ge=1, description="Most messages an agent takes at once (one produce round trip)"
+    )
+    batch_wait_ms: float = Field(
+        5.0, gt=0, description="Longest an agent waits to fill a batch, per hop, ms"
+    )
     broker_session_timeout: float = Field(30.0, gt=0, description="Consumer session timeout, s")
     broker_heartbeat_interval: float = Field(3.0, gt=0, description="Consumer heartbeat, s")
 

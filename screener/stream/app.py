@@ -12,16 +12,22 @@ Three agents, each committing its input only after what it caused is published:
 Entity events are keyed by entity, so every declaration touching an entity reaches the one
 partition (and worker) that owns its row, whichever input partition it came in on.
 Input is read raw and validated in our code, so a bad message becomes a dead letter instead
-of an exception inside faust. Agent concurrency stays 1: with more, faust can commit past a
-message still in flight.
+of an exception inside faust.
+
+Each agent takes its input in batches (up to `batch_size` messages, or what came within
+`batch_wait_ms`), handles them in order, writes each table row it changed once, publishes
+everything the batch caused at once and waits for the broker to acknowledge all of it; only
+then does faust ack the batch, so an offset never commits ahead of what it caused. Agent
+concurrency stays 1: with more, faust can commit past a message still in flight.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import faust
@@ -30,11 +36,12 @@ from faust.sensors.prometheus import setup_prometheus_sensors
 
 from screener.core.assess import assess
 from screener.core.history import EntityEvent, HistorySnapshot, scatter
-from screener.core.history.state import observe, record_alert
+from screener.core.history.state import RowBatch
 from screener.core.policy import PolicyBook
 from screener.models import Declaration
 from screener.observability import metrics
 from screener.settings import Settings
+from screener.stream.batches import handling
 from screener.stream.envelopes import (
     Incoming,
     Outgoing,
@@ -44,11 +51,15 @@ from screener.stream.envelopes import (
     trace_id_of,
     verdict,
 )
+from screener.stream.recovery import TableManager
 from screener.stream.reference import follow_reference_topic, record_versions, watch_policy_file
 from screener.stream.state_metrics import watch_state
 from screener.stream.topics import internal_topics
 
 log = logging.getLogger(__name__)
+
+EXIT_DELIVERY_FAILED = 70  # EX_SOFTWARE: the supervisor restarts the worker
+Message = tuple[faust.TopicT, bytes | None, bytes | None, list]
 
 
 def _headers(raw: object) -> list[tuple[str, bytes]]:
@@ -98,6 +109,7 @@ def create_app(settings: Settings, book: PolicyBook) -> faust.App:
         producer_acks=-1,
         topic_replication_factor=1,
         topic_partitions=settings.internal_partitions,
+        TableManager=TableManager,
     )
     entity_topic_name, gather_topic_name = internal_topics(settings)
     raw = {"key_serializer": "raw", "value_serializer": "raw"}
@@ -125,108 +137,149 @@ def create_app(settings: Settings, book: PolicyBook) -> faust.App:
     watch_policy_file(app, settings.policy_file, book, settings.policy_reload_interval)
     follow_reference_topic(app, settings, book)
 
-    async def send_all(
-        messages: list[tuple[faust.TopicT, bytes | None, bytes | None, list]],
-    ) -> None:
-        # force=True publishes now instead of at commit time; awaiting every delivery before
-        # taking the next event means an offset never commits ahead of what it caused.
-        deliveries = [
-            await topic.send(key=key, value=value, headers=headers, force=True)
-            for topic, key, value, headers in messages
-        ]
-        await asyncio.gather(*deliveries)
+    within = settings.batch_wait_ms / 1000
 
-    async def publish(outgoing: list[Outgoing]) -> None:
-        await send_all([(outputs[o.output], o.key, o.value, o.headers) for o in outgoing])
+    def batches(stream: faust.StreamT):
+        return stream.take_events(settings.batch_size, within)
+
+    async def deliver(messages: Sequence[Message]) -> None:
+        """Publish now (force=True, not at commit time) and wait for every acknowledgement.
+        A delivery that fails after the producer's retries stops the worker at once, before
+        faust can commit the batch: it is read again after the restart."""
+        try:
+            deliveries = [
+                await topic.send(key=key, value=value, headers=headers, force=True)
+                for topic, key, value, headers in messages
+            ]
+            await asyncio.gather(*deliveries)
+        except Exception:
+            log.critical("delivery failed; stopping before the batch is committed", exc_info=True)
+            logging.shutdown()
+            os._exit(EXIT_DELIVERY_FAILED)
+
+    def internal(topic: faust.TopicT, key: str, payload: dict[str, Any]) -> Message:
+        return (topic, key.encode(), orjson.dumps(payload), [])
+
+    def published(outgoing: list[Outgoing]) -> list[Message]:
+        return [(outputs[o.output], o.key, o.value, o.headers) for o in outgoing]
 
     @app.agent(source, name="screen", concurrency=1)
     async def screen(stream: faust.StreamT) -> None:
-        async for event in stream.events():
-            record = _record(event)
-            metrics.CONSUMED.inc()
-            accepted = accept(record)
-            if isinstance(accepted, Screened):
-                await publish(accepted.outgoing)
-                _observe_outcome(accepted, record.timestamp)
-                continue
-            events = scatter(accepted, book.for_time(accepted.declared_at))
-            pending_message = {
-                "t": "declaration",
-                "declaration": accepted.model_dump(mode="json"),
-                "expected": sorted({e.key for e in events}),
-                "trace_id": trace_id_of(record.headers),
-                "timestamp": record.timestamp,
-            }
-            key = accepted.declaration_id.encode()
-            await send_all(
-                [(gather_topic, key, orjson.dumps(pending_message), [])]
-                + [
-                    (
-                        entity_topic,
-                        e.key.encode(),
-                        orjson.dumps({"t": "event", "event": e.to_dict()}),
-                        [],
-                    )
-                    for e in events
+        async for events in batches(stream):
+            messages: list[Message] = []
+            outcomes: list[tuple[Screened, float | None]] = []
+            for event in events:
+                record = _record(event)
+                metrics.CONSUMED.inc()
+                accepted = accept(record)
+                if isinstance(accepted, Screened):
+                    messages += published(accepted.outgoing)
+                    outcomes.append((accepted, record.timestamp))
+                    continue
+                entity_events = scatter(accepted, book.for_time(accepted.declared_at))
+                pending_message = {
+                    "t": "declaration",
+                    "declaration": accepted.model_dump(mode="json"),
+                    "expected": sorted({e.key for e in entity_events}),
+                    "trace_id": trace_id_of(record.headers),
+                    "timestamp": record.timestamp,
+                }
+                messages.append(internal(gather_topic, accepted.declaration_id, pending_message))
+                messages += [
+                    internal(entity_topic, e.key, {"t": "event", "event": e.to_dict()})
+                    for e in entity_events
                 ]
-            )
+            await deliver(messages)
+            for screened, timestamp in outcomes:
+                _observe_outcome(screened, timestamp)
 
     @app.agent(entity_topic, name="history", concurrency=1)
     async def update_history(stream: faust.StreamT) -> None:
-        async for event in stream.events():
-            message = orjson.loads(event.message.value)
-            key = event.message.key
-            if message["t"] == "alert":
-                if (
-                    row := record_alert(
-                        history.get(key), message["declaration_id"], message["declared_at"]
+        async for events in batches(stream):
+            rows = RowBatch(lambda key: history.get(key.encode()))
+            last_event: dict[str, faust.EventT] = {}  # rows are written in its partition
+            found: dict[str, dict[str, Any]] = {}  # declaration -> entity key -> features
+            for event in events:
+                handling(event)
+                message = orjson.loads(event.message.value)
+                if message["t"] == "alert":
+                    key = event.message.key.decode()
+                    rows.record_alert(key, message["declaration_id"], message["declared_at"])
+                else:
+                    entity_event = EntityEvent.from_dict(message["event"])
+                    key = entity_event.key
+                    found.setdefault(entity_event.declaration_id, {})[key] = rows.observe(
+                        entity_event
                     )
-                ) is not None:
-                    history[key] = row
-                continue
-            entity_event = EntityEvent.from_dict(message["event"])
-            row, features = observe(history.get(key), entity_event)
-            history[key] = row
-            reply = {"t": "features", "key": entity_event.key, "features": features}
-            await send_all(
-                [(gather_topic, entity_event.declaration_id.encode(), orjson.dumps(reply), [])]
+                last_event[key] = event
+            for key, row in rows.changed().items():
+                handling(last_event[key])
+                history[key.encode()] = row
+            # One reply per declaration: all the features this batch found for it.
+            await deliver(
+                [
+                    internal(gather_topic, declaration_id, {"t": "features", "features": parts})
+                    for declaration_id, parts in found.items()
+                ]
             )
 
     @app.agent(gather_topic, name="gather", concurrency=1)
     async def gather(stream: faust.StreamT) -> None:
-        async for event in stream.events():
-            key = event.message.key
-            message = orjson.loads(event.message.value)
-            stored = pending.get(key)
-            row: dict[str, Any] = orjson.loads(stored) if stored else {}
-            # Parts are kept whatever their order: after a crash, replayed features can come
-            # before the replayed declaration. Features of one entity are identical on replay.
-            if message["t"] == "declaration":
-                row["copies"] = row.get("copies", 0) + 1  # one assessment per record consumed
-                fields = ("declaration", "expected", "trace_id", "timestamp")
-                row.update({k: message[k] for k in fields})
-            else:
-                row.setdefault("features", {})[message["key"]] = message["features"]
-            if "declaration" not in row or set(row["expected"]) - set(row.get("features", {})):
-                pending[key] = orjson.dumps(row)
-                continue
-            declaration = Declaration.model_validate(row["declaration"])
-            policy = book.for_time(declaration.declared_at)
-            snapshot = HistorySnapshot.of(row["features"].values())
-            assessment = assess(declaration, policy, snapshot, trace_id=row["trace_id"])
-            screened = verdict(assessment, policy)
-            await publish(screened.outgoing * row["copies"])
-            for _ in range(row["copies"]):
-                _observe_outcome(screened, row["timestamp"])
-            if screened.alert is not None:
-                at = int(declaration.declared_at.timestamp())
-                alert = orjson.dumps(
-                    {"t": "alert", "declaration_id": declaration.declaration_id, "declared_at": at}
-                )
-                await send_all([(entity_topic, k.encode(), alert, []) for k in row["expected"]])
-            # Deleted (a tombstone in the changelog): late duplicates of its parts start a new
-            # row, which completes if the declaration itself is redelivered too.
-            del pending[key]
+        async for events in batches(stream):
+            rows: dict[bytes, dict[str, Any]] = {}
+            stored_keys: set[bytes] = set()
+            last_event: dict[bytes, faust.EventT] = {}
+            messages: list[Message] = []
+            outcomes: list[tuple[Screened, float | None]] = []
+            for event in events:
+                handling(event)
+                key = event.message.key
+                message = orjson.loads(event.message.value)
+                if key not in rows:
+                    stored = pending.get(key)
+                    rows[key] = orjson.loads(stored) if stored else {}
+                    if stored:
+                        stored_keys.add(key)
+                last_event[key] = event
+                row = rows[key]
+                # Parts are kept whatever their order: after a crash, replayed features can
+                # come before the replayed declaration. Features of one entity are identical
+                # on replay.
+                if message["t"] == "declaration":
+                    row["copies"] = row.get("copies", 0) + 1  # one assessment per record consumed
+                    fields = ("declaration", "expected", "trace_id", "timestamp")
+                    row.update({k: message[k] for k in fields})
+                else:
+                    row.setdefault("features", {}).update(message["features"])
+                if "declaration" not in row or set(row["expected"]) - set(row.get("features", {})):
+                    continue
+                declaration = Declaration.model_validate(row["declaration"])
+                policy = book.for_time(declaration.declared_at)
+                snapshot = HistorySnapshot.of(row["features"].values())
+                assessment = assess(declaration, policy, snapshot, trace_id=row["trace_id"])
+                screened = verdict(assessment, policy)
+                messages += published(screened.outgoing * row["copies"])
+                outcomes += [(screened, row["timestamp"])] * row["copies"]
+                if screened.alert is not None:
+                    alert = {
+                        "t": "alert",
+                        "declaration_id": declaration.declaration_id,
+                        "declared_at": int(declaration.declared_at.timestamp()),
+                    }
+                    messages += [internal(entity_topic, k, alert) for k in row["expected"]]
+                # Completed: the row goes (a tombstone in the changelog); late duplicates of
+                # its parts start a new row, which completes if the declaration itself is
+                # redelivered too.
+                rows[key] = {}
+            for key, row in rows.items():
+                handling(last_event[key])
+                if row:
+                    pending[key] = orjson.dumps(row)
+                elif key in stored_keys:
+                    del pending[key]
+            await deliver(messages)
+            for screened, timestamp in outcomes:
+                _observe_outcome(screened, timestamp)
 
     watch_state(app, {"history": history, "pending": pending})
     setup_prometheus_sensors(app, name_prefix="faust")

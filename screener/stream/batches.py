@@ -1,0 +1,14 @@
+"""Taking an agent's input a batch at a time."""
+
+from __future__ import annotations
+
+import weakref
+
+from faust.streams import _current_event
+from faust.types import EventT
+
+
+def handling(event: EventT) -> None:
+    """Table reads and writes go to the partition of `event`. faust takes it from the current
+    event, which a stream sets one event at a time; inside a batch it is set by hand."""
+    _current_event.set(weakref.ref(event))
