@@ -131,12 +131,10 @@ def main() -> None:
             elapsed = time.perf_counter() - started
         entities = sum(spent["entities"]) / len(raws)
         console.print(
-            table(
-                f"core cost per declaration, {name} store: {len(raws):,} declarations, "
-                f"{entities:.1f} entities each, {len(raws) / elapsed:,.0f} decl/s on one core",
-                spent,
-            )
+            f"\n{name} store: {len(raws):,} declarations, {entities:.1f} entities each, "
+            f"{len(raws) / elapsed:,.0f} decl/s on one core"
         )
+        console.print(table(f"core cost per declaration, {name} store", spent))
 
 
 if __name__ == "__main__":

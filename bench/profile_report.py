@@ -13,10 +13,16 @@ from __future__ import annotations
 
 import argparse
 import re
+import sys
 from collections import Counter
 from pathlib import Path
 
 FRAME = re.compile(r"^(?P<func>.*?) \((?P<file>[^()]*?)(?::(?P<line>\d+))?\)$")
+
+
+# Frames on (nearly) every stack: the command line, the worker's start, the event loop.
+PLUMBING = {"typer", "asyncio", "python stdlib", "screener.cli", "screener.__main__"}
+PLUMBING |= {"screener.stream.worker", "mode"}
 
 
 def parse(text: str) -> list[tuple[list[str], int]]:
@@ -30,23 +36,24 @@ def parse(text: str) -> list[tuple[list[str], int]]:
 
 
 def package(path: str) -> str:
-    """A readable owner for a source file: the site-packages distribution, the screener
-    module, asyncio, or the standard library."""
-    if "site-packages/" in path:
-        return path.split("site-packages/", 1)[1].split("/", 1)[0].removesuffix(".py")
-    if "screener/" in path:
-        parts = path.rsplit("screener/", 1)[1].removesuffix(".py").split("/")
-        return "screener." + ".".join(parts[:2])
-    if "/asyncio/" in path:
+    """A readable owner for a source file (py-spy prints paths relative to sys.path): the
+    distribution, the screener module, asyncio, or the standard library."""
+    path = path.split("site-packages/")[-1]
+    parts = path.removesuffix(".py").split("/")
+    if parts[0] == "screener":
+        return ".".join(parts[:3])
+    if parts[0] == "asyncio" or parts[0] == "selectors":
         return "asyncio"
-    return "python stdlib" if "/lib/python" in path else path or "native"
+    if parts[0] in sys.stdlib_module_names or path.startswith("<frozen"):
+        return "python stdlib"
+    return parts[0] or "native"
 
 
 def function(frame: str, with_line: bool = False) -> str:
     m = FRAME.match(frame)
     if not m:
         return frame
-    where = m["file"].split("site-packages/")[-1].rsplit("screener/", 1)[-1]
+    where = m["file"].split("site-packages/")[-1]
     line = f":{m['line']}" if with_line and m["line"] else ""
     return f"{m['func']} ({where}{line})"
 
@@ -70,19 +77,20 @@ def report(text: str, top: int = 20) -> str:
         by_package[package(file_of(leaf))] += n
         self_fn[function(leaf)] += n
         self_line[function(leaf, with_line=True)] += n
-        for name in {function(f) for f in frames}:
+        for name in {function(f) for f in frames if package(file_of(f)) not in PLUMBING}:
             inclusive[name] += n
 
-    def block(title: str, counts: Counter[str], skip_over: float = 1.01) -> list[str]:
-        rows = [(k, v / total) for k, v in counts.most_common() if v / total < skip_over]
+    def block(title: str, counts: Counter[str]) -> list[str]:
+        rows = [(k, v / total) for k, v in counts.most_common()]
         return [title, *(f"  {share:6.1%}  {name}" for name, share in rows[:top]), ""]
 
     lines = [f"{total:,} samples", ""]
     lines += block("self time by package", by_package)
     lines += block("self time by function", self_fn)
     lines += block("self time by line (C calls are charged to their call site)", self_line)
-    # Frames on (nearly) every stack are the event loop's own; they say nothing.
-    lines += block("inclusive time by function", inclusive, skip_over=0.9)
+    lines += block(
+        "inclusive time by function (start-up and event-loop frames left out)", inclusive
+    )
     return "\n".join(lines)
 
 

@@ -225,5 +225,27 @@ async def wait_for(
     return time.monotonic() - started
 
 
+async def records_by_topic(bootstrap: str, prefix: str) -> dict[str, int]:
+    """How many records each topic whose name starts with `prefix` holds."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        names = [t for t in await admin.list_topics() if t.startswith(prefix)]
+        described = await admin.describe_topics(names)
+    finally:
+        await admin.close()
+    tps = [TopicPartition(t["topic"], p["partition"]) for t in described for p in t["partitions"]]
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        consumer.assign(tps)
+        counts: dict[str, int] = {}
+        for tp, end in (await consumer.end_offsets(tps)).items():
+            counts[tp.topic] = counts.get(tp.topic, 0) + end
+        return counts
+    finally:
+        await consumer.stop()
+
+
 def percentile(sorted_values: Sequence[float], q: float) -> float:
     return sorted_values[min(len(sorted_values) - 1, int(q * len(sorted_values)))]
