@@ -168,12 +168,8 @@ def simulate(
 ) -> None:
     """Simulate a realistic declaration stream from a seeded world of traders, with planted
     diversion schemes; the labels (what each line is) go to their own file."""
-    from screener.sim.traffic import (
-        LABEL_FIELDS,  # noqa: F401 (documented columns)
-        write_labels,
-        write_stream,
-    )
     from screener.sim.traffic import simulate as run
+    from screener.sim.traffic import write_labels, write_stream
 
     spec = _traffic_spec(
         count,
