@@ -4,7 +4,7 @@ PYTHON ?= python3
 BIN := $(VENV)/bin
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: demo test unit integration lint format install clean
+.PHONY: demo test unit integration lint format install clean bench
 
 demo: install ## Local Kafka + worker + sample declarations, alerts on screen; stops all on exit
 	$(BIN)/screener demo
@@ -17,6 +17,11 @@ unit: install
 
 integration: install
 	$(BIN)/pytest tests/integration
+
+# Prints figures, asserts nothing; a few minutes. BENCH_ARGS="--count 20000 --profile" etc.
+bench: install ## Core cost per declaration, then the pipeline against a bare passthrough
+	$(BIN)/python -m bench.core_cost
+	$(BIN)/python -m bench.pipeline $(BENCH_ARGS)
 
 lint: install
 	$(BIN)/ruff check screener tests

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -71,32 +73,342 @@ def demo(
     raise typer.Exit(code)
 
 
+def _scheme_weights(text: str | None) -> dict[str, float] | None:
+    """ "hub_transshipment=2,structuring=1" -> weights; unnamed schemes get none."""
+    if not text:
+        return None
+    weights = {}
+    for part in text.split(","):
+        name, _, weight = part.partition("=")
+        try:
+            weights[name.strip()] = float(weight) if weight else 1.0
+        except ValueError as exc:
+            raise _fail(f"bad scheme weight {part!r}: expected name=number") from exc
+    return weights
+
+
+def _traffic_spec(
+    count: int | None,
+    days: float | None,
+    per_day: float,
+    seed: int,
+    start: datetime | None,
+    exporters: int,
+    consignees: int,
+    forwarders: int,
+    planted_share: float,
+    schemes: str | None,
+    malformed_share: float,
+    warmup_days: float,
+):
+    from screener.sim.traffic import DEFAULT_START, TrafficSpec
+    from screener.sim.world import WorldSize
+
+    if count is None:
+        count = round((days if days is not None else 14) * per_day)
+    try:
+        return TrafficSpec(
+            count=count,
+            per_day=per_day,
+            seed=seed,
+            start=(start.replace(tzinfo=UTC) if start and start.tzinfo is None else start)
+            or DEFAULT_START,
+            world=WorldSize(exporters, consignees, forwarders),
+            planted_share=planted_share,
+            scheme_weights=_scheme_weights(schemes),
+            malformed_share=malformed_share,
+            warmup_days=warmup_days,
+        )
+    except ValueError as exc:
+        raise _fail(str(exc)) from exc
+
+
+# Options shared by `simulate` and `evaluate --generate`: the world and its traffic.
+Days = Annotated[
+    float | None, typer.Option(help="Days of event time (count = days x per-day) if no count")
+]
+PerDay = Annotated[float, typer.Option(help="Average declarations per day of event time")]
+Seed = Annotated[int, typer.Option(help="Seed of the world and its traffic")]
+Start = Annotated[datetime | None, typer.Option(help="Event time of the stream's start (UTC)")]
+Exporters = Annotated[int, typer.Option(help="Exporters in the world")]
+Consignees = Annotated[int, typer.Option(help="Consignees in the world")]
+Forwarders = Annotated[int, typer.Option(help="Freight forwarders in the world")]
+PlantedShare = Annotated[
+    float, typer.Option(help="Share of planted diversion after the warm-up (0-1)")
+]
+Schemes = Annotated[
+    str | None,
+    typer.Option(help="Scheme weights, e.g. 'hub_transshipment=2,structuring=1' (default: all 1)"),
+]
+MalformedShare = Annotated[float, typer.Option(help="Share of malformed lines (0-1)")]
+WarmupDays = Annotated[float, typer.Option(help="Days of ordinary trade only, at the start")]
+
+
 @app.command()
 def simulate(
-    count: Annotated[int, typer.Option(help="Declarations to generate")] = 300,
-    rate: Annotated[float, typer.Option(help="Declarations per second when producing")] = 100.0,
-    seed: Annotated[int, typer.Option()] = 7,
+    count: Annotated[int | None, typer.Option(help="Declarations to generate")] = None,
+    days: Days = None,
+    per_day: PerDay = 1500.0,
+    seed: Seed = 7,
+    start: Start = None,
+    exporters: Exporters = 2000,
+    consignees: Consignees = 4000,
+    forwarders: Forwarders = 300,
+    planted_share: PlantedShare = 0.03,
+    schemes: Schemes = None,
+    malformed_share: MalformedShare = 0.0,
+    warmup_days: WarmupDays = 7.0,
     out_file: Annotated[
         Path | None, typer.Option("--out", help="Write JSON lines here instead of producing")
     ] = None,
+    labels: Annotated[
+        Path | None, typer.Option(help="Write the labels here (CSV, or JSON lines if .jsonl)")
+    ] = None,
+    rate: Annotated[float, typer.Option(help="Declarations per second when producing")] = 100.0,
 ) -> None:
-    """Generate realistic sample declarations (ordinary, planted diversion, malformed)."""
-    from screener.sim.declarations import generate
-    from screener.stream.clients import Produced, produce
+    """Simulate a realistic declaration stream from a seeded world of traders, with planted
+    diversion schemes; the labels (what each line is) go to their own file."""
+    from screener.sim.traffic import simulate as run
+    from screener.sim.traffic import write_labels, write_stream
 
-    samples = generate(count, seed=seed)
+    spec = _traffic_spec(
+        count,
+        days,
+        per_day,
+        seed,
+        start,
+        exporters,
+        consignees,
+        forwarders,
+        planted_share,
+        schemes,
+        malformed_share,
+        warmup_days,
+    )
+    try:
+        records = run(spec)
+    except ValueError as exc:
+        raise _fail(str(exc)) from exc
+    if labels is not None:
+        write_labels(records, labels)
+    planted = sum(r.label not in ("ordinary",) and ":" not in r.label for r in records)
+    summary = f"{len(records)} declarations ({planted} planted)" + (
+        f", labels in {labels}" if labels else ""
+    )
     if out_file is not None:
         with out_file.open("wb") as handle:
-            for s in samples:
-                handle.write(s.value.replace(b"\n", b" ") + b"\n")
-        out.print(f"wrote {len(samples)} declarations to {out_file}")
+            write_stream(records, handle)
+        out.print(f"wrote {summary} to {out_file}")
         return
+    from screener.stream.clients import Produced, produce
+
     settings = get_settings()
-    messages = [Produced(s.key, s.value, [("content-type", b"application/json")]) for s in samples]
+    messages = [Produced(r.key, r.value, [("content-type", b"application/json")]) for r in records]
     sent = asyncio.run(
         produce(settings.kafka_bootstrap, settings.declarations_topic, messages, rate)
     )
-    out.print(f"produced {sent} declarations to {settings.declarations_topic}")
+    out.print(f"produced {sent} of {summary} to {settings.declarations_topic}")
+
+
+@app.command()
+def replay(
+    file: Annotated[Path, typer.Argument(help="JSON lines, one declaration per line")],
+    rate: Annotated[
+        float, typer.Option(help="Declarations per second; 0 for as fast as possible")
+    ] = 100.0,
+    topic: Annotated[
+        str | None, typer.Option(help="Topic (default: SCREENER_DECLARATIONS_TOPIC)")
+    ] = None,
+) -> None:
+    """Produce a JSON-lines file to Kafka, keyed by declaration id, at a steady rate."""
+    import time
+
+    from rich.progress import MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    from screener.stream.clients import Produced, produce
+
+    if rate < 0:
+        raise _fail("--rate must be 0 (as fast as possible) or positive")
+    if not file.is_file():
+        raise _fail(f"{file}: no such file")
+    settings = get_settings()
+    target = topic or settings.declarations_topic
+    with file.open("rb") as handle:
+        total = sum(1 for line in handle if line.strip())
+    sent_bytes = 0
+
+    def messages(progress: Progress, task) -> Iterator[Produced]:
+        nonlocal sent_bytes
+        with file.open("rb") as handle:
+            for line in handle:
+                value = line.rstrip(b"\r\n")
+                if not value.strip():
+                    continue
+                sent_bytes += len(value)
+                progress.advance(task)
+                yield Produced(replay_key(value), value, [("content-type", b"application/json")])
+
+    began = time.monotonic()
+    with Progress(
+        *Progress.get_default_columns()[:-1],
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err,
+    ) as progress:
+        task = progress.add_task(f"replay to {target}", total=total)
+        sent = asyncio.run(
+            produce(settings.kafka_bootstrap, target, messages(progress, task), rate or None)
+        )
+    seconds = time.monotonic() - began
+    out.print(
+        f"replayed {sent} declarations ({sent_bytes:,} bytes) to {target} in {seconds:.1f} s: "
+        f"{sent / seconds if seconds else 0:,.0f} declarations/s"
+        + (f" (asked {rate:g}/s)" if rate else " (as fast as possible)")
+    )
+
+
+def replay_key(value: bytes) -> bytes | None:
+    """The declaration id as the key; a line that is no declaration goes without one."""
+    try:
+        declaration_id = orjson.loads(value).get("declaration_id")
+    except (orjson.JSONDecodeError, AttributeError):
+        return None
+    return declaration_id.encode() if isinstance(declaration_id, str) else None
+
+
+@app.command()
+def evaluate(
+    declarations: Annotated[
+        Path | None, typer.Argument(help="JSON lines (e.g. from `screener simulate --out`)")
+    ] = None,
+    labels_file: Annotated[
+        Path | None, typer.Argument(metavar="LABELS", help="Their labels (--labels of simulate)")
+    ] = None,
+    generate: Annotated[
+        int | None, typer.Option(help="Simulate this many declarations in memory instead")
+    ] = None,
+    days: Days = None,
+    per_day: PerDay = 1000.0,
+    seed: Seed = 7,
+    start: Start = None,
+    exporters: Exporters = 2000,
+    consignees: Consignees = 4000,
+    forwarders: Forwarders = 300,
+    planted_share: PlantedShare = 0.03,
+    schemes: Schemes = None,
+    warmup_days: WarmupDays = 30.0,
+    plot: Annotated[Path | None, typer.Option(help="Write the score plot here (PNG)")] = None,
+    policy_file: Annotated[
+        Path | None, typer.Option("--policy", help="Policy (default: SCREENER_POLICY_FILE)")
+    ] = None,
+) -> None:
+    """Screen a labelled stream in batch with history and report detection per scheme:
+    recall, precision, alert rate and score distribution, as a table (and a plot)."""
+    from screener.evaluation import report as make_report
+    from screener.evaluation import screen_labelled
+    from screener.sim.traffic import read_labels
+
+    try:
+        policy = load_policy(policy_file or get_settings().policy_file)
+    except PolicyError as exc:
+        raise _fail(str(exc)) from exc
+    if generate is not None or (declarations is None and days is not None):
+        if declarations is not None:
+            raise _fail("give DECLARATIONS LABELS or --generate, not both")
+        from screener.sim.traffic import simulate as run
+
+        spec = _traffic_spec(
+            generate,
+            days,
+            per_day,
+            seed,
+            start,
+            exporters,
+            consignees,
+            forwarders,
+            planted_share,
+            schemes,
+            0.0,
+            warmup_days,
+        )
+        stream = ((r.value, r.label, r.warmup) for r in run(spec))
+        source = f"{spec.count} simulated declarations (seed {seed}, warm-up {warmup_days:g} days)"
+    else:
+        if declarations is None or labels_file is None:
+            raise _fail("give DECLARATIONS and LABELS files, or --generate N")
+        by_line = {label.line: label for label in read_labels(labels_file)}
+        stream = _labelled_lines(declarations, by_line)
+        source = f"{declarations} with {labels_file}"
+    with err.status("screening with history..."):
+        scored, rejected = screen_labelled(stream, policy)
+    threshold = policy.document.scoring.alert_threshold
+    result = make_report(scored, threshold, policy.version, rejected)
+    _print_report(result, source)
+    if plot is not None:
+        from screener.evaluation_plot import plot_report
+
+        plot_report(result, plot)
+        out.print(f"plot written to {plot}")
+
+
+def _labelled_lines(path: Path, by_line: dict) -> Iterator[tuple[bytes, str, bool]]:
+    with path.open("rb") as handle:
+        for number, line in enumerate(handle, start=1):
+            label = by_line.get(number)
+            if label is None:
+                raise _fail(f"{path}:{number}: no label for this line")
+            yield line.strip(), label.label, label.warmup
+
+
+def _print_report(result, source: str) -> None:
+    from rich.table import Table
+
+    def pct(x: float | None) -> str:
+        return "-" if x is None else f"{x:.1%}"
+
+    def num(x: float | None) -> str:
+        return "-" if x is None else f"{x:.0f}"
+
+    table = Table(
+        title=f"detection, policy {result.policy_version}, alert threshold "
+        f"{result.threshold:g}: {source}",
+        title_justify="left",
+    )
+    for column in (
+        "label",
+        "count",
+        "alerts",
+        "recall",
+        "precision",
+        "alert rate",
+        "p10",
+        "p50",
+        "p90",
+        "indicators firing most (share)",
+    ):
+        table.add_column(column, justify="left" if column[0] in "li" else "right")
+    for row in (*result.schemes, result.overall, result.ordinary):
+        table.add_row(
+            row.label,
+            str(row.count),
+            str(row.alerts),
+            pct(row.recall),
+            pct(row.precision),
+            pct(row.alert_rate),
+            num(row.p10),
+            num(row.p50),
+            num(row.p90),
+            ", ".join(f"{code} {share:.0%}" for code, share in row.top_indicators),
+            end_section=row is result.schemes[-1] if result.schemes else False,
+        )
+    # Wide enough for the table when written to a file or pipe (80 columns by default).
+    Console(highlight=False, width=max(out.width, 170)).print(table)
+    below = [r.label for r in result.schemes if r.recall is not None and r.recall < 0.9]
+    out.print(
+        f"ordinary alert rate {pct(result.ordinary.alert_rate)} (aim < 2 %); "
+        + (f"below recall 0.9: {', '.join(below)}" if below else "every scheme at recall >= 0.9")
+        + (f"; {result.rejected} malformed line(s) rejected" if result.rejected else "")
+    )
 
 
 @app.command()

@@ -25,7 +25,7 @@ def test_a_high_scoring_declaration_yields_an_assessment_and_an_alert(policy):
     assert dict(assessment.headers) == {
         "content-type": b"application/json",
         "schema": b"screening-assessment/1",
-        "policy-version": b"2026.11.3",
+        "policy-version": policy.version.encode(),
         "trace-id": b"abc",
     }
     assert dict(alert.headers)["schema"] == b"screening-alert/1"

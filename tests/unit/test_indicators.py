@@ -23,8 +23,11 @@ def test_clean_licensed_trade_to_a_non_hub_scores_nothing(declaration, policy):
 
 def test_the_contract_example_is_a_critical_alert_with_its_reasons(declaration, policy):
     result = assess(declaration(), policy, assessed_at=datetime(2026, 11, 28, tzinfo=UTC))
-    assert result.score == 85 and result.severity == "critical"
-    assert [h.code for h in result.indicators][:2] == ["CTRL_HUB_DESTINATION", "CTRL_NO_LICENCE"]
+    assert result.score == 100 and result.severity == "critical"  # 105 points, capped
+    assert [h.code for h in result.indicators][:2] == [
+        "CTRL_HUB_DESTINATION",
+        "LATE_PARTY_AMENDMENT",
+    ]
     alert = alert_for(result, policy)
     assert (
         alert is not None
@@ -100,9 +103,12 @@ def test_antimony_declared_as_zinc_is_too_dear_for_zinc(declaration, policy):
         },
     )
     result = assess(zinc, policy)
-    assert codes(result) == {"UNIT_VALUE_OUTLIER"}
+    assert codes(result) == {"UNIT_VALUE_OUTLIER", "PRICED_AS_CONTROLLED"}
     facts = hit(result, "UNIT_VALUE_OUTLIER").facts["lines"][0]
     assert facts["usd_per_kg"] == 15.0 and facts["reference_prefix"] == "7901"
+    assert (
+        "priced like Gallium, germanium, antimony" in hit(result, "PRICED_AS_CONTROLLED").evidence
+    )
 
 
 def test_unit_value_converts_currency_and_skips_unknown_rates(declaration, policy):

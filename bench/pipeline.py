@@ -1,0 +1,378 @@
+"""End-to-end throughput and latency of the screener pipeline against a bare aiokafka
+passthrough of the same messages, on the same fresh broker, in the same run.
+
+    .venv/bin/python -m bench.pipeline [--count 20000] [--paced-seconds 30] [--profile]
+
+Prints figures and asserts nothing. For each configuration (passthrough with 1 and 2
+processes, `screener worker` with 1 and 2 processes), on fresh topics and a fresh consumer
+group, app id and state directory:
+
+1. saturation  the processes are started and their group has settled on the empty input
+               topic (6 partitions); then `--count` valid declarations from the simulator are
+               produced flat out. The passthrough fetches nothing until they are all in (it
+               copies the set `--passthrough-rounds` times, so that its run lasts long enough
+               to time); the workers cannot be held back, but the producer is a hundred times
+               faster than they are, so they too work from a backlog. Throughput = outputs /
+               (last output - first output), on the outputs' LogAppendTime.
+2. paced       the same processes, now fed fresh declarations at `--paced-share` (default
+               half) of the throughput they just reached, for `--paced-seconds`. Latency =
+               output LogAppendTime - input CreateTime, p50 / p95 / p99.
+
+The passthrough's output is its copy of each declaration; the pipeline's is its assessment.
+Malformed declarations are left out (every input gives exactly one output); the
+simulator's planted schemes are kept, so about 12 % of the declarations also raise an alert.
+`--profile` records the first worker of each pipeline configuration with py-spy during
+saturation (`pip install py-spy`) and prints where its CPU went; py-spy costs some CPU too,
+so compare figures of runs without it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from bench import rig
+from bench.profile_report import report
+from screener.observability.probe import http_get
+from screener.sim.declarations import generate
+
+console = Console(highlight=False, width=110)
+ROOT = Path(__file__).resolve().parent.parent
+PARTITIONS = 6
+
+
+@dataclass
+class Group:
+    """The processes of one configuration, each in its own process group."""
+
+    kind: str  # "passthrough" or "pipeline"
+    size: int
+    bootstrap: str
+    source: str
+    output: str
+    workdir: Path
+    store: str
+    procs: list[subprocess.Popen] = field(default_factory=list)
+    ports: list[int] = field(default_factory=list)
+
+    @property
+    def go_file(self) -> Path:
+        return self.workdir / "go"
+
+    @property
+    def name(self) -> str:
+        return f"{self.kind} x{self.size}"
+
+    def _spawn(self, i: int, argv: list[str], env: dict[str, str]) -> subprocess.Popen:
+        log = (self.workdir / f"{self.kind}-{i}.log").open("ab")
+        return subprocess.Popen(
+            argv, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+
+    def start(self) -> None:
+        tag = self.workdir.name
+        for i in range(self.size):
+            if self.kind == "passthrough":
+                argv = [sys.executable, "-m", "bench.passthrough", "--bootstrap", self.bootstrap]
+                argv += ["--input", self.source, "--output", self.output, "--group", tag]
+                argv += ["--assigned-file", str(self.workdir / f"assigned-{i}.json")]
+                argv += ["--go-file", str(self.go_file)]
+                self.procs.append(self._spawn(i, argv, dict(os.environ)))
+                continue
+            port = rig.free_port_pair()
+            self.ports.append(port)
+            env = {
+                **os.environ,
+                "SCREENER_KAFKA_BOOTSTRAP": self.bootstrap,
+                "SCREENER_APP_ID": tag,
+                "SCREENER_DECLARATIONS_TOPIC": self.source,
+                "SCREENER_ASSESSMENTS_TOPIC": self.output,
+                "SCREENER_ALERTS_TOPIC": f"{tag}.alerts",
+                "SCREENER_DEAD_LETTER_TOPIC": f"{tag}.dlq",
+                "SCREENER_REFERENCE_TOPIC": f"{tag}.reference",
+                "SCREENER_STORE": self.store,
+                "SCREENER_WEB_PORT": str(port),
+                "SCREENER_DATA_DIR": str(self.workdir / f"worker-{i}"),
+            }
+            self.procs.append(self._spawn(i, [sys.executable, "-m", "screener", "worker"], env))
+
+    def assignments(self) -> list[list[int]] | None:
+        """Input partitions held by each process, None for one that is not ready."""
+        held: list[list[int] | None] = []
+        if self.kind == "passthrough":
+            for i in range(self.size):
+                path = self.workdir / f"assigned-{i}.json"
+                held.append(json.loads(path.read_text()) if path.exists() else None)
+        else:
+            for port in self.ports:
+                status, body = http_get(port, "/health")
+                parts = json.loads(body)["assigned_partitions"] if status == 200 else None
+                held.append(parts)
+        return None if any(h is None for h in held) else held
+
+    def wait_settled(self, timeout: float) -> float:
+        """Until every input partition is held by exactly one process, 3 checks running."""
+        started, settled = time.monotonic(), 0
+        while settled < 3:
+            self.check_alive()
+            if time.monotonic() - started > timeout:
+                raise TimeoutError(f"{self.name} not settled after {timeout:.0f} s")
+            held = self.assignments()
+            flat = [p for h in held or [] for p in h]
+            ok = held is not None and len(flat) == len(set(flat)) == PARTITIONS
+            settled = settled + 1 if ok else 0
+            time.sleep(0.5)
+        return time.monotonic() - started
+
+    def check_alive(self) -> None:
+        for i, proc in enumerate(self.procs):
+            if proc.poll() is not None:
+                raise RuntimeError(f"{self.name}: process {i} exited:\n{self.log_tail(i)}")
+
+    def log_tail(self, i: int, lines: int = 15) -> str:
+        text = (self.workdir / f"{self.kind}-{i}.log").read_text(errors="replace")
+        return "\n".join(text.splitlines()[-lines:])
+
+    def stop(self) -> None:
+        for proc in self.procs:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+        for proc in self.procs:
+            try:
+                proc.wait(60)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+
+
+@dataclass
+class Result:
+    name: str
+    kind: str
+    size: int
+    rate: float = 0.0  # declarations/s at saturation
+    cpu_us: float = 0.0  # CPU of the group's processes per declaration, µs
+    broker_cpu_us: float = 0.0
+    records: float = 0.0  # Kafka records written per declaration (outputs, internal, changelogs)
+    paced_target: float = 0.0
+    paced_rate: float = 0.0
+    paced_seconds: float = 0.0
+    latency: tuple[float, float, float] = (0.0, 0.0, 0.0)  # ms p50 p95 p99, paced
+    profile: str = ""
+
+
+def latencies(sent: dict[str, int], received: dict[str, int], ids: list[str]) -> list[int]:
+    missing = [i for i in ids if i not in received]
+    if missing:
+        raise RuntimeError(f"{len(missing)} outputs missing, e.g. trace-id {missing[0]}")
+    return sorted(received[i] - sent[i] for i in ids)
+
+
+def start_profiler(pid: int, out: Path) -> subprocess.Popen | None:
+    spy = Path(sys.executable).parent / "py-spy"
+    if not spy.exists():
+        console.print("  [yellow]py-spy not installed (.venv/bin/pip install py-spy): no profile")
+        return None
+    argv = [str(spy), "record", "--pid", str(pid), "--rate", "200", "--nonblocking"]
+    argv += ["--format", "raw", "--output", str(out)]
+    return subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+
+
+def stop_profiler(spy: subprocess.Popen | None, out: Path) -> str:
+    if spy is None:
+        return ""
+    spy.send_signal(signal.SIGINT)
+    spy.wait(60)
+    return report(out.read_text()) if out.exists() else "py-spy wrote no profile"
+
+
+async def run_config(
+    kind: str, size: int, broker: rig.local_kafka.BrokerInfo, pool: list[rig.Message], args
+) -> Result:
+    result = Result(f"{kind} x{size}", kind, size)
+    tag = f"bench-{kind}{size}-{uuid.uuid4().hex[:8]}"
+    workdir = args.workdir / tag
+    workdir.mkdir()
+    source, output = f"{tag}.declarations", f"{tag}.out"
+    bootstrap = broker.bootstrap
+    await rig.create_topics(bootstrap, [source], PARTITIONS)
+    await rig.create_topics(bootstrap, [output], PARTITIONS, rig.LOG_APPEND_TIME)
+    group = Group(kind, size, bootstrap, source, output, workdir, args.store)
+    console.rule(result.name)
+    try:
+        group.start()
+        console.print(f"  group settled in {group.wait_settled(args.timeout):.1f} s")
+
+        # 1. saturation
+        saturating = pool[: args.count]
+        if kind == "passthrough":  # the same declarations again, so its run lasts to be timed
+            saturating = [
+                rig.Message(m.key, m.value, f"r{r}-{m.trace_id}")
+                for r in range(args.passthrough_rounds)
+                for m in saturating
+            ]
+        pids = [p.pid for p in group.procs]
+        cpu = [rig.cpu_seconds(p) for p in [*pids, broker.pid]]
+        spy = None
+        if args.profile and kind == "pipeline":
+            spy = start_profiler(pids[0], workdir / "profile.txt")
+        produced = await rig.produce(bootstrap, source, saturating)
+        group.go_file.touch()  # the passthrough waits for its backlog; workers cannot wait
+        await rig.wait_for(
+            bootstrap, output, PARTITIONS, len(saturating), args.timeout, group.check_alive
+        )
+        used = [rig.cpu_seconds(p) - c for p, c in zip([*pids, broker.pid], cpu, strict=True)]
+        result.profile = stop_profiler(spy, workdir / "profile.txt")
+        result.cpu_us = sum(used[:-1]) / len(saturating) * 1e6
+        result.broker_cpu_us = used[-1] / len(saturating) * 1e6
+
+        written = await rig.records_by_topic(bootstrap, tag)
+        result.records = (sum(written.values()) - len(saturating)) / len(saturating)
+        received = await rig.timestamps(bootstrap, output)
+        out_times = sorted(received[m.trace_id] for m in saturating)  # KeyError: one missing
+        result.rate = (len(out_times) - 1) / max(1e-3, (out_times[-1] - out_times[0]) / 1000)
+        console.print(
+            f"  saturation: {len(saturating):,} produced in {produced:.1f} s "
+            f"({len(saturating) / produced:,.0f}/s); output at {result.rate:,.0f} decl/s "
+            f"over {(out_times[-1] - out_times[0]) / 1000:.1f} s; CPU {result.cpu_us:,.0f} "
+            f"µs/decl in the group, {result.broker_cpu_us:,.0f} in the broker; "
+            f"{result.records:.1f} records written per declaration"
+        )
+        if kind == "pipeline":
+            per = {t.removeprefix(tag): n / len(saturating) for t, n in written.items()}
+            console.print("  per declaration: " + ", ".join(f"{t} {n:.1f}" for t, n in per.items()))
+
+        # 2. paced, at a share of the rate just measured
+        result.paced_target = args.paced_share * result.rate
+        fresh = pool[args.count :]
+        wanted = int(result.paced_target * args.paced_seconds)
+        if kind == "pipeline":  # fresh declarations only: a repeated id is a redelivery
+            paced = fresh[:wanted]
+        else:  # the passthrough does not care what it copies
+            paced = [
+                rig.Message(m.key, m.value, f"p{j}")
+                for j, m in zip(range(wanted), iter_cycle(fresh), strict=False)
+            ]
+        if len(paced) < wanted:
+            console.print(f"  [yellow]paced run shortened to the {len(paced):,} fresh messages")
+        result.paced_seconds = await rig.produce(bootstrap, source, paced, rate=result.paced_target)
+        result.paced_rate = len(paced) / result.paced_seconds
+        total = len(saturating) + len(paced)
+        await rig.wait_for(bootstrap, output, PARTITIONS, total, args.timeout, group.check_alive)
+        sent = await rig.timestamps(bootstrap, source)
+        received = await rig.timestamps(bootstrap, output)
+        lat = latencies(sent, received, [m.trace_id for m in paced])
+        result.latency = tuple(rig.percentile(lat, q) for q in (0.5, 0.95, 0.99))
+        console.print(
+            f"  paced: {len(paced):,} at {result.paced_rate:,.0f}/s for "
+            f"{result.paced_seconds:.0f} s; latency p50 {result.latency[0]:.0f} ms, "
+            f"p95 {result.latency[1]:.0f} ms, p99 {result.latency[2]:.0f} ms"
+        )
+    finally:
+        group.stop()
+    return result
+
+
+def iter_cycle(items: list[rig.Message]):
+    while True:
+        yield from items
+
+
+def summary(results: list[Result]) -> Table:
+    ceiling = {r.size: r.rate for r in results if r.kind == "passthrough"}
+    table = Table(title="pipeline vs passthrough (same broker, same messages, same run)")
+    for col in ("config", "decl/s", "ratio", "CPU µs/decl", "paced decl/s", "p50", "p95", "p99"):
+        table.add_column(col, justify="left" if col == "config" else "right")
+    for r in results:
+        ratio = f"{r.rate / ceiling[r.size]:.2f}" if r.size in ceiling else "-"
+        table.add_row(
+            r.name,
+            f"{r.rate:,.0f}",
+            ratio,
+            f"{r.cpu_us:,.0f}",
+            f"{r.paced_rate:,.0f}",
+            *(f"{v:.0f} ms" for v in r.latency),
+        )
+    return table
+
+
+async def main_async(args: argparse.Namespace) -> None:
+    console.print(f"machine: {rig.machine_facts()}")
+    started = time.monotonic()
+    samples = generate(args.count + args.paced_pool, seed=args.seed, malformed_share=0.0)
+    pool = [rig.Message(s.key, s.value, str(n)) for n, s in enumerate(samples)]
+    size = sum(len(m.value) for m in pool) / len(pool)
+    console.print(
+        f"{len(pool):,} valid declarations (seed {args.seed}, mean {size:,.0f} B): "
+        f"{args.count:,} for saturation, the rest for the paced runs"
+    )
+    results = []
+    with rig.fresh_broker(args.workdir / "kafka") as broker:
+        console.print(f"broker {broker.bootstrap} (pid {broker.pid})")
+        # A fresh JVM runs slowly until it has compiled its hot paths: not in the first config.
+        await rig.create_topics(broker.bootstrap, ["bench-warm-up"], PARTITIONS)
+        warm = await rig.produce(broker.bootstrap, "bench-warm-up", pool[: args.count])
+        await rig.timestamps(broker.bootstrap, "bench-warm-up")
+        console.print(f"broker warmed up: {args.count:,} records produced in {warm:.1f} s, read")
+        for kind in ("passthrough", "pipeline"):
+            for size in args.processes:
+                if kind == "passthrough" and args.skip_passthrough:
+                    continue
+                results.append(await run_config(kind, size, broker, pool, args))
+    console.print()
+    console.print(summary(results))
+    console.print(
+        "decl/s: saturation throughput; ratio: to the passthrough with as many processes; "
+        "CPU: the configuration's processes, not the broker; p50/p95/p99: paced run, input "
+        "CreateTime to output LogAppendTime"
+    )
+    for r in results:
+        if r.profile:
+            console.rule(f"profile: first worker of {r.name}, saturation")
+            console.print(r.profile, markup=False)
+    console.print(f"total {time.monotonic() - started:.0f} s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=5_000, help="declarations at saturation")
+    parser.add_argument("--paced-seconds", type=float, default=30.0)
+    parser.add_argument("--paced-share", type=float, default=0.5, help="of the saturation rate")
+    parser.add_argument(
+        "--paced-pool", type=int, default=30_000, help="fresh declarations for paced runs"
+    )
+    parser.add_argument(
+        "--passthrough-rounds", type=int, default=5, help="times the passthrough copies the set"
+    )
+    parser.add_argument("--processes", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--store", default="rocksdb://", help="worker table store")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--timeout", type=float, default=600.0, help="per phase, s")
+    parser.add_argument("--skip-passthrough", action="store_true")
+    parser.add_argument("--profile", action="store_true", help="py-spy the first worker")
+    parser.add_argument("--workdir", type=Path, help="keep logs and state here")
+    args = parser.parse_args()
+    if args.workdir is not None:
+        args.workdir.mkdir(parents=True, exist_ok=True)
+        asyncio.run(main_async(args))
+        return
+    with tempfile.TemporaryDirectory(prefix="screener-bench-") as tmp:
+        args.workdir = Path(tmp)
+        asyncio.run(main_async(args))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,110 @@
+"""Detection figures: the arithmetic on a hand-made case, then a small labelled stream end to
+end through the command line, and replay's arguments."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from screener.cli import app, replay_key
+from screener.evaluation import Scored, percentile, report
+from screener.sim.traffic import read_labels
+
+runner = CliRunner()
+
+
+def scored(label: str, *scores: float, counted: bool = True) -> list[Scored]:
+    return [Scored(label, s, ("CTRL_NO_LICENCE",) if s else (), counted) for s in scores]
+
+
+# Threshold 55. Ordinary: 10 counted, 1 alert (60). Scheme a: 4, 3 alerts. Scheme b: 2, 0.
+CASE = [
+    *scored("ordinary", 0, 0, 0, 0, 0, 10, 20, 30, 40, 60),
+    *scored("ordinary", 99, 99, counted=False),  # warm-up: screened, not counted
+    *scored("a", 55, 70, 100, 20),
+    *scored("b", 10, 50),
+    *scored("malformed:not_json", 0),
+]
+
+
+def test_recall_precision_and_alert_rate_by_hand() -> None:
+    r = report(CASE, 55, "test")
+    a, b = r.schemes
+    assert (a.label, a.count, a.alerts, a.recall) == ("a", 4, 3, 0.75)
+    assert a.precision == 3 / (3 + 1)  # its alerts over its alerts and ordinary's one
+    assert (b.count, b.alerts, b.recall, b.precision) == (2, 0, 0.0, 0.0)
+    assert (r.ordinary.count, r.ordinary.alerts, r.ordinary.alert_rate) == (10, 1, 0.1)
+    assert r.ordinary.recall is None and r.ordinary.precision is None
+    assert (r.overall.count, r.overall.alerts) == (6, 3)
+    assert r.overall.recall == 0.5 and r.overall.precision == 0.75
+
+
+def test_score_distribution_by_hand() -> None:
+    r = report(CASE, 55, "test")
+    a = r.schemes[0]
+    # sorted 20, 55, 70, 100: p50 halfway between 55 and 70; p10 at 0.3 of the way 20 -> 55
+    assert a.p50 == 62.5 and a.p10 == pytest.approx(30.5) and a.p90 == pytest.approx(91.0)
+    assert r.ordinary.p50 == 5.0
+    assert r.scores["a"] == [55, 70, 100, 20]
+    assert a.top_indicators == (("CTRL_NO_LICENCE", 1.0),)
+    assert percentile([], 0.5) is None and percentile([7.0], 0.9) == 7.0
+
+
+def test_a_small_labelled_stream_end_to_end(tmp_path) -> None:
+    stream, labels, plot = tmp_path / "s.jsonl", tmp_path / "l.csv", tmp_path / "scores.png"
+    common = ["--per-day", "100", "--exporters", "200", "--consignees", "400"]
+    common += ["--forwarders", "30", "--seed", "5", "--warmup-days", "1"]
+    files = ["--out", str(stream), "--labels", str(labels)]
+    made = runner.invoke(
+        app, ["simulate", "--count", "400", "--planted-share", "0.1", *files, *common]
+    )
+    assert made.exit_code == 0, made.output
+    assert len(stream.read_bytes().splitlines()) == len(read_labels(labels)) == 400
+    result = runner.invoke(app, ["evaluate", str(stream), str(labels), "--plot", str(plot)])
+    assert result.exit_code == 0, result.output
+    assert "planted (all schemes)" in result.output
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    again = runner.invoke(app, ["evaluate", "--generate", "400", "--planted-share", "0.1", *common])
+    assert again.exit_code == 0, again.output
+    # The same stream simulated in memory gives the same figures as from the files.
+    table = lambda text: text[text.index("┏") : text.index("ordinary alert rate")]  # noqa: E731
+    assert table(again.output) == table(result.output)
+
+
+def test_malformed_lines_are_rejected_and_not_scored(policy) -> None:
+    from screener.evaluation import screen_labelled
+    from screener.sim.traffic import TrafficSpec, simulate
+    from screener.sim.world import WorldSize
+
+    spec = TrafficSpec(
+        50, per_day=50, world=WorldSize(100, 200, 10), malformed_share=0.1, warmup_days=0
+    )
+    records = simulate(spec)
+    scored, rejected = screen_labelled(((r.value, r.label, r.warmup) for r in records), policy)
+    assert rejected == 5 and len(scored) == 45
+    assert not any(s.label.startswith("malformed:") for s in scored)
+
+
+def test_evaluate_needs_files_or_generate(tmp_path) -> None:
+    result = runner.invoke(app, ["evaluate"])
+    assert result.exit_code == 1 and "--generate" in result.output
+
+
+# --- replay (arguments only; producing needs a broker) --------------------------------------
+
+
+def test_replay_keys_by_declaration_id() -> None:
+    assert replay_key(b'{"declaration_id": "CN-EXP-2026-0000123"}') == b"CN-EXP-2026-0000123"
+    assert replay_key(b"CN-EXP-2026-1,2026-11-28,CN,TH") is None  # not JSON
+    assert replay_key(b"[1, 2]") is None and replay_key(b'{"declaration_id": 7}') is None
+
+
+def test_replay_refuses_a_negative_rate_and_a_missing_file(tmp_path) -> None:
+    data = tmp_path / "d.jsonl"
+    data.write_text("{}\n")
+    negative = runner.invoke(app, ["replay", str(data), "--rate", "-5"])
+    assert negative.exit_code == 1 and "--rate" in negative.output
+    missing = runner.invoke(app, ["replay", str(tmp_path / "nope.jsonl")])
+    assert missing.exit_code == 1 and "no such file" in missing.output
+    bad = runner.invoke(app, ["replay", str(data), "--rate", "fast"])
+    assert bad.exit_code == 2

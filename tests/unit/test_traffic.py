@@ -1,0 +1,164 @@
+"""The world simulator: deterministic, contract-valid, labelled apart, and shaped like trade."""
+
+from __future__ import annotations
+
+import itertools
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+
+import orjson
+import pytest
+
+from screener.core.intake import Rejection, parse_declaration
+from screener.sim.schemes import SCHEMES
+from screener.sim.traffic import (
+    TrafficSpec,
+    allocate,
+    read_labels,
+    simulate,
+    write_labels,
+    write_stream,
+)
+from screener.sim.world import WorldSize, build_world
+
+SMALL = WorldSize(exporters=300, consignees=600, forwarders=40)
+
+
+def spec(**changes) -> TrafficSpec:
+    base = {"count": 1200, "per_day": 100.0, "seed": 3, "world": SMALL, "warmup_days": 2.0}
+    return TrafficSpec(**(base | changes))
+
+
+@pytest.fixture(scope="module")
+def stream():
+    return simulate(spec(planted_share=0.1))
+
+
+# --- determinism ---------------------------------------------------------------------------
+
+
+def test_same_spec_gives_identical_bytes(stream) -> None:
+    assert simulate(spec(planted_share=0.1)) == stream
+
+
+def test_another_seed_gives_other_traffic(stream) -> None:
+    other = simulate(spec(planted_share=0.1, seed=4))
+    assert [r.value for r in other] != [r.value for r in stream]
+
+
+# --- contract and labels -------------------------------------------------------------------
+
+
+def test_every_ordinary_and_planted_line_passes_the_contract(stream) -> None:
+    for record in stream:
+        declaration = parse_declaration(record.value)
+        assert not isinstance(declaration, Rejection), (record.label, declaration)
+        assert declaration.declaration_id == record.declaration_id
+        assert record.key == record.declaration_id.encode()
+
+
+def test_malformed_lines_fail_it_and_say_so_in_their_label() -> None:
+    records = simulate(spec(malformed_share=0.05))
+    broken = [r for r in records if r.label.startswith("malformed:")]
+    assert len(broken) == 60
+    assert all(isinstance(parse_declaration(r.value), Rejection) for r in broken)
+
+
+def test_file_mode_has_no_malformed_lines_unless_asked(stream) -> None:
+    assert not any(r.label.startswith("malformed:") for r in stream)
+
+
+def test_labels_go_to_their_own_file_and_never_into_the_messages(stream, tmp_path) -> None:
+    for name in ("labels.csv", "labels.jsonl"):
+        path = tmp_path / name
+        write_labels(stream, path)
+        labels = read_labels(path)
+        assert [(x.line, x.declaration_id, x.label) for x in labels] == [
+            (n, r.declaration_id, r.label) for n, r in enumerate(stream, start=1)
+        ]
+    with (tmp_path / "stream.jsonl").open("wb") as handle:
+        assert write_stream(stream, handle) == len(stream)
+    text = (tmp_path / "stream.jsonl").read_bytes()
+    assert len(text.splitlines()) == len(stream)
+    for word in ("ordinary", "planted", *SCHEMES):
+        assert word.encode() not in text
+
+
+def test_planted_share_and_scheme_weights_are_kept(stream) -> None:
+    labels = Counter(r.label for r in stream)
+    live = sum(not r.warmup for r in stream)
+    planted = sum(n for label, n in labels.items() if label in SCHEMES)
+    assert planted == round(1200 * (1 - 2 / 12) * 0.1) == 100
+    assert abs(planted / live - 0.1) < 0.03
+    assert set(labels) == {"ordinary", *SCHEMES}
+    only = simulate(spec(planted_share=0.1, scheme_weights={"structuring": 3, "undervaluation": 1}))
+    counts = Counter(r.label for r in only if r.label != "ordinary")
+    assert counts == {"structuring": 75, "undervaluation": 25}
+
+
+def test_nothing_is_planted_in_the_warm_up(stream) -> None:
+    assert all(r.label == "ordinary" for r in stream if r.warmup)
+    assert sum(r.warmup for r in stream) > 100
+
+
+def test_bad_specs_are_refused() -> None:
+    for bad in (
+        {"count": -1},
+        {"planted_share": 1.5},
+        {"scheme_weights": {"no_such_scheme": 1}},
+        {"scheme_weights": {"structuring": 0}},
+        {"warmup_days": 30.0},  # longer than the 12 days of the stream
+    ):
+        with pytest.raises(ValueError):
+            simulate(spec(**bad))
+
+
+def test_allocation_adds_up_exactly() -> None:
+    assert allocate(10, {"a": 1, "b": 1, "c": 1}) == {"a": 4, "b": 3, "c": 3}
+    assert allocate(7, {"a": 3, "b": 0}) == {"a": 7, "b": 0}
+
+
+# --- shaped like trade ---------------------------------------------------------------------
+
+
+def test_world_size_options_are_honoured() -> None:
+    world = build_world(1, WorldSize(exporters=150, consignees=400, forwarders=25))
+    assert len(world.forwarders) == 25
+    assert 100 <= len(world.exporters) <= 150  # countries that make nothing export nothing
+    assert 200 <= len(world.consignees) <= 400  # buyers with no supplier in reach drop out
+    assert len({c.country for c in world.exporters + world.consignees}) >= 20
+    assert len({c.name for c in world.exporters + world.consignees}) == len(
+        world.exporters + world.consignees
+    )
+
+
+def test_time_runs_forward_from_the_start_with_a_weekly_rhythm(stream) -> None:
+    start = datetime(2026, 11, 2, tzinfo=UTC)
+    stamps = [r.declared_at for r in stream]
+    assert stamps == sorted(stamps)
+    assert start <= stamps[0] and stamps[-1] < start + timedelta(days=12)
+    by_weekday = Counter(t.weekday() for t in stamps)
+    assert by_weekday[1] > 2 * by_weekday[6]  # Tuesdays are busy, Sundays quiet
+
+
+def test_trade_is_repeat_business(stream) -> None:
+    pairs = Counter(
+        (d["parties"]["exporter"]["name"], d["parties"]["consignee"]["name"])
+        for d in (orjson.loads(r.value) for r in stream if r.label == "ordinary")
+    )
+    repeated = sum(n for n in pairs.values() if n >= 2)
+    assert repeated > 0.5 * sum(pairs.values())
+
+
+def test_a_structuring_campaign_splits_one_consignment_into_small_lots() -> None:
+    records = simulate(spec(planted_share=0.05, scheme_weights={"structuring": 1}))
+    lots = [orjson.loads(r.value) for r in records if r.label == "structuring"]
+    by_exporter = {
+        k: list(g)
+        for k, g in itertools.groupby(
+            sorted(lots, key=lambda d: d["parties"]["exporter"]["name"]),
+            key=lambda d: d["parties"]["exporter"]["name"],
+        )
+    }
+    assert max(len(g) for g in by_exporter.values()) >= 4
+    assert all(i["net_mass_kg"] <= 50 for d in lots for i in d["items"])
