@@ -11,13 +11,15 @@ from collections import Counter
 
 import orjson
 
-from screener.core.policy import DEFAULT_POLICY
+from screener.core.policy import DEFAULT_POLICY, load_policy
 from screener.models import Assessment, Declaration
 from screener.sim.declarations import generate
 from screener.stream.clients import Produced, produce
 from tests.integration.kafka_io import by_topic, collect, send_all
 
-NEW_VERSION = "2026.11.38-test"
+SHIPPED = load_policy().version  # the version in force before each test publishes another
+NEW_VERSION = f"{SHIPPED}-test"
+FILE_VERSION = f"{SHIPPED}-file"
 
 
 def publish(pipeline, text: str, tmp_path) -> subprocess.CompletedProcess:
@@ -59,7 +61,7 @@ async def test_a_policy_published_mid_stream_scores_from_its_effective_time(pipe
     await produce(pipeline.bootstrap, pipeline.reference, [bad])
     wait_for_metric(pipeline, port, r'^screener_policy_rejected_total{origin="topic"} 1\.0$')
     new = (
-        shipped.replace('version: "2026.11.3"', f'version: "{NEW_VERSION}"')
+        shipped.replace(f'version: "{SHIPPED}"', f'version: "{NEW_VERSION}"')
         .replace(
             'effective_from: "2026-11-01T00:00:00Z"', f'effective_from: "{effective.isoformat()}"'
         )
@@ -80,18 +82,18 @@ async def test_a_policy_published_mid_stream_scores_from_its_effective_time(pipe
     ]
     assert len(assessments) == len(samples)
     for a in assessments:
-        expected = NEW_VERSION if a.declared_at >= effective else "2026.11.3"
+        expected = NEW_VERSION if a.declared_at >= effective else SHIPPED
         assert a.policy_version == expected, (a.declaration_id, a.declared_at)
         weights = {h.code: h.points for h in a.indicators}
         if "CTRL_NO_LICENCE" in weights:
             assert weights["CTRL_NO_LICENCE"] == (40 if expected == NEW_VERSION else 20)
     by_version = Counter(a.policy_version for a in assessments)
-    assert by_version["2026.11.3"] == 90 and by_version[NEW_VERSION] == len(samples) - 90
+    assert by_version[SHIPPED] == 90 and by_version[NEW_VERSION] == len(samples) - 90
     assert any(
         h.code == "CTRL_NO_LICENCE" and h.points == 40 for a in assessments for h in a.indicators
     )
     headers = {r.headers["policy-version"] for r in by_topic(records, pipeline.assessments)}
-    assert headers == {b"2026.11.3", NEW_VERSION.encode()}
+    assert headers == {SHIPPED.encode(), NEW_VERSION.encode()}
     assert orjson.loads(by_topic(records, pipeline.assessments)[0].value)["reference_versions"]
 
 
@@ -107,14 +109,14 @@ async def test_a_changed_policy_file_is_taken_in_without_a_restart(pipeline, tmp
     port = pipeline.start_worker()
     policy_file.write_text(
         shipped.replace("../lists", lists).replace(
-            'version: "2026.11.3"', 'version: "2026.11.4-file"'
+            f'version: "{SHIPPED}"', f'version: "{FILE_VERSION}"'
         )
     )
     wait_for_metric(
-        pipeline, port, r'screener_policy_effective_from_seconds{version="2026.11.4-file"}'
+        pipeline, port, rf'screener_policy_effective_from_seconds{{version="{FILE_VERSION}"}}'
     )
     # A broken edit is refused; both versions stay loaded.
     policy_file.write_text(shipped.replace("severity_bands:", "severity_bandz:"))
     wait_for_metric(pipeline, port, r'^screener_policy_rejected_total{origin="file"} 1\.0$')
     text = pipeline.http_get(port, "/metrics")[1]
-    assert 'version="2026.11.3"' in text and 'version="2026.11.4-file"' in text
+    assert f'version="{SHIPPED}"' in text and f'version="{FILE_VERSION}"' in text

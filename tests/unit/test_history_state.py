@@ -19,6 +19,7 @@ from screener.core.history.state import (
     DAY,
     MEMO_SIZE,
     RETAIN_DAYS,
+    RowBatch,
     day_of,
     observe,
     record_alert,
@@ -418,3 +419,45 @@ def test_an_exporter_with_5000_distinct_counterparties_routes_and_days_stays_bou
     assert sizes[5000] < 1.2 * sizes[1000]  # it stopped growing long before
     # The sketches still estimate how many there were.
     assert 3500 <= history.counterparties.distinct() <= 6500
+
+
+# --- (e) batches: what the stream worker does per batch of entity events --------------------
+
+
+def test_a_batch_gives_the_same_features_and_rows_as_one_event_at_a_time(traffic_events):
+    """Rows of a batch are read and written once; features and final rows are those of
+    applying its events one by one through stored bytes, duplicates and alerts included."""
+    events = traffic_events[:400] + traffic_events[100:130]  # 30 redelivered inside the batch
+    one_by_one: dict[str, bytes] = {}
+    expected_features = []
+    for e in events:
+        one_by_one[e.key], features = observe(one_by_one.get(e.key), e)
+        expected_features.append(features)
+    alerted = events[5]
+    one_by_one[alerted.key] = record_alert(one_by_one[alerted.key], "D-alert", epoch(1))
+
+    store: dict[str, bytes] = {}
+    loads: list[str] = []
+
+    def load(key: str) -> bytes | None:
+        loads.append(key)
+        return store.get(key)
+
+    batch = RowBatch(load)
+    assert [batch.observe(e) for e in events] == expected_features
+    batch.record_alert(alerted.key, "D-alert", epoch(1))
+    batch.record_alert("party:exporter:XX:id:never-seen", "D-alert", epoch(1))  # no row: none
+    store.update(batch.changed())
+    assert store == one_by_one
+    assert sorted(loads) == sorted({e.key for e in events} | {"party:exporter:XX:id:never-seen"})
+
+
+def test_a_second_batch_continues_from_the_stored_rows():
+    store: dict[str, bytes] = {}
+    first = RowBatch(store.get)
+    first.observe(party_event(1))
+    store.update(first.changed())
+    second = RowBatch(store.get)
+    assert second.observe(party_event(2, days=1))["prior_declarations"] == 1
+    assert second.observe(party_event(1)) == observe(None, party_event(1))[1]  # redelivered
+    assert RowBatch(store.get).changed() == {}  # nothing touched, nothing written
