@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     batch_size: int = Field(
         500, ge=1, description="Most messages an agent takes at once (one produce round trip)"
     )
+    row_cache_size: int = Field(
+        20_000, ge=1, description="Decoded history rows kept in memory between batches"
+    )
     batch_wait_ms: float = Field(
         5.0, gt=0, description="Longest an agent waits to fill a batch, per hop, ms"
     )

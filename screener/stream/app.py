@@ -32,6 +32,7 @@ from typing import Any
 
 import faust
 import orjson
+from cachetools import LRUCache
 from faust.sensors.prometheus import setup_prometheus_sensors
 
 from screener.core.assess import assess
@@ -193,28 +194,44 @@ def create_app(settings: Settings, book: PolicyBook) -> faust.App:
             for screened, timestamp in outcomes:
                 _observe_outcome(screened, timestamp)
 
+    # Decoded rows of this worker's entities between batches. Another worker may change them
+    # once a partition moves, so the cache is emptied at every rebalance.
+    row_cache: LRUCache[str, Any] = LRUCache(settings.row_cache_size)
+
+    @app.on_partitions_revoked.connect
+    async def forget_rows(app: faust.App, revoked: Any, **kwargs: Any) -> None:
+        row_cache.clear()
+
+    @app.on_partitions_assigned.connect
+    async def forget_rows_again(app: faust.App, assigned: Any, **kwargs: Any) -> None:
+        row_cache.clear()
+
     @app.agent(entity_topic, name="history", concurrency=1)
     async def update_history(stream: faust.StreamT) -> None:
         async for events in batches(stream):
-            rows = RowBatch(lambda key: history.get(key.encode()))
-            last_event: dict[str, faust.EventT] = {}  # rows are written in its partition
-            found: dict[str, dict[str, Any]] = {}  # declaration -> entity key -> features
-            for event in events:
-                handling(event)
-                message = orjson.loads(event.message.value)
-                if message["t"] == "alert":
-                    key = event.message.key.decode()
-                    rows.record_alert(key, message["declaration_id"], message["declared_at"])
-                else:
-                    entity_event = EntityEvent.from_dict(message["event"])
-                    key = entity_event.key
-                    found.setdefault(entity_event.declaration_id, {})[key] = rows.observe(
-                        entity_event
-                    )
-                last_event[key] = event
-            for key, row in rows.changed().items():
-                handling(last_event[key])
-                history[key.encode()] = row
+            rows = RowBatch(lambda key: history.get(key.encode()), row_cache)
+            try:
+                last_event: dict[str, faust.EventT] = {}  # rows are written in its partition
+                found: dict[str, dict[str, Any]] = {}  # declaration -> entity key -> features
+                for event in events:
+                    handling(event)
+                    message = orjson.loads(event.message.value)
+                    if message["t"] == "alert":
+                        key = event.message.key.decode()
+                        rows.record_alert(key, message["declaration_id"], message["declared_at"])
+                    else:
+                        entity_event = EntityEvent.from_dict(message["event"])
+                        key = entity_event.key
+                        found.setdefault(entity_event.declaration_id, {})[key] = rows.observe(
+                            entity_event
+                        )
+                    last_event[key] = event
+                for key, row in rows.changed().items():
+                    handling(last_event[key])
+                    history[key.encode()] = row
+            except BaseException:
+                row_cache.clear()  # it may hold rows changed by a batch that did not finish
+                raise
             # One reply per declaration: all the features this batch found for it.
             await deliver(
                 [

@@ -11,7 +11,7 @@ on which declarations touched it, not on the order in which workers applied them
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -297,15 +297,26 @@ def record_alert(stored: bytes | None, declaration_id: str, declared_at: int) ->
 class RowBatch:
     """The rows one batch of events touches: each read and decoded once, each written back
     once, however many events of the batch hit it (busy entities such as an HS6 code or a
-    main lane see many per batch)."""
+    main lane see many per batch).
 
-    def __init__(self, load: Callable[[str], bytes | None]) -> None:
+    `cache` (optional) keeps decoded rows between batches of one owner, so a busy row is not
+    decoded again for every batch; it must only hold rows as they were last written.
+    """
+
+    def __init__(
+        self,
+        load: Callable[[str], bytes | None],
+        cache: MutableMapping[str, EntityRow] | None = None,
+    ) -> None:
         self._load = load
+        self._cache = cache if cache is not None else {}
         self._rows: dict[str, EntityRow] = {}
         self._dirty: set[str] = set()
 
     def _row(self, key: str, kind: str | None) -> EntityRow | None:
         row = self._rows.get(key)
+        if row is None:
+            row = self._cache.get(key)
         if row is None:
             stored = self._load(key)
             if stored:
@@ -314,7 +325,7 @@ class RowBatch:
                 row = EntityRow.new(kind)
             else:
                 return None
-            self._rows[key] = row
+        self._rows[key] = row
         return row
 
     def observe(self, e: EntityEvent) -> dict[str, Any]:
@@ -329,5 +340,10 @@ class RowBatch:
             self._dirty.add(key)
 
     def changed(self) -> dict[str, bytes]:
-        """Key -> encoded row, for every row the batch changed."""
-        return {key: orjson.dumps(self._rows[key].to_dict()) for key in self._dirty}
+        """Key -> encoded row, for every row the batch changed (now also in the cache)."""
+        encoded = {}
+        for key in self._dirty:
+            row = self._rows[key]
+            encoded[key] = orjson.dumps(row.to_dict())
+            self._cache[key] = row
+        return encoded
