@@ -42,6 +42,7 @@ from screener.core.policy import PolicyBook
 from screener.models import Declaration
 from screener.observability import metrics
 from screener.settings import Settings
+from screener.stream import faust_fixes
 from screener.stream.batches import handling
 from screener.stream.envelopes import (
     Incoming,
@@ -52,7 +53,6 @@ from screener.stream.envelopes import (
     trace_id_of,
     verdict,
 )
-from screener.stream.recovery import TableManager
 from screener.stream.reference import follow_reference_topic, record_versions, watch_policy_file
 from screener.stream.state_metrics import watch_state
 from screener.stream.topics import internal_topics
@@ -110,8 +110,9 @@ def create_app(settings: Settings, book: PolicyBook) -> faust.App:
         producer_acks=-1,
         topic_replication_factor=1,
         topic_partitions=settings.internal_partitions,
-        TableManager=TableManager,
+        TableManager=faust_fixes.TableManager,
     )
+    faust_fixes.apply(app)
     entity_topic_name, gather_topic_name = internal_topics(settings)
     raw = {"key_serializer": "raw", "value_serializer": "raw"}
     source = app.topic(settings.declarations_topic, **raw)

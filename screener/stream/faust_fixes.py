@@ -1,0 +1,108 @@
+"""Two places where faust 0.15 loses messages when a worker starts on a backlog, and their fix.
+
+Both throw fetched records away after aiokafka has moved its position past them, so nothing
+reads them again; the #3 kill test lost part or all of the backlog after a restart.
+
+1. Recovery resumes the stream partitions, awaits the seek to the committed offsets, then
+   resumes flow control, which empties every stream queue: what was fetched in between is
+   gone (offsets 4 to 42 of every input partition, in the run that showed it). Here the
+   stream partitions stay paused until the queues have been emptied.
+
+2. faust pauses partitions only in its own bookkeeping and passes its live set of active
+   partitions to aiokafka's `fetched_records`, which returns records of *every* partition
+   when that set is empty, as it is for a moment when recovery ends; faust then drops the
+   records of partitions it has paused. Here aiokafka itself is told which partitions are
+   paused before each fetch, so it keeps their records (and its position) for later.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import aiokafka
+from faust.tables import TableManager as FaustTableManager
+from faust.tables.recovery import Recovery
+from faust.transport.drivers import aiokafka as faust_aiokafka
+from faust.types import TP, AppT
+
+
+@contextmanager
+def _fetch_only_after_queues_emptied(app: AppT) -> Iterator[None]:
+    """Hold back `consumer.resume_partitions` until `flow_control.resume` has emptied the
+    stream queues, then resume what was held."""
+    consumer, flow_control = app.consumer, app.flow_control
+    resume_partitions, resume_flow_control = consumer.resume_partitions, flow_control.resume
+    held: set[TP] = set()
+
+    def hold(tps: Iterable[TP]) -> None:
+        held.update(tps)
+
+    def empty_queues_then_fetch() -> None:
+        resume_flow_control()
+        if held:
+            resume_partitions(set(held))
+            held.clear()
+
+    consumer.resume_partitions = hold
+    flow_control.resume = empty_queues_then_fetch
+    try:
+        yield
+    finally:
+        consumer.resume_partitions = resume_partitions
+        flow_control.resume = resume_flow_control
+        if held:  # left early (a new rebalance): resume as faust would have
+            resume_partitions(held)
+
+
+class OrderedRecovery(Recovery):
+    async def _resume_streams(self, generation_id: int = 0) -> None:
+        with _fetch_only_after_queues_emptied(self.app):
+            await super()._resume_streams(generation_id)
+
+    async def on_recovery_completed(self, generation_id: int = 0) -> None:
+        with _fetch_only_after_queues_emptied(self.app):
+            await super().on_recovery_completed(generation_id)
+
+
+class TableManager(FaustTableManager):
+    """faust's table manager with `OrderedRecovery`."""
+
+    @property
+    def recovery(self) -> Recovery:
+        if self._recovery is None:
+            self._recovery = OrderedRecovery(self.app, self, beacon=self.beacon, loop=self.loop)
+        return self._recovery
+
+
+class ConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
+    async def _fetch_records(
+        self,
+        consumer: aiokafka.AIOKafkaConsumer,
+        active_partitions: set[TP],
+        timeout: float | None = None,
+        max_records: int | None = None,
+    ) -> Any:
+        active = set(active_partitions)  # the caller's set changes under us
+        if not active:
+            return {}
+        # aiokafka wants its own TopicPartition: take them from its sets, not from `active`.
+        paused = consumer.paused()
+        if to_pause := {
+            tp for tp in consumer.assignment() if tp not in active and tp not in paused
+        }:
+            consumer.pause(*to_pause)
+        if to_resume := {tp for tp in paused if tp in active}:
+            consumer.resume(*to_resume)
+        return await super()._fetch_records(consumer, active, timeout, max_records)
+
+
+class Consumer(faust_aiokafka.Consumer):
+    def _new_consumer_thread(self) -> ConsumerThread:
+        return ConsumerThread(self, loop=self.loop, beacon=self.beacon)
+
+
+def apply(app: AppT) -> None:
+    """Give `app` the consumer above; call before anything touches `app.consumer`."""
+    app.transport.Consumer = Consumer
