@@ -9,12 +9,14 @@ Three agents, each committing its input only after what it caused is published:
   gather   declaration + all its features -> assess -> assessment (+ alert); alerts go back
            to the entities' ledgers
 
-Entity events are keyed by entity, so every declaration touching an entity reaches the one
-partition (and worker) that owns its row, whichever input partition it came in on.
+Entity events go to the partition of their entity, so every declaration touching an entity
+reaches the one partition (and worker) that owns its row, whichever input partition it came
+in on; declarations and features go to the partition of the declaration. What a batch sends
+to one partition travels together in a few records (`hops.py`).
 Input is read raw and validated in our code, so a bad message becomes a dead letter instead
 of an exception inside faust.
 
-Each agent takes its input in batches (up to `batch_size` messages, or what came within
+Each agent takes its input in batches (up to `batch_size` records, or what came within
 `batch_wait_ms`), handles them in order, writes each table row it changed once, publishes
 everything the batch caused at once and waits for the broker to acknowledge all of it; only
 then does faust ack the batch, so an offset never commits ahead of what it caused. Agent
@@ -53,6 +55,7 @@ from screener.stream.envelopes import (
     trace_id_of,
     verdict,
 )
+from screener.stream.hops import Outbox, items_of
 from screener.stream.reference import follow_reference_topic, record_versions, watch_policy_file
 from screener.stream.state_metrics import watch_state
 from screener.stream.topics import internal_topics
@@ -60,7 +63,8 @@ from screener.stream.topics import internal_topics
 log = logging.getLogger(__name__)
 
 EXIT_DELIVERY_FAILED = 70  # EX_SOFTWARE: the supervisor restarts the worker
-Message = tuple[faust.TopicT, bytes | None, bytes | None, list]
+# topic, partition (None: by key), key, value, headers
+Message = tuple[faust.TopicT, int | None, bytes | None, bytes | None, list]
 
 
 def _headers(raw: object) -> list[tuple[str, bytes]]:
@@ -150,8 +154,10 @@ def create_app(settings: Settings, book: PolicyBook) -> faust.App:
         faust can commit the batch: it is read again after the restart."""
         try:
             deliveries = [
-                await topic.send(key=key, value=value, headers=headers, force=True)
-                for topic, key, value, headers in messages
+                await topic.send(
+                    key=key, value=value, headers=headers, partition=partition, force=True
+                )
+                for topic, partition, key, value, headers in messages
             ]
             await asyncio.gather(*deliveries)
         except Exception:
@@ -159,17 +165,21 @@ def create_app(settings: Settings, book: PolicyBook) -> faust.App:
             logging.shutdown()
             os._exit(EXIT_DELIVERY_FAILED)
 
-    def internal(topic: faust.TopicT, key: str, payload: dict[str, Any]) -> Message:
-        return (topic, key.encode(), orjson.dumps(payload), [])
+    def outbox() -> Outbox:
+        return Outbox(settings.internal_partitions)
+
+    def hop(topic: faust.TopicT, box: Outbox) -> list[Message]:
+        return [(topic, partition, None, value, []) for partition, value in box.messages()]
 
     def published(outgoing: list[Outgoing]) -> list[Message]:
-        return [(outputs[o.output], o.key, o.value, o.headers) for o in outgoing]
+        return [(outputs[o.output], None, o.key, o.value, o.headers) for o in outgoing]
 
     @app.agent(source, name="screen", concurrency=1)
     async def screen(stream: faust.StreamT) -> None:
         async for events in batches(stream):
             messages: list[Message] = []
             outcomes: list[tuple[Screened, float | None]] = []
+            to_entities, to_gather = outbox(), outbox()
             for event in events:
                 record = _record(event)
                 metrics.CONSUMED.inc()
@@ -179,19 +189,19 @@ def create_app(settings: Settings, book: PolicyBook) -> faust.App:
                     outcomes.append((accepted, record.timestamp))
                     continue
                 entity_events = scatter(accepted, book.for_time(accepted.declared_at))
-                pending_message = {
-                    "t": "declaration",
-                    "declaration": accepted.model_dump(mode="json"),
-                    "expected": sorted({e.key for e in entity_events}),
-                    "trace_id": trace_id_of(record.headers),
-                    "timestamp": record.timestamp,
-                }
-                messages.append(internal(gather_topic, accepted.declaration_id, pending_message))
-                messages += [
-                    internal(entity_topic, e.key, {"t": "event", "event": e.to_dict()})
-                    for e in entity_events
-                ]
-            await deliver(messages)
+                to_gather.add(
+                    accepted.declaration_id,
+                    {
+                        "t": "declaration",
+                        "declaration": accepted.model_dump(mode="json"),
+                        "expected": sorted({e.key for e in entity_events}),
+                        "trace_id": trace_id_of(record.headers),
+                        "timestamp": record.timestamp,
+                    },
+                )
+                for e in entity_events:
+                    to_entities.add(e.key, {"t": "event", "event": e.to_dict()})
+            await deliver(messages + hop(entity_topic, to_entities) + hop(gather_topic, to_gather))
             for screened, timestamp in outcomes:
                 _observe_outcome(screened, timestamp)
 
@@ -211,91 +221,101 @@ def create_app(settings: Settings, book: PolicyBook) -> faust.App:
     async def update_history(stream: faust.StreamT) -> None:
         async for events in batches(stream):
             rows = RowBatch(lambda key: history.get(key.encode()), row_cache)
+            last_event: dict[str, faust.EventT] = {}  # a row is written in its partition
+            found: dict[str, dict[str, Any]] = {}  # declaration -> entity key -> features
             try:
-                last_event: dict[str, faust.EventT] = {}  # rows are written in its partition
-                found: dict[str, dict[str, Any]] = {}  # declaration -> entity key -> features
                 for event in events:
                     handling(event)
-                    message = orjson.loads(event.message.value)
-                    if message["t"] == "alert":
-                        key = event.message.key.decode()
-                        rows.record_alert(key, message["declaration_id"], message["declared_at"])
-                    else:
-                        entity_event = EntityEvent.from_dict(message["event"])
-                        key = entity_event.key
-                        found.setdefault(entity_event.declaration_id, {})[key] = rows.observe(
-                            entity_event
-                        )
-                    last_event[key] = event
+                    for item in items_of(event.message.value):
+                        if item["t"] == "alert":
+                            key = item["key"]
+                            rows.record_alert(key, item["declaration_id"], item["declared_at"])
+                        else:
+                            entity_event = EntityEvent.from_dict(item["event"])
+                            key = entity_event.key
+                            features = rows.observe(entity_event)
+                            found.setdefault(entity_event.declaration_id, {})[key] = features
+                        last_event[key] = event
                 for key, row in rows.changed().items():
                     handling(last_event[key])
                     history[key.encode()] = row
             except BaseException:
                 row_cache.clear()  # it may hold rows changed by a batch that did not finish
                 raise
-            # One reply per declaration: all the features this batch found for it.
-            await deliver(
-                [
-                    internal(gather_topic, declaration_id, {"t": "features", "features": parts})
-                    for declaration_id, parts in found.items()
-                ]
-            )
+            # One item per declaration: all the features this batch found for it.
+            to_gather = outbox()
+            for declaration_id, parts in found.items():
+                to_gather.add(
+                    declaration_id,
+                    {"t": "features", "declaration_id": declaration_id, "features": parts},
+                )
+            await deliver(hop(gather_topic, to_gather))
 
     @app.agent(gather_topic, name="gather", concurrency=1)
     async def gather(stream: faust.StreamT) -> None:
         async for events in batches(stream):
-            rows: dict[bytes, dict[str, Any]] = {}
-            stored_keys: set[bytes] = set()
-            last_event: dict[bytes, faust.EventT] = {}
+            rows: dict[str, dict[str, Any]] = {}
+            stored_keys: set[str] = set()
+            last_event: dict[str, faust.EventT] = {}
             messages: list[Message] = []
             outcomes: list[tuple[Screened, float | None]] = []
+            to_entities = outbox()
             for event in events:
                 handling(event)
-                key = event.message.key
-                message = orjson.loads(event.message.value)
-                if key not in rows:
-                    stored = pending.get(key)
-                    rows[key] = orjson.loads(stored) if stored else {}
-                    if stored:
-                        stored_keys.add(key)
-                last_event[key] = event
-                row = rows[key]
-                # Parts are kept whatever their order: after a crash, replayed features can
-                # come before the replayed declaration. Features of one entity are identical
-                # on replay.
-                if message["t"] == "declaration":
-                    row["copies"] = row.get("copies", 0) + 1  # one assessment per record consumed
-                    fields = ("declaration", "expected", "trace_id", "timestamp")
-                    row.update({k: message[k] for k in fields})
-                else:
-                    row.setdefault("features", {}).update(message["features"])
-                if "declaration" not in row or set(row["expected"]) - set(row.get("features", {})):
-                    continue
-                declaration = Declaration.model_validate(row["declaration"])
-                policy = book.for_time(declaration.declared_at)
-                snapshot = HistorySnapshot.of(row["features"].values())
-                assessment = assess(declaration, policy, snapshot, trace_id=row["trace_id"])
-                screened = verdict(assessment, policy)
-                messages += published(screened.outgoing * row["copies"])
-                outcomes += [(screened, row["timestamp"])] * row["copies"]
-                if screened.alert is not None:
-                    alert = {
-                        "t": "alert",
-                        "declaration_id": declaration.declaration_id,
-                        "declared_at": int(declaration.declared_at.timestamp()),
-                    }
-                    messages += [internal(entity_topic, k, alert) for k in row["expected"]]
-                # Completed: the row goes (a tombstone in the changelog); late duplicates of
-                # its parts start a new row, which completes if the declaration itself is
-                # redelivered too.
-                rows[key] = {}
+                for item in items_of(event.message.value):
+                    if item["t"] == "declaration":
+                        key = item["declaration"]["declaration_id"]
+                    else:
+                        key = item["declaration_id"]
+                    if key not in rows:
+                        stored = pending.get(key.encode())
+                        rows[key] = orjson.loads(stored) if stored else {}
+                        if stored:
+                            stored_keys.add(key)
+                    last_event[key] = event
+                    row = rows[key]
+                    # Parts are kept whatever their order: after a crash, replayed features
+                    # can come before the replayed declaration. Features of one entity are
+                    # identical on replay.
+                    if item["t"] == "declaration":
+                        row["copies"] = row.get("copies", 0) + 1  # one assessment per copy
+                        fields = ("declaration", "expected", "trace_id", "timestamp")
+                        row.update({k: item[k] for k in fields})
+                    else:
+                        row.setdefault("features", {}).update(item["features"])
+                    if "declaration" not in row or set(row["expected"]) - set(
+                        row.get("features", {})
+                    ):
+                        continue
+                    declaration = Declaration.model_validate(row["declaration"])
+                    policy = book.for_time(declaration.declared_at)
+                    snapshot = HistorySnapshot.of(row["features"].values())
+                    assessment = assess(declaration, policy, snapshot, trace_id=row["trace_id"])
+                    screened = verdict(assessment, policy)
+                    messages += published(screened.outgoing * row["copies"])
+                    outcomes += [(screened, row["timestamp"])] * row["copies"]
+                    if screened.alert is not None:
+                        for entity in row["expected"]:
+                            to_entities.add(
+                                entity,
+                                {
+                                    "t": "alert",
+                                    "key": entity,
+                                    "declaration_id": key,
+                                    "declared_at": int(declaration.declared_at.timestamp()),
+                                },
+                            )
+                    # Complete: the row goes (a tombstone in the changelog); late duplicates
+                    # of its parts start a new row, which completes if the declaration itself
+                    # is redelivered too.
+                    rows[key] = {}
             for key, row in rows.items():
                 handling(last_event[key])
                 if row:
-                    pending[key] = orjson.dumps(row)
+                    pending[key.encode()] = orjson.dumps(row)
                 elif key in stored_keys:
-                    del pending[key]
-            await deliver(messages)
+                    del pending[key.encode()]
+            await deliver(messages + hop(entity_topic, to_entities))
             for screened, timestamp in outcomes:
                 _observe_outcome(screened, timestamp)
 

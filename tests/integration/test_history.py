@@ -6,7 +6,6 @@ from __future__ import annotations
 import signal
 
 import orjson
-import pytest
 
 from screener.batch import HistoryScreener
 from screener.core.history import scatter
@@ -25,10 +24,6 @@ from tests.integration.kafka_io import (
 )
 
 POLICY = load_policy()
-
-# Several worker processes and a broker on two cores: a run that stalls after a rebalance or
-# a restart (seen now and then, cause not yet found) gets one more try. A second failure fails.
-pytestmark = pytest.mark.flaky(reruns=1)
 
 
 def valid(samples: list[SampleMessage]) -> list[SampleMessage]:
