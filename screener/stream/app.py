@@ -309,13 +309,16 @@ def create_app(settings: Settings, book: PolicyBook) -> faust.App:
                     # of its parts start a new row, which completes if the declaration itself
                     # is redelivered too.
                     rows[key] = {}
+            # Publish before the rows change: a row deleted but not yet published would be
+            # lost with a crash in between (its declaration is not read again, only the parts
+            # after the last commit); the other way round it is only published twice.
+            await deliver(messages + hop(entity_topic, to_entities))
             for key, row in rows.items():
                 handling(last_event[key])
                 if row:
                     pending[key.encode()] = orjson.dumps(row)
                 elif key in stored_keys:
                     del pending[key.encode()]
-            await deliver(messages + hop(entity_topic, to_entities))
             for screened, timestamp in outcomes:
                 _observe_outcome(screened, timestamp)
 
