@@ -27,6 +27,9 @@ HISTORY_CODES = {
     "HUB_SURGE",
     "STRUCTURING",
     "SHARED_ADDRESS",
+    "DOCUMENT_REUSED",
+    "PAYER_NOT_ESTABLISHED",
+    "UNIT_VALUE_BELOW_OWN_HISTORY",
 }
 T0 = datetime(2026, 8, 3, 9, 0, tzinfo=UTC)
 EXPORTER = "'Shanghai Xinda Magnetics Co., Ltd.'"
@@ -234,19 +237,45 @@ def test_five_controlled_shipments_via_thailand_in_a_week_with_no_baseline(make,
     found = hit(results[4], "HUB_SURGE")
     assert found.evidence == (
         "Rare-earth permanent magnets via TH: 5 shipments in the last 7 days "
-        "against 0.0 per 7 days over the prior 83"
+        "with no history before them"
     )
     assert found.facts["surges"] == [
-        {"flow": "Rare-earth permanent magnets via TH", "recent": 5, "baseline": 0.0}
+        {
+            "flow": "Rare-earth permanent magnets via TH",
+            "recent": 5,
+            "baseline": 0.0,
+            "baseline_days": 0,
+        }
     ]
 
 
 def test_a_steady_daily_flow_through_thailand_is_no_surge(make, policy):
     results = screen(policy, [make(n, **VIA_TH) for n in range(91)])
-    # While the baseline builds up (the first four weeks) it looks like a surge; once 90
-    # days of one shipment a day are known, seven in a week is the normal rate.
-    assert "HUB_SURGE" in codes(results[6])  # a first week of it, with nothing before
-    assert all("HUB_SURGE" not in codes(r) for r in results[30:])
+    # Its first week has nothing before it: a surge against nothing. From then on the
+    # baseline is the days the flow has actually been seen, not 83 days of which most are
+    # empty (which made a new, steady flow look like a surge for its first four weeks).
+    assert "HUB_SURGE" in codes(results[6])
+    assert all("HUB_SURGE" not in codes(r) for r in results[8:])
+
+
+def test_a_new_flow_is_judged_against_the_days_it_has_been_seen(make, policy):
+    # One shipment a day for three weeks, then 30 in three hours: a surge against 7 per
+    # week over the 15 days before the last 7 (not against 21 shipments spread over 83 days).
+    steady = [make(n, **VIA_TH) for n in range(21)]
+    burst = [make(21 + n / 240, **VIA_TH) for n in range(30)]
+    results = screen(policy, steady + burst)
+    assert all("HUB_SURGE" not in codes(r) for r in results[8:21])
+    found = hit(results[-1], "HUB_SURGE")
+    surge = found.facts["surges"][0]
+    assert surge == {
+        "flow": "Rare-earth permanent magnets via TH",
+        "recent": 36,
+        "baseline": 7.0,
+        "baseline_days": 15,
+    }
+    assert "36 shipments in the last 7 days against 7.0 per 7 days over the prior 15 days" in (
+        found.evidence
+    )
 
 
 def test_a_surge_on_top_of_a_weekly_baseline(make, policy):
@@ -256,7 +285,8 @@ def test_a_surge_on_top_of_a_weekly_baseline(make, policy):
     assert all("HUB_SURGE" not in codes(r) for r in results[4:12])
     found = hit(results[-1], "HUB_SURGE")
     surge = found.facts["surges"][0]
-    assert surge["recent"] == 6 and 0.9 <= surge["baseline"] <= 1.0
+    # One a week over the 74 days the flow was seen before the last seven (about 1.0).
+    assert surge["recent"] == 6 and 0.9 <= surge["baseline"] <= 1.1
     assert f"{surge['recent']} shipments in the last 7 days" in found.evidence
 
 
@@ -274,15 +304,45 @@ def small_unlicensed(make, n: int, day: float, **changes) -> Declaration:
     return make(day, False, **SMALL_PARCEL, **buyer, **changes)
 
 
-def test_four_small_unlicensed_shipments_from_one_exporter_in_a_week(make, policy):
-    results = screen(policy, [small_unlicensed(make, n, n) for n in range(4)])
-    assert all("STRUCTURING" not in codes(r) for r in results[:3])
-    found = hit(results[3], "STRUCTURING")
+def test_three_small_unlicensed_shipments_from_one_exporter_in_a_week(make, policy):
+    results = screen(policy, [small_unlicensed(make, n, n) for n in range(3)])
+    assert all("STRUCTURING" not in codes(r) for r in results[:2])
+    found = hit(results[2], "STRUCTURING")
     assert found.evidence == (
-        f"exporter {EXPORTER}: 4 controlled shipments in 7 days averaging 20.0 kg"
+        f"exporter {EXPORTER}: 3 controlled shipments in 7 days averaging 20.0 kg, "
+        "with no history before them"
     )
     (party,) = found.facts["parties"]
-    assert party == {"role": "exporter", "name": EXPORTER[1:-1], "shipments": 4, "average_kg": 20.0}
+    assert party == {
+        "role": "exporter",
+        "name": EXPORTER[1:-1],
+        "shipments": 3,
+        "average_kg": 20.0,
+        "usual": 0.0,
+        "baseline_days": 0,
+    }
+
+
+def test_small_lots_as_a_habit_are_not_structuring(make, policy):
+    # Three small parcels a week for six weeks (chips fly like this), then a fourth week of
+    # the same: judged against its own usual three a week, not against nothing.
+    habit = [small_unlicensed(make, n, n * 7 / 3) for n in range(18)]
+    results = screen(policy, habit)
+    assert all("STRUCTURING" not in codes(r) for r in results[9:])
+
+
+def test_small_lots_far_above_the_party_s_own_rate_are_structuring(make, policy):
+    # One small parcel a week for five weeks, then five in three days.
+    weekly = [small_unlicensed(make, n, 7 * n) for n in range(5)]
+    burst = [small_unlicensed(make, 10 + n, 35 + n * 0.7) for n in range(5)]
+    *_, last = screen(policy, weekly + burst)
+    party = hit(last, "STRUCTURING").facts["parties"][0]
+    assert party["shipments"] == 5 and party["baseline_days"] >= 28
+    assert 0.8 <= party["usual"] <= 1.1
+    assert (
+        f"against {party['usual']} per 7 days over the prior {party['baseline_days']} days"
+        in hit(last, "STRUCTURING").evidence
+    )
 
 
 def test_small_controlled_lines_hidden_among_bulk_uncontrolled_goods_are_still_small(make, policy):
@@ -311,8 +371,8 @@ def test_six_full_loads_in_a_week_are_not_structuring(make, policy):
     assert all("STRUCTURING" not in codes(r) for r in results)
 
 
-def test_six_small_shipments_spread_over_two_weeks_are_not_structuring(make, policy):
-    results = screen(policy, [small_unlicensed(make, n, 2.5 * n) for n in range(6)])
+def test_six_small_shipments_spread_over_three_weeks_are_not_structuring(make, policy):
+    results = screen(policy, [small_unlicensed(make, n, 4 * n) for n in range(6)])
     assert all("STRUCTURING" not in codes(r) for r in results)
 
 
@@ -409,7 +469,154 @@ def test_history_catches_what_the_wide_policy_range_allows(make, policy):
     assert hit(result, "UNIT_VALUE_OUTLIER").facts["lines"][0]["basis"] == "history"
 
 
+# --- DOCUMENT_REUSED ----------------------------------------------------------------------
+
+LICENCE = "MOFCOM-EL-2026-77812"  # the clean example's licence, Kansai Motor Works'
+SIAM = consignee("Siam Trading")
+
+
+def bill_of_lading(number: str) -> dict:
+    return {
+        "documents": [
+            {
+                "type": "bill_of_lading",
+                "number": number,
+                "issuing_country": "CN",
+                "issued_at": "2026-08-01",
+            }
+        ]
+    }
+
+
+def test_a_licence_quoted_for_another_consignee_is_reused(make, policy):
+    *own, copied, again = screen(
+        policy, [*(make(n) for n in range(3)), make(3, **SIAM), make(4, **SIAM)]
+    )
+    assert all("DOCUMENT_REUSED" not in codes(r) for r in own)  # the holder, again and again
+    found = hit(copied, "DOCUMENT_REUSED")
+    assert found.points == 35
+    assert found.evidence == (
+        f"export licence {LICENCE} (CN) was first quoted on 2026-08-03 by exporter "
+        "'CN-91310000MA1FL' for consignee 'JP-1234'; quoted on 3 earlier declaration(s), and "
+        f"here by exporter {EXPORTER} for consignee 'Siam Trading'"
+    )
+    (document,) = found.facts["documents"]
+    assert document["other_parties"] and document["prior_declarations"] == 3
+    # The copier's second shipment is no less a copy: the licence is still not its own.
+    assert hit(again, "DOCUMENT_REUSED").facts["documents"][0]["prior_declarations"] == 4
+
+
+def test_a_licence_number_is_compared_without_punctuation_or_case(make, policy):
+    retyped = {"items.0.licence_ref": "mofcom.el/2026/77812"}
+    _, copied = screen(policy, [make(0), make(1, **SIAM, **retyped)])
+    assert "DOCUMENT_REUSED" in codes(copied)
+
+
+def test_a_bill_of_lading_is_one_shipment_s_even_for_the_same_parties(make, policy):
+    first, second, other = screen(
+        policy,
+        [
+            make(0, **bill_of_lading("MAEU 123456789")),
+            make(1, **bill_of_lading("MAEU123456789")),
+            make(2, **bill_of_lading("MAEU123456790")),
+        ],
+    )
+    assert "DOCUMENT_REUSED" not in codes(first) | codes(other)
+    found = hit(second, "DOCUMENT_REUSED")
+    assert found.points == 17.5  # same parties: half the weight
+    assert found.evidence.startswith("bill of lading MAEU123456789 (CN) was first quoted on")
+    assert found.evidence.endswith("by the same exporter and consignee, and again here")
+
+
+def test_invoice_numbers_are_not_compared(make, policy):
+    # Exporters number invoices from 00001: the same number from two exporters is no copy.
+    both = [make(n, False, **consignee(f"Buyer {n}")) for n in range(2)]  # both INV-88231
+    results = screen(policy, both)
+    assert all("DOCUMENT_REUSED" not in codes(r) for r in results)
+
+
+def test_a_redelivered_copy_counts_once_on_the_document(make, policy):
+    screener = HistoryScreener(policy, {})
+    holder, copy = make(0), make(1, **SIAM)
+    screener.screen(holder, assessed_at=T0)
+    first = screener.screen(copy, assessed_at=T0)
+    assert screener.screen(copy, assessed_at=T0) == first
+    later = screener.screen(make(2, **consignee("Lotus Rare Metals")), assessed_at=T0)
+    assert hit(later, "DOCUMENT_REUSED").facts["documents"][0]["prior_declarations"] == 2
+
+
+# --- PAYER_NOT_ESTABLISHED ----------------------------------------------------------------
+
+PAID_FROM_HK = {"payment.payer_country": "HK"}
+
+
+def test_a_buyer_always_paying_itself_suddenly_paid_from_hong_kong(make, policy):
+    *usual, from_hk = screen(policy, [*(make(n) for n in range(5)), make(5, **PAID_FROM_HK)])
+    assert all("PAYER_NOT_ESTABLISHED" not in codes(r) for r in usual)
+    found = hit(from_hk, "PAYER_NOT_ESTABLISHED")
+    assert found.evidence == (
+        "paid from HK; consignee 'Kansai Motor Works K.K.' was paid from HK on 0 of its 5 "
+        "earlier declaration(s) (otherwise from JP 5)"
+    )
+    assert found.facts["paid_from_there"] == 0 and found.facts["prior_declarations"] == 5
+
+
+def test_a_treasury_centre_paying_every_shipment_becomes_the_usual_payer(make, policy):
+    results = screen(policy, [make(n, **PAID_FROM_HK) for n in range(6)])
+    assert "PAYER_NOT_ESTABLISHED" not in codes(results[0])  # first seen: NEW_COUNTERPARTY's
+    assert all("PAYER_NOT_ESTABLISHED" in codes(r) for r in results[1:3])  # paid once, twice
+    assert all("PAYER_NOT_ESTABLISHED" not in codes(r) for r in results[3:])  # 3 times: usual
+    assert "PAYER_THIRD_COUNTRY" in codes(results[5])  # the payer itself is still reported
+
+
+def test_a_new_payer_for_uncontrolled_goods_is_not_this_indicator_s_business(make, policy):
+    *_, shirts = screen(policy, [*(make(n) for n in range(5)), make(5, **SHIRTS, **PAID_FROM_HK)])
+    assert "PAYER_NOT_ESTABLISHED" not in codes(shirts)
+
+
+# --- UNIT_VALUE_BELOW_OWN_HISTORY ---------------------------------------------------------
+
+
+def magnets_at(usd_per_kg: float) -> dict:
+    return {"items.0.value": {"amount": f"{usd_per_kg * 1200:.2f}", "currency": "USD"}}
+
+
+def test_magnets_invoiced_at_a_sixth_of_the_exporter_s_own_price(make, policy):
+    # 72 USD/kg five times; then 12 USD/kg: inside the policy's 15-350 range widened by half,
+    # but a sixth of what this exporter and this buyer always paid.
+    *usual, cheap = screen(policy, [*(make(n) for n in range(5)), make(5, **magnets_at(12))])
+    assert all("UNIT_VALUE_BELOW_OWN_HISTORY" not in codes(r) for r in usual)
+    assert "UNIT_VALUE_OUTLIER" not in codes(cheap)
+    found = hit(cheap, "UNIT_VALUE_BELOW_OWN_HISTORY")
+    exporter, buyer = found.facts["lines"]
+    assert (exporter["role"], buyer["role"]) == ("exporter", "consignee")
+    assert exporter["observations"] == 5 and 65 <= exporter["median_usd_per_kg"] <= 80
+    assert found.evidence.startswith(
+        "line 1 HS 850511 at 12.0 USD/kg is below 100% of the 5 earlier controlled lines of HS "
+        f"850511 of exporter {EXPORTER} (median "
+    )
+
+
+def test_own_history_needs_five_lines_and_a_price_under_thirty_percent(make, policy):
+    *_, too_early = screen(policy, [*(make(n) for n in range(4)), make(4, **magnets_at(12))])
+    assert "UNIT_VALUE_BELOW_OWN_HISTORY" not in codes(too_early)
+    *_, discount = screen(policy, [*(make(n) for n in range(5)), make(5, **magnets_at(25))])
+    assert "UNIT_VALUE_BELOW_OWN_HISTORY" not in codes(discount)  # a third off is a discount
+
+
+def test_a_party_selling_cheap_and_dear_lines_of_one_hs6_is_not_judged_by_the_dear(make, policy):
+    mixed = [make(n, **magnets_at(72 if n % 2 else 12)) for n in range(10)]
+    *_, cheap = screen(policy, [*mixed, make(10, **magnets_at(12))])
+    assert "UNIT_VALUE_BELOW_OWN_HISTORY" not in codes(cheap)
+
+
 # --- determinism and the stateless path ---------------------------------------------------
+
+
+ANOTHER_EXPORTER = {
+    "parties.exporter.id": "CN-9144030012",
+    "parties.exporter.name": "Ningbo Small Lots Trading Co., Ltd.",
+}
 
 
 @pytest.fixture
@@ -420,12 +627,16 @@ def mixed_sequence(make) -> list[Declaration]:
         *(make(n) for n in range(5)),
         make(5, **VIA_TH),
         *(make(6 + n / 4, **SHIRTS) for n in range(20)),
-        *(small_unlicensed(make, n, 12 + n / 2) for n in range(6)),
+        *(small_unlicensed(make, n, 12 + n / 2, **ANOTHER_EXPORTER) for n in range(6)),
         *(make(16 + n, False, **consignee(f"Co {n}")) for n in range(4)),
         *thirty_at_about_ten_usd_per_kg(make),
         make(25, **plastics(100)),
         *(make(26 + n, **CAR_PARTS, **NAGOYA) for n in range(5)),
         make(31, **NAGOYA),
+        make(32, **SIAM),  # Kansai's licence, for another buyer
+        *(make(33 + n, **NAGOYA) for n in range(2)),
+        make(35, **NAGOYA, **PAID_FROM_HK),
+        make(36, **NAGOYA, **magnets_at(12)),
         *(d for d in sample if isinstance(d, Declaration)),
     ]
 

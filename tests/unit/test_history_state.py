@@ -306,7 +306,7 @@ def test_a_row_survives_a_round_trip_through_bytes(declaration, policy):
         rows.setdefault(e.key, EntityRow.new(e.kind)).observe(e)
     rows[EXPORTER].record_alert("S-0", epoch(0))
     kinds = {row.history.kind for row in rows.values()}
-    assert kinds == {Kind.PARTY, Kind.LANE, Kind.HS6, Kind.ADDRESS, Kind.FLOW}
+    assert kinds == {Kind.PARTY, Kind.LANE, Kind.HS6, Kind.ADDRESS, Kind.FLOW, Kind.DOCUMENT}
     for row in rows.values():
         data = orjson.dumps(row.to_dict())
         restored = EntityRow.from_dict(orjson.loads(data))
@@ -419,6 +419,87 @@ def test_an_exporter_with_5000_distinct_counterparties_routes_and_days_stays_bou
     assert sizes[5000] < 1.2 * sizes[1000]  # it stopped growing long before
     # The sketches still estimate how many there were.
     assert 3500 <= history.counterparties.distinct() <= 6500
+
+
+# --- documents, payers and a party's own prices -------------------------------------------
+
+
+def test_the_sample_traffic_quotes_documents_and_prices_controlled_lines(traffic_events):
+    assert any(e.kind == Kind.DOCUMENT for e in traffic_events)
+    assert any(e.priced for e in traffic_events) and any(e.payer for e in traffic_events)
+
+
+def document_event(n: int, days: float, consignee: str) -> EntityEvent:
+    return EntityEvent(
+        key="doc:export_licence:CN:MOFCOMEL202677812",
+        kind=Kind.DOCUMENT,
+        role=Kind.DOCUMENT,
+        declaration_id=f"CN-EXP-2026-{n:07d}",
+        declared_at=epoch(days),
+        label="export licence MOFCOM-EL-2026-77812 (CN)",
+        counterparties=(EXPORTER, consignee),
+    )
+
+
+def test_a_document_remembers_its_first_quote_whatever_the_order():
+    events = [document_event(n, n, f"party:consignee:TH:name:buyer {n}") for n in range(20)]
+    forwards, backwards = EntityHistory(Kind.DOCUMENT), EntityHistory(Kind.DOCUMENT)
+    for e in events:
+        forwards.apply(e)
+    for e in reversed(events):
+        backwards.apply(e)
+    assert forwards.to_dict() == backwards.to_dict()
+    assert forwards.first_parties == (EXPORTER, "party:consignee:TH:name:buyer 0")
+    restored = EntityHistory.from_dict(orjson.loads(orjson.dumps(forwards.to_dict())))
+    assert restored.to_dict() == forwards.to_dict()
+
+
+def test_a_document_quoted_by_5000_consignees_stays_bounded():
+    row = EntityRow.new(Kind.DOCUMENT)
+    for n in range(5000):
+        row.observe(document_event(n, n / 50, f"party:consignee:TH:name:buyer {n:05d}"))
+    assert len(row.history.counterparties.counts) == 32
+    assert len(orjson.dumps(row.history.to_dict())) < HISTORY_BYTES_BOUND
+    assert len(orjson.dumps(row.to_dict())) < ROW_BYTES_BOUND
+
+
+def test_a_redelivered_quote_is_counted_once_on_the_document():
+    row = EntityRow.new(Kind.DOCUMENT)
+    first = row.observe(document_event(1, 0, SIAM))
+    assert row.observe(document_event(1, 0, SIAM)) == first
+    assert row.history.declarations == 1
+
+
+def test_a_party_remembers_its_own_prices_for_at_most_eight_hs6_codes():
+    row = EntityRow.new(Kind.PARTY)
+    for n in range(200):
+        row.observe(
+            EntityEvent(
+                key=EXPORTER,
+                kind=Kind.PARTY,
+                role="exporter",
+                declaration_id=f"CN-EXP-2026-{n:07d}",
+                declared_at=epoch(n / 10),
+                label="Shanghai Xinda Magnetics Co., Ltd.",
+                payer=("JP", "HK", "AE")[n % 3],
+                priced=((1, f"{850500 + n % 40}", 50.0 + n % 7),),
+            )
+        )
+    history = row.history
+    assert len(history.priced.histograms) == 8
+    assert history.payers == {"JP": 67, "HK": 67, "AE": 66}
+    kept = next(iter(history.priced.histograms))
+    assert sum(history.priced.get(kept).values()) == 5  # every line of a kept code counted
+    restored = EntityHistory.from_dict(orjson.loads(orjson.dumps(history.to_dict())))
+    assert restored.to_dict() == history.to_dict()
+
+
+def test_rows_stored_before_payers_and_prices_existed_still_load():
+    row = EntityRow.new(Kind.PARTY)
+    stored = row.history.to_dict()
+    assert "payers" not in stored and "priced" not in stored and "first_quote" not in stored
+    old = EntityHistory.from_dict(stored)
+    assert old.payers == {} and old.priced.histograms == {} and old.first_quote is None
 
 
 # --- (e) batches: what the stream worker does per batch of entity events --------------------

@@ -22,8 +22,11 @@ def write_policy(tmp_path: Path, **changes) -> Path:
     return path
 
 
+SHIPPED_VERSION = yaml.safe_load(DEFAULT_POLICY.read_text())["version"]
+
+
 def test_the_shipped_policy_loads_with_its_lists(policy):
-    assert policy.version == "2026.11.4"
+    assert policy.version == SHIPPED_VERSION
     assert policy.screening.size == 12 + 16 + 12  # CSL CSV, OFAC SDN trio, UN XML samples
     assert policy.list_versions == {
         "us-csl": "sample-2026-11-01",
@@ -128,8 +131,8 @@ def test_the_book_scores_each_declaration_with_the_version_in_force_at_its_time(
     doc["screening_lists"] = []
     december = load_policy(write_policy(tmp_path, **doc))
     book = PolicyBook(december, november)
-    assert [p.version for p in book.policies] == ["2026.11.4", "2026.12.0"]
-    assert book.for_time(datetime(2026, 11, 30, 23, 59, tzinfo=UTC)).version == "2026.11.4"
+    assert [p.version for p in book.policies] == [SHIPPED_VERSION, "2026.12.0"]
+    assert book.for_time(datetime(2026, 11, 30, 23, 59, tzinfo=UTC)).version == SHIPPED_VERSION
     assert book.for_time(datetime(2026, 12, 1, tzinfo=UTC)).version == "2026.12.0"
-    assert book.for_time(datetime(2025, 1, 1, tzinfo=UTC)).version == "2026.11.4"  # oldest
+    assert book.for_time(datetime(2025, 1, 1, tzinfo=UTC)).version == SHIPPED_VERSION  # oldest
     assert book.add(load_policy()) is False  # a version is taken in once

@@ -7,11 +7,12 @@ keyed so that every declaration touching an entity reaches the one partition tha
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from screener.core.policy import Policy
-from screener.models import Declaration, Party
+from screener.models import Declaration, DocumentType, Party
 from screener.reference import names
 
 PARTY_ROLES_WITH_HISTORY = (
@@ -20,6 +21,16 @@ PARTY_ROLES_WITH_HISTORY = (
     "notify_party",
     "freight_forwarder",
     "end_user",
+)
+# Documents whose numbers belong to one shipment or one authorisation: the carrier's
+# transport document and the authority's export licence. Invoices and packing lists are left
+# out (their numbers are unique only per issuer: many exporters number from 00001), so are
+# end-user certificates (short serials per issuer) and, for now, certificates of origin (the
+# simulated ones draw random six-digit serials that collide; real chambers number uniquely).
+TRACKED_DOCUMENTS = (
+    DocumentType.BILL_OF_LADING,
+    DocumentType.AIR_WAYBILL,
+    DocumentType.EXPORT_LICENCE,
 )
 # Unit values are remembered as a histogram of log10(USD/kg) in steps of 0.05 (about 12 %).
 UNIT_VALUE_STEP = 0.05
@@ -31,6 +42,7 @@ class Kind:
     HS6 = "hs6"
     ADDRESS = "address"
     FLOW = "flow"
+    DOCUMENT = "document"
 
 
 @dataclass(frozen=True)
@@ -53,6 +65,9 @@ class EntityEvent:
     controlled_mass_g: int = 0  # of the controlled lines only
     value_cents: int = 0  # USD
     unit_values: tuple[tuple[int, float], ...] = field(default=())  # (line, USD/kg)
+    payer: str = ""  # the payer's country, when the declaration names one
+    # (line, HS6, USD/kg) of the controlled lines, for a party's own price history
+    priced: tuple[tuple[int, str, float], ...] = field(default=())
 
     def to_dict(self) -> dict:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
@@ -63,6 +78,7 @@ class EntityEvent:
         for name in ("counterparties", "countries", "hubs", "chapters"):
             data[name] = tuple(data.get(name, ()))
         data["unit_values"] = tuple(tuple(x) for x in data.get("unit_values", ()))
+        data["priced"] = tuple(tuple(x) for x in data.get("priced", ()))
         return cls(**data)
 
 
@@ -80,6 +96,16 @@ def address_key(party: Party) -> str | None:
     if not party.address:
         return None
     return f"address:{party.country}:{names.normalise(party.address)}"
+
+
+def document_number(number: str) -> str:
+    """A document number as compared: upper case, letters and digits only."""
+    return re.sub(r"[^0-9A-Z]", "", number.upper())
+
+
+def document_key(kind: str, issuing_country: str, number: str) -> str | None:
+    normalised = document_number(number)
+    return f"doc:{kind}:{issuing_country}:{normalised}" if normalised else None
 
 
 def route_of(d: Declaration) -> tuple[str, ...]:
@@ -130,6 +156,12 @@ def _events(d: Declaration, policy: Policy) -> list[EntityEvent]:
     values = [usd_cents(i.value.amount, i.value.currency, policy) for i in d.items]
     value_cents = sum(v for v in values if v is not None)
     hubs = tuple(sorted({c for g in groups.values() for c in route[1:] if c in g.hubs}))
+    priced = tuple(
+        (item.line, item.hs_code[:6], round(cents / 100 / item.net_mass_kg, 4))
+        for item, cents in zip(d.items, values, strict=True)
+        if item.line in groups and cents is not None and cents > 0
+    )
+    payer = d.payment.payer_country if d.payment is not None else ""
     common = {"declaration_id": d.declaration_id, "declared_at": at}
     events: list[EntityEvent] = []
 
@@ -150,6 +182,8 @@ def _events(d: Declaration, policy: Policy) -> list[EntityEvent]:
                 mass_g=mass_g,
                 controlled_mass_g=controlled_mass_g,
                 value_cents=value_cents,
+                payer=payer,
+                priced=priced if role in ("exporter", "consignee") else (),
                 **common,
             )
         )
@@ -180,6 +214,30 @@ def _events(d: Declaration, policy: Policy) -> list[EntityEvent]:
                 role=Kind.HS6,
                 label=hs6,
                 unit_values=tuple(unit_values),
+                **common,
+            )
+        )
+    # Document numbers: which declarations, exporters and consignees quoted each before. A
+    # licence quoted on an item line counts as that licence, issued in the goods' origin.
+    documents = [
+        (doc.type.value, doc.issuing_country, doc.number)
+        for doc in d.documents
+        if doc.type in TRACKED_DOCUMENTS
+    ] + [
+        (DocumentType.EXPORT_LICENCE.value, item.origin_country, item.licence_ref)
+        for item in d.items
+        if item.licence_ref
+    ]
+    for kind, country, number in documents:
+        if (key := document_key(kind, country, number)) is None:
+            continue
+        events.append(
+            EntityEvent(
+                key=key,
+                kind=Kind.DOCUMENT,
+                role=Kind.DOCUMENT,
+                label=f"{kind.replace('_', ' ')} {number} ({country})",
+                counterparties=(keys["exporter"], keys["consignee"]),
                 **common,
             )
         )

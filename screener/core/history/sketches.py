@@ -73,3 +73,29 @@ class Bloom:
 
     def __contains__(self, item: str) -> bool:
         return all(self.bits >> p & 1 for p in self._positions(item))
+
+
+class BottomKHistograms:
+    """A count histogram per key, for the k keys with the smallest hashes (e.g. an exporter's
+    unit values per HS6 code). Like `BottomK`, a key kept at the end was never evicted, so
+    its histogram is exact and independent of arrival order; other keys are forgotten."""
+
+    __slots__ = ("histograms", "k")
+
+    def __init__(self, k: int, histograms: dict[str, dict[int, int]] | None = None):
+        self.k = k
+        self.histograms = histograms or {}
+
+    def add(self, key: str, bucket: int, n: int = 1) -> None:
+        if key not in self.histograms:
+            if len(self.histograms) >= self.k:
+                largest = max(self.histograms, key=hash64)
+                if hash64(key) >= hash64(largest):
+                    return
+                del self.histograms[largest]
+            self.histograms[key] = {}
+        histogram = self.histograms[key]
+        histogram[bucket] = histogram.get(bucket, 0) + n
+
+    def get(self, key: str) -> dict[int, int]:
+        return self.histograms.get(key, {})

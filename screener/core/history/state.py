@@ -18,7 +18,7 @@ from typing import Any
 import orjson
 
 from screener.core.history.entities import EntityEvent, Kind, bucket_value, unit_value_bucket
-from screener.core.history.sketches import Bloom, BottomK
+from screener.core.history.sketches import Bloom, BottomK, BottomKHistograms
 
 DAY = 86_400
 RETAIN_DAYS = 90
@@ -26,6 +26,7 @@ WINDOWS = (1, 7, 30, 90)
 COUNTERPARTY_K = 32
 ROUTE_K = 16
 BLOOM_BITS = 1024
+PRICED_HS6_K = 8  # HS6 codes whose unit values a party remembers (its own prices)
 MEMO_SIZE = 64  # recent declarations whose features are kept for redelivery
 APPLIED_SIZE = 1024  # recent declaration ids kept to refuse a second application
 # Day bucket: [declarations, controlled declarations, mass g, controlled mass g]
@@ -55,6 +56,14 @@ class EntityHistory:
     route_bloom: Bloom = field(default_factory=lambda: Bloom(BLOOM_BITS))
     days: dict[int, list[int]] = field(default_factory=dict)
     unit_values: dict[int, int] = field(default_factory=dict)  # log10 USD/kg bucket -> count
+    payers: dict[str, int] = field(default_factory=dict)  # payer country -> declarations
+    # A party's own controlled unit values per HS6: log10 USD/kg bucket -> count
+    priced: BottomKHistograms = field(default_factory=lambda: BottomKHistograms(PRICED_HS6_K))
+    # Documents: the earliest quote (event time, declaration id) and the parties on it, the
+    # holder of a licence as far as history knows. Earliest wins, so the order of arrival
+    # does not matter.
+    first_quote: tuple[int, str] | None = None
+    first_parties: tuple[str, ...] = ()
     alerts: int = 0
     last_alert_at: int | None = None
 
@@ -88,6 +97,14 @@ class EntityHistory:
         for _, usd_per_kg in e.unit_values:
             bucket = unit_value_bucket(usd_per_kg)
             self.unit_values[bucket] = self.unit_values.get(bucket, 0) + 1
+        if e.payer:
+            self.payers[e.payer] = self.payers.get(e.payer, 0) + 1
+        for _, hs6, usd_per_kg in e.priced:
+            self.priced.add(hs6, unit_value_bucket(usd_per_kg))
+        if e.kind == Kind.DOCUMENT:
+            quote = (e.declared_at, e.declaration_id)
+            if self.first_quote is None or quote < self.first_quote:
+                self.first_quote, self.first_parties = quote, tuple(e.counterparties)
         day = day_of(e.declared_at)
         if day > self._newest_day() - RETAIN_DAYS:
             bucket = self.days.setdefault(day, [0] * BUCKET_FIELDS)
@@ -144,6 +161,11 @@ class EntityHistory:
             f["route_seen"] = e.route in self.route_bloom
             f["distinct_routes"] = self.routes.distinct()
             f["hub_counts"] = {h: self.hubs.get(h, 0) for h in e.hubs}
+            f["payer"] = e.payer
+            f["payer_counts"] = dict(sorted(self.payers.items()))
+            f["own_unit_values"] = [
+                {"hs6": hs6, **_rank(self.priced.get(hs6), line, v)} for line, hs6, v in e.priced
+            ]
         if e.kind in (Kind.PARTY, Kind.FLOW):
             f["windows"] = {str(w): self.window(day, w) for w in WINDOWS}
         if e.kind == Kind.ADDRESS:
@@ -154,32 +176,18 @@ class EntityHistory:
                 c for c in e.counterparties if c not in self.counterparty_bloom
             ]
         if e.kind == Kind.HS6:
-            f["unit_values"] = [self._unit_value_rank(line, v) for line, v in e.unit_values]
+            f["unit_values"] = [_rank(self.unit_values, line, v) for line, v in e.unit_values]
+        if e.kind == Kind.DOCUMENT:
+            # Who quoted this number before: are this declaration's parties among them?
+            f["new_counterparties"] = [
+                c for c in e.counterparties if c not in self.counterparty_bloom
+            ]
+            f["other_counterparties"] = sorted(
+                c for c in self.counterparties.counts if c not in e.counterparties
+            )[:6]
+            f["distinct_counterparties"] = self.counterparties.distinct()
+            f["first_parties"] = list(self.first_parties)
         return f
-
-    def _unit_value_rank(self, line: int, usd_per_kg: float) -> dict[str, Any]:
-        """Where a unit value falls in the learned distribution: share of earlier values
-        strictly below and strictly above its bucket, and the median bucket's value."""
-        n = sum(self.unit_values.values())
-        bucket = unit_value_bucket(usd_per_kg)
-        below = sum(c for b, c in self.unit_values.items() if b < bucket)
-        above = sum(c for b, c in self.unit_values.items() if b > bucket)
-        median = None
-        if n:
-            seen = 0
-            for b in sorted(self.unit_values):
-                seen += self.unit_values[b]
-                if seen * 2 >= n:
-                    median = round(bucket_value(b), 4)
-                    break
-        return {
-            "line": line,
-            "usd_per_kg": round(usd_per_kg, 4),
-            "observations": n,
-            "share_below": round(below / n, 4) if n else None,
-            "share_above": round(above / n, 4) if n else None,
-            "median_usd_per_kg": median,
-        }
 
     # --- storage -------------------------------------------------------------------------
 
@@ -204,7 +212,23 @@ class EntityHistory:
             "unit_values": {str(b): c for b, c in sorted(self.unit_values.items())},
             "alerts": self.alerts,
             "last_alert_at": self.last_alert_at,
-        }
+        } | self._optional_dict()
+
+    def _optional_dict(self) -> dict[str, Any]:
+        """Fields most rows never fill, stored only when they hold something (rows written
+        before they existed read as empty)."""
+        optional: dict[str, Any] = {}
+        if self.payers:
+            optional["payers"] = dict(sorted(self.payers.items()))
+        if self.first_quote is not None:
+            optional["first_quote"] = list(self.first_quote)
+            optional["first_parties"] = list(self.first_parties)
+        if self.priced.histograms:
+            optional["priced"] = {
+                hs6: {str(b): c for b, c in sorted(histogram.items())}
+                for hs6, histogram in sorted(self.priced.histograms.items())
+            }
+        return optional
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> EntityHistory:
@@ -226,9 +250,44 @@ class EntityHistory:
             route_bloom=Bloom(BLOOM_BITS, int(d["route_bloom"], 16)),
             days={int(k): v for k, v in d["days"].items()},
             unit_values={int(k): v for k, v in d["unit_values"].items()},
+            payers=dict(d.get("payers", {})),
+            priced=BottomKHistograms(
+                PRICED_HS6_K,
+                {
+                    hs6: {int(b): c for b, c in histogram.items()}
+                    for hs6, histogram in d.get("priced", {}).items()
+                },
+            ),
+            first_quote=tuple(d["first_quote"]) if d.get("first_quote") else None,
+            first_parties=tuple(d.get("first_parties", ())),
             alerts=d["alerts"],
             last_alert_at=d["last_alert_at"],
         )
+
+
+def _rank(histogram: dict[int, int], line: int, usd_per_kg: float) -> dict[str, Any]:
+    """Where a unit value falls in a histogram of earlier ones: the share of earlier values
+    strictly below and strictly above its bucket, and the median bucket's value."""
+    n = sum(histogram.values())
+    bucket = unit_value_bucket(usd_per_kg)
+    below = sum(c for b, c in histogram.items() if b < bucket)
+    above = sum(c for b, c in histogram.items() if b > bucket)
+    median = None
+    if n:
+        seen = 0
+        for b in sorted(histogram):
+            seen += histogram[b]
+            if seen * 2 >= n:
+                median = round(bucket_value(b), 4)
+                break
+    return {
+        "line": line,
+        "usd_per_kg": round(usd_per_kg, 4),
+        "observations": n,
+        "share_below": round(below / n, 4) if n else None,
+        "share_above": round(above / n, 4) if n else None,
+        "median_usd_per_kg": median,
+    }
 
 
 @dataclass

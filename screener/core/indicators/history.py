@@ -7,6 +7,7 @@ they stay quiet.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -164,22 +165,58 @@ class SurgeParams(_Params):
     factor: float = Field(4.0, gt=1)
 
 
+DAY = 86_400
+HISTORY_DAYS = 90  # day buckets kept per entity
+
+
+def _day(epoch_seconds: int) -> int:
+    return epoch_seconds // DAY
+
+
+def _observed_days(entity: dict[str, Any], today: int, recent_days: int) -> int:
+    """Days of the baseline period (the 90 days before the recent window) in which the entity
+    was already known: a flow or party first seen three weeks ago has three weeks of
+    baseline, not 83 days of which 62 are empty."""
+    first = entity["first_seen"]
+    if first is None:
+        return 0
+    return max(0, min(HISTORY_DAYS - recent_days, today - recent_days + 1 - _day(first)))
+
+
+def _usual(entity: dict[str, Any], today: int, days: int, field: int) -> tuple[float, int]:
+    """(usual count per `days` days over the observed baseline, baseline days observed)."""
+    observed = _observed_days(entity, today, days)
+    before = entity["windows"]["90"][field] - entity["windows"][str(days)][field]
+    return (before / observed * days if observed else 0.0), observed
+
+
 @indicator("HUB_SURGE", "Surge of a controlled group through an intermediary country", SurgeParams)
 def hub_surge(ctx: Context, params: SurgeParams) -> Finding | None:
     surges: list[dict[str, Any]] = []
+    today = _day(int(ctx.declaration.declared_at.timestamp()))
     for flow in ctx.history.kind("flow") if ctx.history else []:
         recent = flow["windows"][str(params.recent_days)][0] + 1  # this declaration included
-        baseline_days = 90 - params.recent_days
-        baseline = (flow["windows"]["90"][0] - (recent - 1)) / baseline_days * params.recent_days
+        baseline, observed = _usual(flow, today, params.recent_days, 0)
         if recent >= params.min_recent and recent >= params.factor * max(baseline, 1.0):
-            surges.append({"flow": flow["label"], "recent": recent, "baseline": round(baseline, 2)})
+            surges.append(
+                {
+                    "flow": flow["label"],
+                    "recent": recent,
+                    "baseline": round(baseline, 2),
+                    "baseline_days": observed,
+                }
+            )
     if not surges:
         return None
     return Finding(
         evidence="; ".join(
             f"{s['flow']}: {s['recent']} shipments in the last {params.recent_days} days "
-            f"against {s['baseline']} per {params.recent_days} days over the prior "
-            f"{90 - params.recent_days}"
+            + (
+                f"against {s['baseline']} per {params.recent_days} days over the prior "
+                f"{s['baseline_days']} days of its history"
+                if s["baseline_days"]
+                else "with no history before them"
+            )
             for s in surges
         ),
         facts={"surges": surges},
@@ -188,9 +225,12 @@ def hub_surge(ctx: Context, params: SurgeParams) -> Finding | None:
 
 class StructuringParams(_Params):
     roles: list[str] = ["exporter", "consignee"]
-    window_days: Literal[1, 7, 30, 90] = 7
+    window_days: Literal[1, 7, 30] = 7
     min_shipments: int = Field(5, ge=2)
     max_average_kg: float = Field(100, gt=0)
+    # ... and at least this many times the party's usual number of controlled shipments per
+    # window (over the days of history it has): small lots as a habit are not a split.
+    factor: float = Field(2.0, ge=1)
 
 
 @indicator("STRUCTURING", "Many small controlled shipments within a window", StructuringParams)
@@ -198,6 +238,7 @@ def structuring(ctx: Context, params: StructuringParams) -> Finding | None:
     if ctx.history is None or not ctx.controlled:
         return None
     mass_g = sum(round(line.item.net_mass_kg * 1000) for line in ctx.controlled)
+    today = _day(int(ctx.declaration.declared_at.timestamp()))
     found = []
     for role in params.roles:
         party = ctx.history.role(role)
@@ -205,13 +246,20 @@ def structuring(ctx: Context, params: StructuringParams) -> Finding | None:
             continue
         _, controlled, _, controlled_mass = party["windows"][str(params.window_days)]
         count, average_kg = controlled + 1, (controlled_mass + mass_g) / (controlled + 1) / 1000
-        if count >= params.min_shipments and average_kg <= params.max_average_kg:
+        usual, observed = _usual(party, today, params.window_days, 1)
+        if (
+            count >= params.min_shipments
+            and average_kg <= params.max_average_kg
+            and count >= params.factor * max(usual, 1.0)
+        ):
             found.append(
                 {
                     "role": role,
                     "name": party["label"],
                     "shipments": count,
                     "average_kg": round(average_kg, 1),
+                    "usual": round(usual, 2),
+                    "baseline_days": observed,
                 }
             )
     if not found:
@@ -219,7 +267,13 @@ def structuring(ctx: Context, params: StructuringParams) -> Finding | None:
     return Finding(
         evidence="; ".join(
             f"{f['role']} {f['name']!r}: {f['shipments']} controlled shipments in "
-            f"{params.window_days} days averaging {f['average_kg']} kg"
+            f"{params.window_days} days averaging {f['average_kg']} kg, "
+            + (
+                f"against {f['usual']} per {params.window_days} days over the prior "
+                f"{f['baseline_days']} days"
+                if f["baseline_days"]
+                else "with no history before them"
+            )
             for f in found
         ),
         facts={"parties": found, "window_days": params.window_days},
@@ -248,4 +302,104 @@ def shared_address(ctx: Context, params: SharedAddressParams) -> Finding | None:
             for a, n in found
         ),
         facts={"addresses": [{"address": a["label"], "other_consignees": n} for a, n in found]},
+    )
+
+
+class DocumentParams(_Params):
+    # Documents one exporter and consignee may quote on many shipments (a licence covers
+    # several): only their use by other parties counts.
+    reusable_by_same_parties: list[str] = ["export_licence"]
+    same_parties_strength: float = Field(0.5, ge=0, le=1)  # another shipment, same parties
+
+
+@indicator(
+    "DOCUMENT_REUSED",
+    "Document number already quoted on another declaration",
+    DocumentParams,
+)
+def document_reused(ctx: Context, params: DocumentParams) -> Finding | None:
+    """A bill of lading, air waybill or licence number quoted before. A transport document
+    belongs to one shipment; a licence to the exporter and consignee it was granted for,
+    taken to be the parties of its first quote. Copied paperwork shows as the same number
+    with other parties (or, for one-shipment documents, on a second shipment)."""
+    exporter = ctx.history.role("exporter") if ctx.history else None
+    consignee = ctx.history.role("consignee") if ctx.history else None
+    if exporter is None or consignee is None:
+        return None
+    found = []
+    for doc in ctx.history.kind("document"):
+        if doc["prior_declarations"] == 0:
+            continue
+        kind = doc["key"].split(":", 2)[1]
+        first = doc["first_parties"]
+        other_parties = exporter["key"] not in first or consignee["key"] not in first
+        if not other_parties and kind in params.reusable_by_same_parties:
+            continue
+        found.append(
+            {
+                "document": doc["label"],
+                "type": kind,
+                "prior_declarations": doc["prior_declarations"],
+                "first_seen": doc["first_seen"],
+                "first_parties": [{"role": k.split(":")[1], "name": _party_name(k)} for k in first],
+                "other_parties": other_parties,
+            }
+        )
+    if not found:
+        return None
+    d = ctx.declaration
+    here = f"exporter {d.parties.exporter.name!r} for consignee {d.parties.consignee.name!r}"
+    return Finding(
+        evidence="; ".join(_reuse_text(f, here) for f in found),
+        facts={"documents": found},
+        strength=max(1.0 if f["other_parties"] else params.same_parties_strength for f in found),
+    )
+
+
+def _reuse_text(f: dict[str, Any], here: str) -> str:
+    since = datetime.fromtimestamp(f["first_seen"], UTC).date().isoformat()
+    by = " for ".join(f"{p['role']} {p['name']!r}" for p in f["first_parties"])
+    text = f"{f['document']} was first quoted on {since}" + (f" by {by}" if by else "")
+    quoted = f"quoted on {f['prior_declarations']} earlier declaration(s)"
+    if not f["other_parties"]:
+        return f"{text}; {quoted}, by the same exporter and consignee, and again here"
+    return f"{text}; {quoted}, and here by {here}"
+
+
+class PayerParams(_Params):
+    min_paid: int = Field(3, ge=1)  # earlier declarations paid from there that make it usual
+
+
+@indicator(
+    "PAYER_NOT_ESTABLISHED",
+    "Third-country payer not established for this consignee",
+    PayerParams,
+)
+def payer_not_established(ctx: Context, params: PayerParams) -> Finding | None:
+    """Controlled goods paid from a third country that the consignee's own history does not
+    show as its payer: it was paid from elsewhere before, or from there only once or twice.
+    A parent company or treasury centre paying for every shipment is routine; a buyer with
+    history suddenly paid from Hong Kong, or a new one paid from there, is not."""
+    d = ctx.declaration
+    consignee = ctx.history.role("consignee") if ctx.history and ctx.controlled else None
+    if consignee is None or d.payment is None or consignee["prior_declarations"] == 0:
+        return None  # a first-seen consignee is NEW_COUNTERPARTY's case
+    payer = d.payment.payer_country
+    if payer in {d.parties.consignee.country, *ctx.destinations}:
+        return None
+    counts = consignee["payer_counts"]
+    paid, n, name = counts.get(payer, 0), consignee["prior_declarations"], consignee["label"]
+    if paid >= params.min_paid:
+        return None
+    others = sorted(((c, k) for c, k in counts.items() if c != payer), key=lambda x: (-x[1], x[0]))
+    otherwise = ", ".join(f"{c} {k}" for c, k in others)
+    return Finding(
+        evidence=f"paid from {payer}; consignee {name!r} was paid from {payer} on {paid} of its "
+        f"{n} earlier declaration(s)" + (f" (otherwise from {otherwise})" if otherwise else ""),
+        facts={
+            "payer_country": payer,
+            "paid_from_there": paid,
+            "prior_declarations": n,
+            "payer_counts": counts,
+        },
     )

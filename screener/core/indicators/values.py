@@ -92,3 +92,55 @@ def unit_value_outlier(ctx: Context, params: UnitValueParams) -> Finding | None:
     if not found:
         return None
     return Finding(evidence="; ".join(f["evidence"] for f in found), facts={"lines": found})
+
+
+class OwnHistoryParams(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    roles: list[str] = ["exporter", "consignee"]
+    min_observations: int = Field(5, ge=1)  # the party's earlier lines of this HS6
+    extreme_share: float = Field(0.95, gt=0.5, le=1)  # share of them the value lies below
+    max_ratio: float = Field(0.3, gt=0, lt=1)  # and at most this share of their median
+
+
+@indicator(
+    "UNIT_VALUE_BELOW_OWN_HISTORY",
+    "Controlled goods priced far below the party's own earlier prices for them",
+    OwnHistoryParams,
+)
+def unit_value_below_own_history(ctx: Context, params: OwnHistoryParams) -> Finding | None:
+    """An exporter that sold magnets at 60 USD/kg for months invoicing them at 8, or a buyer
+    paying a tenth of what it paid every other supplier: undervaluation to stay under a value
+    that draws a licence check or duty. Judged against the party's own prices for the same
+    HS6, which are far narrower than the product's world-wide range."""
+    found = []
+    for role in params.roles:
+        party = ctx.history.role(role) if ctx.history and ctx.controlled else None
+        for rank in party["own_unit_values"] if party else []:
+            n, median, v = rank["observations"], rank["median_usd_per_kg"], rank["usd_per_kg"]
+            if n < params.min_observations or rank["share_above"] < params.extreme_share:
+                continue
+            if v > params.max_ratio * median:
+                continue
+            found.append(
+                {
+                    "role": role,
+                    "name": party["label"],
+                    "line": rank["line"],
+                    "hs6": rank["hs6"],
+                    "usd_per_kg": v,
+                    "median_usd_per_kg": median,
+                    "observations": n,
+                    "share_above": rank["share_above"],
+                }
+            )
+    if not found:
+        return None
+    return Finding(
+        evidence="; ".join(
+            f"line {f['line']} HS {f['hs6']} at {f['usd_per_kg']:,} USD/kg is below "
+            f"{f['share_above']:.0%} of the {f['observations']} earlier controlled lines of HS "
+            f"{f['hs6']} of {f['role']} {f['name']!r} (median {f['median_usd_per_kg']:,} USD/kg)"
+            for f in found
+        ),
+        facts={"lines": found},
+    )
