@@ -24,12 +24,12 @@ bench: install ## Core cost per declaration, then the pipeline against a bare pa
 	$(BIN)/python -m bench.pipeline $(BENCH_ARGS)
 
 lint: install
-	$(BIN)/ruff check screener tests
-	$(BIN)/ruff format --check screener tests
+	$(BIN)/ruff check screener tests bench
+	$(BIN)/ruff format --check screener tests bench
 
 format: install
-	$(BIN)/ruff format screener tests
-	$(BIN)/ruff check --fix screener tests
+	$(BIN)/ruff format screener tests bench
+	$(BIN)/ruff check --fix screener tests bench
 
 install: $(VENV)/.installed
 

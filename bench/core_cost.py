@@ -14,7 +14,7 @@ in-memory store and once with RocksDB (rocksdict, as `screener score --state` us
   encode   the assessment (and alert) as the JSON bytes and headers the worker publishes
   hops     what carrying a declaration across the worker's scatter and gather topics adds:
            the declaration dumped to JSON and validated again, entity events and features
-           through orjson (as screener/stream/app.py does at the time of writing)
+           packed per partition and read back (screener/stream/hops.py, as the worker does)
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-import orjson
 from rich.console import Console
 from rich.table import Table
 
@@ -39,18 +38,29 @@ from screener.core.policy import PolicyBook, load_policy
 from screener.models import Declaration
 from screener.sim.declarations import generate
 from screener.stream.envelopes import verdict
+from screener.stream.hops import Outbox, items_of
 
 console = Console(highlight=False, width=110)
+PARTITIONS = 6  # of the worker's internal topics, as by default
 STAGES = ("parse", "scatter", "history", "assess", "ledger", "encode", "hops")
 
 
 def hops(declaration: Declaration, events: list[EntityEvent], features: list[dict]) -> None:
     """The serialisation the worker adds between its agents, for one declaration."""
-    pending = orjson.dumps({"declaration": declaration.model_dump(mode="json")})
-    for e, f in zip(events, features, strict=True):
-        EntityEvent.from_dict(orjson.loads(orjson.dumps({"event": e.to_dict()}))["event"])
-        orjson.loads(orjson.dumps({"key": e.key, "features": f}))
-    Declaration.model_validate(orjson.loads(pending)["declaration"])
+    key = declaration.declaration_id
+    to_entities, to_gather, back = Outbox(PARTITIONS), Outbox(PARTITIONS), Outbox(PARTITIONS)
+    to_gather.add(key, {"t": "declaration", "declaration": declaration.model_dump(mode="json")})
+    for e in events:
+        to_entities.add(e.key, {"t": "event", "event": e.to_dict()})
+    for _, value in to_entities.messages():
+        for item in items_of(value):
+            EntityEvent.from_dict(item["event"])
+    parts = {e.key: f for e, f in zip(events, features, strict=True)}
+    back.add(key, {"t": "features", "declaration_id": key, "features": parts})
+    for _, value in back.messages():
+        items_of(value)
+    for _, value in to_gather.messages():
+        Declaration.model_validate(items_of(value)[0]["declaration"])
 
 
 def screen_timed(raws: list[bytes], book: PolicyBook, store: Store) -> dict[str, list[int]]:
