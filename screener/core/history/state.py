@@ -294,21 +294,26 @@ def _rank(histogram: dict[int, int], line: int, usd_per_kg: float) -> dict[str, 
 class EntityRow:
     """A table row: the history plus what makes updates idempotent. A redelivered declaration
     gets its memoised features back and is not applied again; one too old for the memo but
-    still in `applied` is not applied again either (its features are then today's)."""
+    still in `applied` is not applied again either (its features are then today's).
+
+    Memoised features are kept encoded: they make up most of a busy row, and a row is encoded
+    after every batch that touches it, so they are encoded once, when memoised, and then
+    copied into the row's JSON as they are.
+    """
 
     history: EntityHistory
-    memo: dict[str, dict[str, Any]] = field(default_factory=dict)
+    memo: dict[str, bytes] = field(default_factory=dict)  # declaration id -> features JSON
     applied: list[str] = field(default_factory=list)
     alerted: list[str] = field(default_factory=list)
 
     def observe(self, e: EntityEvent) -> dict[str, Any]:
         if (seen := self.memo.get(e.declaration_id)) is not None:
-            return seen
+            return orjson.loads(seen)
         features = self.history.features(e)
         if e.declaration_id in self.applied:
             return features
         self.history.apply(e)
-        self.memo[e.declaration_id] = features
+        self.memo[e.declaration_id] = orjson.dumps(features)
         while len(self.memo) > MEMO_SIZE:
             del self.memo[next(iter(self.memo))]
         self.applied = [*self.applied[-(APPLIED_SIZE - 1) :], e.declaration_id]
@@ -322,16 +327,18 @@ class EntityRow:
         return True
 
     def to_dict(self) -> dict[str, Any]:
+        """For `orjson.dumps` (the memo's entries are already-encoded fragments)."""
         return {
             "history": self.history.to_dict(),
-            "memo": dict(self.memo),
+            "memo": {k: orjson.Fragment(v) for k, v in self.memo.items()},
             "applied": list(self.applied),
             "alerted": list(self.alerted),
         }
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> EntityRow:
-        return cls(EntityHistory.from_dict(d["history"]), d["memo"], d["applied"], d["alerted"])
+        memo = {k: orjson.dumps(v) for k, v in d["memo"].items()}
+        return cls(EntityHistory.from_dict(d["history"]), memo, d["applied"], d["alerted"])
 
     @classmethod
     def new(cls, kind: str) -> EntityRow:
