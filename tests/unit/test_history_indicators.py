@@ -442,6 +442,40 @@ def test_history_needs_thirty_observations_and_a_fourfold_gap(make, policy):
     assert "UNIT_VALUE_OUTLIER" not in codes(three_times)
 
 
+def thirty_magnets_at_about_seventy_usd_per_kg(make) -> list[Declaration]:
+    # Each from another exporter to another buyer, so only the HS6 history knows the price.
+    return [
+        make(
+            n / 10,
+            **magnets_at(66 + (n % 5) * 3),
+            **{"parties.exporter.id": f"CN-{n:010d}", "parties.consignee.id": f"JP-{n:04d}"},
+        )
+        for n in range(30)
+    ]
+
+
+def test_controlled_goods_at_a_third_of_the_usual_unit_value_are_undervalued(make, policy):
+    # 24 USD/kg is inside the magnets' policy range (15-350), but below every one of 30
+    # earlier declarations of HS 850511 and a third of their median: for controlled goods
+    # (priced low to stay under a licence check) 2.5 times below is enough.
+    history = thirty_magnets_at_about_seventy_usd_per_kg(make)
+    *_, cheap = screen(policy, [*history, make(4, **magnets_at(24))])
+    found = hit(cheap, "UNIT_VALUE_OUTLIER")
+    line = found.facts["lines"][0]
+    assert line["basis"] == "history" and line["observations"] == 30
+    assert found.evidence.startswith(
+        "line 1 HS 8505111000 at 24.0 USD/kg is below 100% of 30 earlier declarations of "
+        "HS 850511 (median "
+    )
+    *_, discount = screen(policy, [*history, make(4, **magnets_at(36))])
+    assert "UNIT_VALUE_OUTLIER" not in codes(discount)  # half the median is a discount
+
+
+def test_uncontrolled_goods_at_a_third_of_the_usual_unit_value_need_the_fourfold_gap(make, policy):
+    *_, cheap = screen(policy, [*thirty_at_about_ten_usd_per_kg(make), make(4, **plastics(3))])
+    assert "UNIT_VALUE_OUTLIER" not in codes(cheap)
+
+
 def test_the_policy_range_still_applies_when_history_is_poisoned(make, policy):
     # A flood of "zinc" at 15 USD/kg (antimony misdeclared) teaches the history that 15 USD/kg
     # is normal for zinc; the policy's 1-6 USD/kg range still catches the next one.
