@@ -20,6 +20,8 @@ from screener.sim import generate
 
 HISTORY_CODES = {
     "NEW_COUNTERPARTY",
+    "NEW_EXPORTER",
+    "EXPORTER_NEW_CHAPTER",
     "EXPORTER_NEW_ROUTE",
     "EXPORTER_NEW_HUB",
     "RARE_LANE_FOR_CHAPTER",
@@ -126,6 +128,71 @@ def test_a_new_end_user_is_a_new_counterparty_too(make, policy):
 def test_a_new_consignee_of_uncontrolled_goods_is_ordinary(make, policy):
     results = screen(policy, [make(0, **SHIRTS), make(1, **SHIRTS, **consignee("Bangkok Apparel"))])
     assert all("NEW_COUNTERPARTY" not in codes(r) for r in results)
+
+
+# --- NEW_EXPORTER -------------------------------------------------------------------------
+
+
+def test_a_first_seen_exporter_of_controlled_goods_is_flagged_once(make, policy):
+    first, second = screen(policy, [make(0), make(1)])
+    found = hit(first, "NEW_EXPORTER")
+    assert found.evidence == (
+        f"exporter {EXPORTER} appears for the first time, shipping controlled goods "
+        "(Rare-earth permanent magnets)"
+    )
+    assert found.facts == {
+        "name": "Shanghai Xinda Magnetics Co., Ltd.",
+        "groups": ["Rare-earth permanent magnets"],
+    }
+    assert "NEW_EXPORTER" not in codes(second)
+
+
+def test_a_first_seen_exporter_of_uncontrolled_goods_is_ordinary(make, policy):
+    (shirts,) = screen(policy, [make(0, **SHIRTS)])
+    assert "NEW_EXPORTER" not in codes(shirts)
+
+
+# --- EXPORTER_NEW_CHAPTER -----------------------------------------------------------------
+
+TILES = {
+    "items.0.hs_code": "6907210000",
+    "items.0.description": "glazed porcelain floor tiles, 60 x 60 cm",
+    "items.0.licence_ref": None,
+    "items.0.net_mass_kg": 4000.0,
+    "items.0.value": {"amount": "20000.00", "currency": "USD"},
+}
+
+
+def test_a_magnet_maker_suddenly_exporting_ceramic_tiles(make, policy):
+    *magnets, tiles = screen(policy, [*(make(n) for n in range(6)), make(6, **TILES)])
+    assert all("EXPORTER_NEW_CHAPTER" not in codes(r) for r in magnets)
+    found = hit(tiles, "EXPORTER_NEW_CHAPTER")
+    assert found.evidence == (
+        f"exporter {EXPORTER} declared HS chapter 69 on 0 of its 6 earlier declarations "
+        "(mostly chapters 85 (6))"
+    )
+    assert found.facts == {
+        "chapters": {"69": 0},
+        "prior_declarations": 6,
+        "usual_chapters": {"85": 6},
+    }
+
+
+def test_a_chapter_on_one_in_twenty_earlier_declarations_is_still_outside_the_line(make, policy):
+    sequence = [make(0, **TILES), *(make(1 + n / 2) for n in range(19)), make(11, **TILES)]
+    *_, tiles = screen(policy, sequence)
+    assert hit(tiles, "EXPORTER_NEW_CHAPTER").facts["chapters"] == {"69": 1}
+
+
+def test_a_chapter_the_exporter_ships_regularly_is_in_its_line(make, policy):
+    sequence = [*(make(n, **(TILES if n % 4 == 0 else {})) for n in range(12)), make(12, **TILES)]
+    *_, tiles = screen(policy, sequence)
+    assert "EXPORTER_NEW_CHAPTER" not in codes(tiles)
+
+
+def test_an_exporter_with_four_earlier_declarations_is_too_new_to_judge(make, policy):
+    *_, tiles = screen(policy, [*(make(n) for n in range(4)), make(4, **TILES)])
+    assert "EXPORTER_NEW_CHAPTER" not in codes(tiles)
 
 
 # --- EXPORTER_NEW_ROUTE / EXPORTER_NEW_HUB ------------------------------------------------
@@ -440,6 +507,40 @@ def test_history_needs_thirty_observations_and_a_fourfold_gap(make, policy):
     assert "UNIT_VALUE_OUTLIER" not in codes(too_early)
     *_, three_times = screen(policy, [*history, make(4, **plastics(30))])
     assert "UNIT_VALUE_OUTLIER" not in codes(three_times)
+
+
+def thirty_magnets_at_about_seventy_usd_per_kg(make) -> list[Declaration]:
+    # Each from another exporter to another buyer, so only the HS6 history knows the price.
+    return [
+        make(
+            n / 10,
+            **magnets_at(66 + (n % 5) * 3),
+            **{"parties.exporter.id": f"CN-{n:010d}", "parties.consignee.id": f"JP-{n:04d}"},
+        )
+        for n in range(30)
+    ]
+
+
+def test_controlled_goods_at_a_third_of_the_usual_unit_value_are_undervalued(make, policy):
+    # 24 USD/kg is inside the magnets' policy range (15-350), but below every one of 30
+    # earlier declarations of HS 850511 and a third of their median: for controlled goods
+    # (priced low to stay under a licence check) 2.5 times below is enough.
+    history = thirty_magnets_at_about_seventy_usd_per_kg(make)
+    *_, cheap = screen(policy, [*history, make(4, **magnets_at(24))])
+    found = hit(cheap, "UNIT_VALUE_OUTLIER")
+    line = found.facts["lines"][0]
+    assert line["basis"] == "history" and line["observations"] == 30
+    assert found.evidence.startswith(
+        "line 1 HS 8505111000 at 24.0 USD/kg is below 100% of 30 earlier declarations of "
+        "HS 850511 (median "
+    )
+    *_, discount = screen(policy, [*history, make(4, **magnets_at(36))])
+    assert "UNIT_VALUE_OUTLIER" not in codes(discount)  # half the median is a discount
+
+
+def test_uncontrolled_goods_at_a_third_of_the_usual_unit_value_need_the_fourfold_gap(make, policy):
+    *_, cheap = screen(policy, [*thirty_at_about_ten_usd_per_kg(make), make(4, **plastics(3))])
+    assert "UNIT_VALUE_OUTLIER" not in codes(cheap)
 
 
 def test_the_policy_range_still_applies_when_history_is_poisoned(make, policy):

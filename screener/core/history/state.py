@@ -157,6 +157,10 @@ class EntityHistory:
             ]
             f["distinct_counterparties"] = self.counterparties.distinct()
         if e.kind == Kind.PARTY:
+            # A party's line of business as history shows it: the chapters it trades most.
+            f["top_chapters"] = [
+                [c, n] for c, n in sorted(self.chapters.items(), key=lambda x: (-x[1], x[0]))[:3]
+            ]
             f["route"] = e.route
             f["route_seen"] = e.route in self.route_bloom
             f["distinct_routes"] = self.routes.distinct()

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from screener.core.indicators.registry import Finding, indicator
+from screener.core.indicators.registry import Finding, NoParams, indicator
 
 if TYPE_CHECKING:
     from screener.core.context import Context
@@ -156,6 +156,57 @@ def consignee_new_chapter(ctx: Context, params: EstablishedParams) -> Finding | 
         evidence=f"consignee {consignee['label']!r} received no HS chapter {', '.join(new)} "
         f"goods in {n} earlier declarations ({consignee['distinct_chapters']} other chapter(s))",
         facts={"chapters": new, "prior_declarations": n},
+    )
+
+
+@indicator("NEW_EXPORTER", "First-seen exporter of controlled goods")
+def new_exporter(ctx: Context, params: NoParams) -> Finding | None:
+    """An exporter never seen before shipping controlled goods: a trading company set up for
+    the deal has no record of controlled exports, a licence history or a usual buyer."""
+    exporter = ctx.history.role("exporter") if ctx.history and ctx.controlled else None
+    if exporter is None or exporter["prior_declarations"] > 0:
+        return None
+    groups = sorted({line.group.title for line in ctx.controlled})
+    return Finding(
+        evidence=f"exporter {exporter['label']!r} appears for the first time, shipping "
+        f"controlled goods ({', '.join(groups)})",
+        facts={"name": exporter["label"], "groups": groups},
+    )
+
+
+class LineOfBusinessParams(_Params):
+    min_prior_declarations: int = Field(5, ge=1)
+    max_share: float = Field(0.05, ge=0, lt=1)  # of its earlier declarations, at most
+
+
+@indicator(
+    "EXPORTER_NEW_CHAPTER",
+    "Exporter ships goods outside its line of business",
+    LineOfBusinessParams,
+)
+def exporter_new_chapter(ctx: Context, params: LineOfBusinessParams) -> Finding | None:
+    """An exporter with a history declares goods of an HS chapter it never or hardly ever
+    shipped: a rare-earth smelter exporting "ceramic tiles" or "solder paste" is what the
+    paperwork says, not what its business makes. Any goods count, controlled or not, since
+    the misdeclared ones are declared as uncontrolled."""
+    exporter = ctx.history.role("exporter") if ctx.history else None
+    if exporter is None or exporter["prior_declarations"] < params.min_prior_declarations:
+        return None
+    n, counts = exporter["prior_declarations"], exporter["chapter_counts"]
+    chapters = sorted({item.hs_code[:2] for item in ctx.declaration.items})
+    rare = [c for c in chapters if counts.get(c, 0) <= params.max_share * n]
+    if not rare:
+        return None
+    usual = ", ".join(f"{c} ({k})" for c, k in exporter["top_chapters"])
+    return Finding(
+        evidence=f"exporter {exporter['label']!r} declared "
+        + ", ".join(f"HS chapter {c} on {counts.get(c, 0)}" for c in rare)
+        + f" of its {n} earlier declarations (mostly chapters {usual})",
+        facts={
+            "chapters": {c: counts.get(c, 0) for c in rare},
+            "prior_declarations": n,
+            "usual_chapters": dict(exporter["top_chapters"]),
+        },
     )
 
 

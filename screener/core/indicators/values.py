@@ -27,16 +27,22 @@ class UnitValueParams(BaseModel):
     min_observations: int = Field(30, ge=1)  # history needed before it replaces the range
     extreme_share: float = Field(0.99, gt=0.5, le=1)  # share of history the value lies beyond
     min_ratio: float = Field(3.0, ge=1)  # and how far from the median, at least
+    # ... or, for a controlled line priced low, this far (undervaluation to stay under the
+    # value that draws a licence check); None: as min_ratio
+    controlled_min_ratio_below: float | None = Field(None, ge=1)
 
 
 Found = dict[str, Any] | None
 
 
-def _learned(item: Item, rank: dict[str, Any], params: UnitValueParams) -> Found:
+def _learned(item: Item, rank: dict[str, Any], params: UnitValueParams, controlled: bool) -> Found:
     v, median, n = rank["usd_per_kg"], rank["median_usd_per_kg"], rank["observations"]
+    below_ratio = params.min_ratio
+    if controlled and params.controlled_min_ratio_below is not None:
+        below_ratio = params.controlled_min_ratio_below
     if rank["share_below"] >= params.extreme_share and v >= params.min_ratio * median:
         side = f"above {rank['share_below']:.0%}"
-    elif rank["share_above"] >= params.extreme_share and v * params.min_ratio <= median:
+    elif rank["share_above"] >= params.extreme_share and v * below_ratio <= median:
         side = f"below {rank['share_above']:.0%}"
     else:
         return None
@@ -86,7 +92,8 @@ def unit_value_outlier(ctx: Context, params: UnitValueParams) -> Finding | None:
         rank = ranks.get((item.hs_code[:6], item.line))
         finding = _reference(ctx, item, params)
         if finding is None and rank is not None and rank["observations"] >= params.min_observations:
-            finding = _learned(item, rank, params)
+            controlled = ctx.policy.catalogue.controlled_group(item.hs_code) is not None
+            finding = _learned(item, rank, params, controlled)
         if finding:
             found.append({"line": item.line, "hs_code": item.hs_code, **finding})
     if not found:
