@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import functools
 import math
 import os
@@ -25,7 +24,6 @@ import random
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -376,18 +374,6 @@ def write_rocksdb(rows: dict[bytes, bytes], path: Path, figures: Figures) -> Non
 # --------------------------------------------------------------------------- 3. recovery
 
 
-def free_port_pair() -> int:
-    """A free loopback port whose successor is free too (broker, controller)."""
-    for _ in range(50):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        with socket.socket() as s, contextlib.suppress(OSError):
-            s.bind(("127.0.0.1", port + 1))
-            return port
-    raise RuntimeError("no pair of free loopback ports")
-
-
 HISTORY_KEYS = 'screener_table_keys{table="history"}'
 METRIC_LINE = re.compile(r"^(screener_[a-z_]+(?:\{[^}]*\})?) (\S+)$", re.M)
 
@@ -606,7 +592,7 @@ def recovery(rows: dict[bytes, bytes], workdir: Path, timeout: float, figures: F
     console.rule("3. recovery: local broker + one worker")
     state_dir = workdir / "kafka"
     try:
-        port = free_port_pair()
+        port = local_kafka.free_port_pair()
         broker = local_kafka.up(port=port, controller_port=port + 1, state_dir=state_dir)
         settings = Settings(
             _env_file=None, kafka_bootstrap=broker.bootstrap, app_id=f"bench-{uuid.uuid4().hex[:8]}"
@@ -620,7 +606,7 @@ def recovery(rows: dict[bytes, bytes], workdir: Path, timeout: float, figures: F
                 broker.bootstrap, changelog, rows, settings.internal_partitions, figures
             )
         )
-        web_port = free_port_pair()
+        web_port = local_kafka.free_port_pair()
         env = worker_env(settings, broker.bootstrap, web_port, workdir / "worker-data")
         row_bytes = sum(len(k) + len(v) for k, v in rows.items())
         time_recovery(env, web_port, workdir, timeout, len(rows), row_bytes, figures)

@@ -46,6 +46,7 @@ from rich.table import Table
 
 from bench import rig
 from bench.profile_report import report
+from screener import local_kafka
 from screener.observability.probe import http_get
 from screener.sim.declarations import generate
 
@@ -92,7 +93,7 @@ class Group:
                 argv += ["--go-file", str(self.go_file)]
                 self.procs.append(self._spawn(i, argv, dict(os.environ)))
                 continue
-            port = rig.free_port_pair()
+            port = local_kafka.free_port_pair()
             self.ports.append(port)
             env = {
                 **os.environ,

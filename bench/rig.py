@@ -14,7 +14,6 @@ import asyncio
 import contextlib
 import os
 import platform
-import socket
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -59,22 +58,10 @@ def cpu_seconds(pid: int) -> float:
 # --------------------------------------------------------------------------- broker
 
 
-def free_port_pair() -> int:
-    """A free loopback port whose successor is free too (broker, controller)."""
-    for _ in range(50):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        with socket.socket() as s, contextlib.suppress(OSError):
-            s.bind(("127.0.0.1", port + 1))
-            return port
-    raise RuntimeError("no pair of free loopback ports")
-
-
 @contextlib.contextmanager
 def fresh_broker(state_dir: Path) -> Iterator[local_kafka.BrokerInfo]:
     """A new single-node broker on its own ports and data dir, stopped whatever happens."""
-    port = free_port_pair()
+    port = local_kafka.free_port_pair()
     try:
         yield local_kafka.up(port=port, controller_port=port + 1, state_dir=state_dir)
     finally:

@@ -392,6 +392,16 @@ def _any_free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def free_port_pair() -> int:
+    """A free loopback port whose successor is free too: a broker's and its controller's,
+    or a worker's web port and the next one, for tests and benchmarks."""
+    for _ in range(50):
+        port = _any_free_port()
+        if _port_free(port + 1):
+            return port
+    raise LocalKafkaError(f"no pair of free ports on {HOST}")
+
+
 def _refuse_if_taken(port: int, state_dir: Path) -> None:
     if _port_free(port):
         return

@@ -15,7 +15,6 @@ import contextlib
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -42,21 +41,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.integration)
 
 
-def _free_port_pair() -> int:
-    """A free port whose successor is free too (broker port, controller port)."""
-    for _ in range(50):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port + 1))
-            except OSError:
-                continue
-        return port
-    raise RuntimeError("no pair of free loopback ports")
-
-
 @pytest.fixture(scope="session")
 def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """bootstrap_servers string of the broker the integration tests use."""
@@ -64,7 +48,7 @@ def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield external
         return
     state_dir = tmp_path_factory.mktemp("kafka")
-    port = _free_port_pair()
+    port = local_kafka.free_port_pair()
     # atexit as well as finally: covers an interrupted session whose fixture teardown is skipped.
     atexit.register(local_kafka.down, state_dir)
     info = local_kafka.up(port=port, controller_port=port + 1, state_dir=state_dir)
@@ -174,7 +158,7 @@ class Pipeline:
 
     def start_worker(self, timeout: float = 90) -> int:
         """Start `screener worker` and wait until /health answers 200; returns its web port."""
-        port = _free_port_pair()
+        port = local_kafka.free_port_pair()
         log = (self.workdir / f"worker-{port}.log").open("ab")
         proc = subprocess.Popen(
             [sys.executable, "-m", "screener", "worker"],
