@@ -35,6 +35,12 @@ class Settings(BaseSettings):
     batch_wait_ms: float = Field(
         5.0, gt=0, description="Longest an agent waits to fill a batch, per hop, ms"
     )
+    fetch_max_wait_ms: int = Field(
+        20, ge=1, description="Longest a fetch waits at the broker for new records, ms"
+    )
+    producer_batch_bytes: int = Field(
+        512 * 1024, ge=16 * 1024, le=1_000_000, description="Producer batch size per partition"
+    )
     broker_session_timeout: float = Field(30.0, gt=0, description="Consumer session timeout, s")
     broker_heartbeat_interval: float = Field(3.0, gt=0, description="Consumer heartbeat, s")
 

@@ -15,12 +15,14 @@ from hypothesis import strategies as st
 from screener.core.history import EntityEvent, EntityHistory, EntityRow, HistorySnapshot, Kind
 from screener.core.history import scatter as scatter_declaration
 from screener.core.history.state import (
+    ALERTED_SIZE,
     APPLIED_SIZE,
     DAY,
     MEMO_SIZE,
     RETAIN_DAYS,
     RowBatch,
     day_of,
+    id_digest,
     observe,
     record_alert,
 )
@@ -274,7 +276,7 @@ def test_only_a_redelivery_older_than_applied_size_declarations_counts_twice():
     row.observe(party_event(0))
     for n in range(1, APPLIED_SIZE + 1):
         row.observe(party_event(n))
-    assert len(row.applied) == APPLIED_SIZE and "D-0" not in row.applied
+    assert len(row.applied) == APPLIED_SIZE and id_digest("D-0") not in row.applied
     row.observe(party_event(0))
     assert row.history.declarations == APPLIED_SIZE + 2
 
@@ -354,13 +356,13 @@ def test_an_alert_counts_once_per_declaration():
     assert row.history.declarations == 1  # alerts are a separate ledger
 
 
-def test_the_alert_ledger_forgets_after_memo_size_other_alerts():
+def test_the_alert_ledger_forgets_after_alerted_size_other_alerts():
     row = EntityRow.new(Kind.PARTY)
-    for n in range(MEMO_SIZE + 1):
+    for n in range(ALERTED_SIZE + 1):
         assert row.record_alert(f"D-{n}", epoch(n)) is True
-    assert len(row.alerted) == MEMO_SIZE
+    assert len(row.alerted) == ALERTED_SIZE
     assert row.record_alert("D-0", epoch(0)) is True  # an alert this old counts again
-    assert row.history.alerts == MEMO_SIZE + 2
+    assert row.history.alerts == ALERTED_SIZE + 2
 
 
 def test_record_alert_on_stored_bytes_changes_the_row_once():
@@ -373,11 +375,11 @@ def test_record_alert_on_stored_bytes_changes_the_row_once():
 
 # --- (f) memory ---------------------------------------------------------------------------
 
-# Measured: about 62 KB per row after 5,000 distinct counterparties, routes and days: ~6 KB of
-# history (bounded sketches, 1024-bit blooms, <= 90 day buckets, <= 99 chapters), ~30 KB of
-# memo (the features of the last 64 declarations) and ~26 KB of the last 1,024 applied ids,
-# both kept for redelivery. Only busy entities reach this; most rows are far smaller.
-ROW_BYTES_BOUND = 72_000
+# Measured: about 57 KB per row after 5,000 distinct counterparties, routes and days: ~6 KB of
+# history (bounded sketches, 1024-bit blooms, <= 90 day buckets, <= 99 chapters), ~40 KB of
+# memo (the features of the last 64 declarations) and ~11 KB of the last 1,024 applied ids
+# (digests), both kept for redelivery. Only busy entities reach this; most rows are smaller.
+ROW_BYTES_BOUND = 64_000
 HISTORY_BYTES_BOUND = 8_000
 
 
@@ -542,3 +544,15 @@ def test_a_second_batch_continues_from_the_stored_rows():
     assert second.observe(party_event(2, days=1))["prior_declarations"] == 1
     assert second.observe(party_event(1)) == observe(None, party_event(1))[1]  # redelivered
     assert RowBatch(store.get).changed() == {}  # nothing touched, nothing written
+
+
+def test_rows_stored_with_applied_ids_read_as_digests():
+    row = EntityRow.new(Kind.PARTY)
+    row.observe(party_event(0))
+    old = row.to_dict()
+    old["applied"] = ["D-0"]  # the format before the ledger kept digests
+    again = EntityRow.from_dict(orjson.loads(orjson.dumps(old)))
+    assert again.applied == [id_digest("D-0")]
+    again.memo.clear()
+    again.observe(party_event(0))
+    assert again.history.declarations == 1  # still known as applied

@@ -11,6 +11,9 @@ on which declarations touched it, not on the order in which workers applied them
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import struct
 from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,7 +31,8 @@ ROUTE_K = 16
 BLOOM_BITS = 1024
 PRICED_HS6_K = 8  # HS6 codes whose unit values a party remembers (its own prices)
 MEMO_SIZE = 64  # recent declarations whose features are kept for redelivery
-APPLIED_SIZE = 1024  # recent declaration ids kept to refuse a second application
+APPLIED_SIZE = 1024  # recent declarations (digests) kept to refuse a second application
+ALERTED_SIZE = 64  # recent alerts kept to refuse counting one twice
 # Day bucket: [declarations, controlled declarations, mass g, controlled mass g]
 BUCKET_FIELDS = 4
 
@@ -294,6 +298,13 @@ def _rank(histogram: dict[int, int], line: int, usd_per_kg: float) -> dict[str, 
     }
 
 
+def id_digest(declaration_id: str) -> int:
+    """64 bits of a declaration id. The applied ledger keeps these: 11 bytes of a row's JSON
+    (base64) instead of about 22 for the id; two ids share one with odds of 1 in 2**64."""
+    digest = hashlib.blake2b(declaration_id.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "little")
+
+
 @dataclass
 class EntityRow:
     """A table row: the history plus what makes updates idempotent. A redelivered declaration
@@ -307,27 +318,35 @@ class EntityRow:
 
     history: EntityHistory
     memo: dict[str, bytes] = field(default_factory=dict)  # declaration id -> features JSON
-    applied: list[str] = field(default_factory=list)
+    applied: list[int] = field(default_factory=list)  # id_digest of each, oldest first
     alerted: list[str] = field(default_factory=list)
+    _applied: set[int] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self._applied = set(self.applied)
 
     def observe(self, e: EntityEvent) -> dict[str, Any]:
         if (seen := self.memo.get(e.declaration_id)) is not None:
             return orjson.loads(seen)
         features = self.history.features(e)
-        if e.declaration_id in self.applied:
+        digest = id_digest(e.declaration_id)
+        if digest in self._applied:
             return features
         self.history.apply(e)
         self.memo[e.declaration_id] = orjson.dumps(features)
         while len(self.memo) > MEMO_SIZE:
             del self.memo[next(iter(self.memo))]
-        self.applied = [*self.applied[-(APPLIED_SIZE - 1) :], e.declaration_id]
+        self.applied.append(digest)
+        self._applied.add(digest)
+        if len(self.applied) > APPLIED_SIZE:
+            self._applied.discard(self.applied.pop(0))
         return features
 
     def record_alert(self, declaration_id: str, declared_at: int) -> bool:
         if declaration_id in self.alerted:
             return False
         self.history.apply_alert(declared_at)
-        self.alerted = [*self.alerted, declaration_id][-MEMO_SIZE:]
+        self.alerted = [*self.alerted, declaration_id][-ALERTED_SIZE:]
         return True
 
     def to_dict(self) -> dict[str, Any]:
@@ -335,14 +354,22 @@ class EntityRow:
         return {
             "history": self.history.to_dict(),
             "memo": {k: orjson.Fragment(v) for k, v in self.memo.items()},
-            "applied": list(self.applied),
+            "applied": base64.b64encode(
+                struct.pack(f"<{len(self.applied)}Q", *self.applied)
+            ).decode(),
             "alerted": list(self.alerted),
         }
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> EntityRow:
         memo = {k: orjson.dumps(v) for k, v in d["memo"].items()}
-        return cls(EntityHistory.from_dict(d["history"]), memo, d["applied"], d["alerted"])
+        stored = d["applied"]
+        if isinstance(stored, str):
+            packed = base64.b64decode(stored)
+            applied = list(struct.unpack(f"<{len(packed) // 8}Q", packed))
+        else:  # rows written before the ledger kept digests: the ids themselves
+            applied = [id_digest(i) for i in stored]
+        return cls(EntityHistory.from_dict(d["history"]), memo, applied, d["alerted"])
 
     @classmethod
     def new(cls, kind: str) -> EntityRow:
