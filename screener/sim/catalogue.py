@@ -114,7 +114,7 @@ COUNTRIES: dict[str, Country] = {
         Country("TR", 2, "USD", ("TRAMB", "TRMER", "TRIZM"), ("Bursa", "Izmir", "Kocaeli"),
                 _TR, ("{} A.S.", "{} Ltd. Sti.")),
         Country("AE", 2, "USD", ("AEJEA", "AEDXB"), ("Jebel Ali", "Sharjah", "Deira"), _LATIN,
-                ("{} FZE", "{} General Trading LLC")),
+                ("{} FZE", "{} LLC")),
         Country("ID", 2, "USD", ("IDJKT", "IDSUB"), ("Batam", "Surabaya", "Bekasi"), _MY,
                 ("PT {}",)),
         Country("AU", 1, "USD", ("AUSYD", "AUMEL"), ("Sydney", "Victoria", "Hunter"), _LATIN,

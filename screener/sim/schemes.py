@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from screener.sim import compose
+from screener.sim import compose, premises
 from screener.sim.catalogue import COUNTRIES, GOODS_BY_KEY, Goods
 from screener.sim.compose import Raw
 from screener.sim.lookalikes import listed_entities, near_miss
@@ -82,6 +82,9 @@ class Kit:
         addresses = self._shell_addresses.setdefault(country, [])
         if not addresses or (len(addresses) < 4 and self.rng.random() < 0.3):
             agent = self.namer.address(country)
+            zone = premises.shell_zone(agent, country)  # a free-zone desk, half the time
+            if zone is not None:
+                agent = f"Office {agent.split()[0]}, {zone}, {country}"
             addresses.append(f"c/o {self.namer.coined(country)} Corporate Services, {agent}")
         return _moved(company, self.rng.choice(addresses))
 

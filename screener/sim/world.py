@@ -15,6 +15,7 @@ import zlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from screener.sim import premises
 from screener.sim.catalogue import (
     COUNTRIES,
     EU,
@@ -156,12 +157,11 @@ class Namer:
             if name not in self.taken:
                 break
         self.taken.add(name)
+        address = self.address(country)
+        if premises.in_free_zone(name, country):
+            address = premises.zone_address(name, country)
         return Company(
-            name,
-            country,
-            self.address(country),
-            trade,
-            registry_id(name, country) if registered else None,
+            name, country, address, trade, registry_id(name, country) if registered else None
         )
 
     def address(self, country: str) -> str:
@@ -207,7 +207,7 @@ def build_world(seed: int, size: WorldSize = WorldSize()) -> World:
         country = rng.choices(countries, weights)[0]
         trade = rng.choice(buyer_trades)
         registered = rng.random() < 0.75
-        company = namer.company(country, trade, registered=registered)
+        company = _as_intermediary(namer.company(country, trade, registered=registered), namer)
         if rng.random() < 0.04:  # a tenant of a business centre: its address is shared
             company = Company(
                 company.name,
@@ -226,6 +226,22 @@ def build_world(seed: int, size: WorldSize = WorldSize()) -> World:
             accounts.extend(opened)
     accounts.sort(key=lambda a: a.since)
     return World(exporters, consignees, forwarders, accounts, namer.taken)
+
+
+def _as_intermediary(company: Company, namer: Namer) -> Company:
+    """A buyer that is a distributor, trading house or logistics company (premises.py)."""
+    name = premises.intermediary(company.name, company.trade, TRADE_WORDS[company.trade])
+    if name == company.name or name in namer.taken:
+        return company
+    namer.taken.add(name)
+    registered = company.registry_id is not None
+    return Company(
+        name,
+        company.country,
+        company.address,
+        company.trade,
+        registry_id(name, company.country) if registered else None,
+    )
 
 
 def _business_centres(rng: random.Random, namer: Namer, countries: list[str]):

@@ -39,7 +39,9 @@ def test_a_low_scoring_declaration_yields_only_an_assessment(policy):
     clean["items"][0]["licence_ref"] = "EL-1"
     clean["payment"]["payer_country"] = "JP"
     clean["amendments"] = []
-    clean["parties"]["consignee"]["country"] = "JP"
+    clean["parties"]["consignee"].update(
+        name="Kansai Motor Works K.K.", country="JP", address="2-1 Nakanoshima, Osaka"
+    )
     screened = screen_statelessly(record(orjson.dumps(clean)), policy, NOW)
     assert [o.output for o in screened.outgoing] == [Output.ASSESSMENTS]
     assert screened.alert is None and screened.assessment.score == 0

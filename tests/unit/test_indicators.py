@@ -192,3 +192,86 @@ def test_score_is_capped_and_indicators_are_ordered_by_points(declaration, polic
     assert result.score == 100
     points = [h.points for h in result.indicators]
     assert points == sorted(points, reverse=True)
+
+
+def consignee(name: str, address: str, country: str = "JP") -> dict:
+    return {"id": None, "name": name, "country": country, "address": address}
+
+
+def test_a_trading_company_or_forwarder_as_final_consignee_of_controlled_goods(declaration, policy):
+    trader = declaration(
+        True, **{"parties.consignee": consignee("Kansai Metals Trading K.K.", "2-1 Nakanoshima")}
+    )
+    result = assess(trader, policy)
+    assert codes(result) == {"CONSIGNEE_INTERMEDIARY"}
+    assert hit(result, "CONSIGNEE_INTERMEDIARY").facts["words"] == ["trading"]
+    forwarder = declaration(
+        True, **{"parties.consignee": consignee("Osaka Freight Forwarding Co.", "Kobe")}
+    )
+    assert hit(assess(forwarder, policy), "CONSIGNEE_INTERMEDIARY").facts["words"] == [
+        "freight",
+        "forwarding",
+    ]
+
+
+def test_an_intermediary_is_judged_by_whole_words_goods_and_the_end_user(declaration, policy):
+    # "Bankside" is no bank, "Tradewinds" no trading company.
+    not_words = declaration(
+        True, **{"parties.consignee": consignee("Bankside Tradewinds Motors K.K.", "Osaka")}
+    )
+    assert assess(not_words, policy).indicators == []
+    trader = consignee("Kansai Metals Trading K.K.", "2-1 Nakanoshima")
+    shirts = declaration(
+        True,
+        **{
+            "parties.consignee": trader,
+            "items.0.hs_code": "610910",
+            "items.0.description": "cotton t-shirts",
+            "items.0.licence_ref": None,
+        },
+    )
+    assert "CONSIGNEE_INTERMEDIARY" not in codes(assess(shirts, policy))
+    # A trader clearing the goods for a named maker: the maker is the final consignee.
+    for_a_maker = declaration(
+        True,
+        **{
+            "parties.consignee": trader,
+            "parties.end_user": consignee("Kansai Motor Works K.K.", "2-1 Nakanoshima, Osaka"),
+        },
+    )
+    assert "CONSIGNEE_INTERMEDIARY" not in codes(assess(for_a_maker, policy))
+
+
+def test_a_final_consignee_in_a_free_trade_zone(declaration, policy):
+    by_address = declaration(
+        True,
+        **{
+            "parties.consignee": consignee(
+                "Gulf Motors L.L.C.", "Unit 4B-12, Jebel Ali Free Zone (JAFZA), Dubai", "AE"
+            ),
+            "route.destination_country": "JP",
+        },
+    )
+    result = assess(by_address, policy)
+    assert codes(result) == {"CONSIGNEE_FREE_ZONE"}
+    assert hit(result, "CONSIGNEE_FREE_ZONE").facts["address_words"] == ["free zone", "jafza"]
+    by_legal_form = declaration(
+        True, **{"parties.consignee": consignee("Gulf Motors FZE", "Dubai", "AE")}
+    )
+    found = hit(assess(by_legal_form, policy), "CONSIGNEE_FREE_ZONE")
+    assert found.facts["name_words"] == ["fze"] and "FZE" in found.evidence
+    # Jebel Ali the town is not the free zone; nor is a zone address of uncontrolled goods.
+    town = declaration(
+        True, **{"parties.consignee": consignee("Gulf Motors L.L.C.", "12 Street, Jebel Ali", "AE")}
+    )
+    assert "CONSIGNEE_FREE_ZONE" not in codes(assess(town, policy))
+    shirts = declaration(
+        True,
+        **{
+            "parties.consignee": consignee("Gulf Motors FZE", "Jebel Ali Free Zone", "AE"),
+            "items.0.hs_code": "610910",
+            "items.0.description": "cotton t-shirts",
+            "items.0.licence_ref": None,
+        },
+    )
+    assert "CONSIGNEE_FREE_ZONE" not in codes(assess(shirts, policy))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
@@ -162,3 +163,21 @@ def test_a_structuring_campaign_splits_one_consignment_into_small_lots() -> None
     }
     assert max(len(g) for g in by_exporter.values()) >= 4
     assert all(i["net_mass_kg"] <= 50 for d in lots for i in d["items"])
+
+
+def test_ordinary_buyers_include_traders_and_free_zone_companies() -> None:
+    """The consignee red flags cost false alerts: ordinary controlled trade has them too."""
+    world = build_world(7)
+    buyers = {a.consignee.name: a.consignee for a in world.accounts if a.licence}
+    traders = [
+        c for c in buyers.values() if re.search(r"\b(Trading|Distribution|Import Export)\b", c.name)
+    ]
+    assert 0.1 < len(traders) / len(buyers) < 0.4
+    in_zone = [c for c in world.consignees if "Zone" in c.address]
+    assert {"AE", "SG", "MY", "IN"} <= {c.country for c in in_zone}
+    assert not any(c.country in ("DE", "JP", "HK") for c in in_zone)  # no zones modelled there
+    emirati = [  # business-centre tenants aside
+        c for c in world.consignees if c.country == "AE" and not c.address.startswith("Suite")
+    ]
+    assert all(("Free Zone" in c.address) == c.name.endswith(" FZE") for c in emirati)
+    assert 0.3 < sum(c.name.endswith(" FZE") for c in emirati) / len(emirati) < 0.7
