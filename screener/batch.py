@@ -2,7 +2,9 @@
 
 scatter -> observe each entity (features before, then apply) -> assess -> record alerts.
 With one input partition and one worker the stream performs exactly this sequence, so
-`screener score` gives the same scores as the live service for the same input.
+`screener score` gives the same scores as the live service for the same input. A declaration
+seen again (among the last `remember`) gets its first assessment again, as the worker's gather
+step answers a redelivery.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from collections.abc import Iterator, MutableMapping
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
+
+from cachetools import LRUCache
 
 from screener.core.assess import alert_for, assess
 from screener.core.history import HistorySnapshot, scatter
@@ -24,9 +28,10 @@ Store = MutableMapping[str, bytes]
 class HistoryScreener:
     """Each declaration is scored by the policy version in force at its `declared_at`."""
 
-    def __init__(self, policy: Policy | PolicyBook, store: Store):
+    def __init__(self, policy: Policy | PolicyBook, store: Store, remember: int = 10_000):
         self.book = policy if isinstance(policy, PolicyBook) else PolicyBook(policy)
         self.store = store
+        self.answered: LRUCache[str, Assessment] = LRUCache(remember)
 
     def screen(
         self,
@@ -35,6 +40,8 @@ class HistoryScreener:
         assessed_at: datetime | None = None,
         trace_id: str | None = None,
     ) -> Assessment:
+        if (answer := self.answered.get(declaration.declaration_id)) is not None:
+            return answer
         policy = self.book.for_time(declaration.declared_at)
         events = scatter(declaration, policy)
         features = []
@@ -56,6 +63,7 @@ class HistoryScreener:
                     row := record_alert(self.store.get(event.key), declaration.declaration_id, at)
                 ) is not None:
                     self.store[event.key] = row
+        self.answered[declaration.declaration_id] = assessment
         return assessment
 
 

@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     batch_wait_ms: float = Field(
         5.0, gt=0, description="Longest an agent waits to fill a batch, per hop, ms"
     )
+    answer_retention_s: float = Field(
+        900.0, gt=0, description="How long a copy of a declaration gets its first answer, s"
+    )
     fetch_max_wait_ms: int = Field(
         20, ge=1, description="Longest a fetch waits at the broker for new records, ms"
     )

@@ -45,6 +45,7 @@ from screener.models import Declaration
 from screener.observability import metrics
 from screener.settings import Settings
 from screener.stream import faust_fixes
+from screener.stream.answers import answered, expired, recall, remember
 from screener.stream.batches import handling
 from screener.stream.envelopes import (
     Incoming,
@@ -55,7 +56,7 @@ from screener.stream.envelopes import (
     trace_id_of,
     verdict,
 )
-from screener.stream.hops import Outbox, items_of
+from screener.stream.hops import Outbox, items_of, partition_of
 from screener.stream.reference import follow_reference_topic, record_versions, watch_policy_file
 from screener.stream.state_metrics import watch_state
 from screener.stream.table_writes import TableWrites
@@ -152,26 +153,34 @@ def create_app(settings: Settings, book: PolicyBook) -> faust.App:
     def batches(stream: faust.StreamT):
         return stream.take_events(settings.batch_size, within)
 
-    async def deliver(messages: Sequence[Message], writes: TableWrites | None = None) -> None:
-        """Publish now, not at commit time, and wait for every acknowledgement; then write the
-        batch's table rows, whose changelog records went out with the rest. Straight to the
-        producer: faust's `Topic.send` costs 0.2 ms a message, more than all the rest of a
-        hop. A delivery that fails after the producer's retries stops the worker at once,
-        before faust can commit the batch: it is read again after the restart."""
-        changelog = [(*record, []) for record in writes.records()] if writes else []
+    async def publish(messages: Sequence[Message]) -> list[Any]:
+        """Send now, not at commit time, and wait for every acknowledgement. Straight to the
+        producer: faust's `Topic.send` costs 0.2 ms a message, more than the rest of a hop.
+        A delivery that fails after the producer's retries stops the worker at once, before
+        faust can commit the batch: it is read again after the restart."""
         send = app.producer.send
         try:
             deliveries = [
                 await send(topic.get_topic_name(), key, value, partition, None, headers)
-                for topic, partition, key, value, headers in [*changelog, *messages]
+                for topic, partition, key, value, headers in messages
             ]
-            acknowledged = await asyncio.gather(*deliveries)
+            return await asyncio.gather(*deliveries)
         except Exception:
             log.critical("delivery failed; stopping before the batch is committed", exc_info=True)
             logging.shutdown()
             os._exit(EXIT_DELIVERY_FAILED)
+
+    async def deliver(messages: Sequence[Message], writes: TableWrites | None = None) -> None:
+        """Publish what a batch caused, then its table rows (changelog, then the local store).
+        Rows only change once what they imply is out: a history row applies a declaration
+        only after its features have reached gather, so a replay after a crash in between
+        finds the history as it was and computes the same features again; and gather
+        answers a declaration only after the answer is published."""
+        if messages:
+            await publish(messages)
         if writes:
-            writes.apply(acknowledged[: len(changelog)])
+            records = [(*record, []) for record in writes.records()]
+            writes.apply(await publish(records))
 
     def outbox() -> Outbox:
         return Outbox(settings.internal_partitions)
@@ -242,7 +251,8 @@ def create_app(settings: Settings, book: PolicyBook) -> faust.App:
                             entity_event = EntityEvent.from_dict(item["event"])
                             key = entity_event.key
                             features = rows.observe(entity_event)
-                            found.setdefault(entity_event.declaration_id, {})[key] = features
+                            parts = found.setdefault(entity_event.declaration_id, {})
+                            parts.setdefault(key, features)  # the first of a redelivery wins
                         last_event[key] = event
                 writes = TableWrites(history)
                 for key, row in rows.changed().items():
@@ -263,7 +273,7 @@ def create_app(settings: Settings, book: PolicyBook) -> faust.App:
     async def gather(stream: faust.StreamT) -> None:
         async for events in batches(stream):
             rows: dict[str, dict[str, Any]] = {}
-            stored_keys: set[str] = set()
+            changed: set[str] = set()
             last_event: dict[str, faust.EventT] = {}
             messages: list[Message] = []
             outcomes: list[tuple[Screened, float | None]] = []
@@ -278,19 +288,24 @@ def create_app(settings: Settings, book: PolicyBook) -> faust.App:
                     if key not in rows:
                         stored = pending.get(key.encode())
                         rows[key] = orjson.loads(stored) if stored else {}
-                        if stored:
-                            stored_keys.add(key)
-                    last_event[key] = event
                     row = rows[key]
+                    if answered(row):  # a copy gets the first answer; its features are dropped
+                        if item["t"] == "declaration":
+                            messages += published(recall(row))
+                        continue
+                    last_event[key] = event
+                    changed.add(key)
                     # Parts are kept whatever their order: after a crash, replayed features
-                    # can come before the replayed declaration. Features of one entity are
-                    # identical on replay.
+                    # can come before the replayed declaration. The first features of an
+                    # entity win: a redelivered entity event sees the history after itself.
                     if item["t"] == "declaration":
                         row["copies"] = row.get("copies", 0) + 1  # one assessment per copy
                         fields = ("declaration", "expected", "trace_id", "timestamp")
                         row.update({k: item[k] for k in fields})
                     else:
-                        row.setdefault("features", {}).update(item["features"])
+                        found = row.setdefault("features", {})
+                        for entity, features in item["features"].items():
+                            found.setdefault(entity, features)
                     if "declaration" not in row or set(row["expected"]) - set(
                         row.get("features", {})
                     ):
@@ -313,23 +328,36 @@ def create_app(settings: Settings, book: PolicyBook) -> faust.App:
                                     "declared_at": int(declaration.declared_at.timestamp()),
                                 },
                             )
-                    # Complete: the row goes (a tombstone in the changelog); late duplicates
-                    # of its parts start a new row, which completes if the declaration itself
-                    # is redelivered too.
-                    rows[key] = {}
-            # Publish before the rows change: a row deleted but not yet published would be
-            # lost with a crash in between (its declaration is not read again, only the parts
-            # after the last commit); the other way round it is only published twice.
+                    rows[key] = remember(screened.outgoing, time.time())
+            # `deliver` publishes before the rows change: a row answered but not yet published
+            # would be lost with a crash in between (its declaration is not read again, only
+            # the parts after the last commit); the other way round it is only published twice.
             writes = TableWrites(pending)
-            for key, row in rows.items():
-                partition = last_event[key].message.partition
-                if row:
-                    writes.set(partition, key.encode(), orjson.dumps(row))
-                elif key in stored_keys:
-                    writes.set(partition, key.encode(), None)
+            for key in changed:
+                writes.set(last_event[key].message.partition, key.encode(), orjson.dumps(rows[key]))
             await deliver(messages + hop(entity_topic, to_entities), writes)
             for screened, timestamp in outcomes:
                 _observe_outcome(screened, timestamp)
+
+    retention = settings.answer_retention_s
+
+    @app.timer(max(5.0, retention / 10))
+    async def forget_old_answers() -> None:
+        """Delete the answers older than the retention, of the gather partitions held here."""
+        ours = {
+            tp.partition
+            for tp in app.assignor.assigned_actives()
+            if tp.topic == gather_topic.get_topic_name()
+        }
+        before = time.time() - retention
+        writes = TableWrites(pending)
+        for n, (key, value) in enumerate(pending.items()):
+            partition = partition_of(key.decode(), settings.internal_partitions)
+            if partition in ours and expired(orjson.loads(value), before):
+                writes.set(partition, key, None)
+            if n % 500 == 499:
+                await asyncio.sleep(0)  # let the agents run between chunks
+        await deliver([], writes)
 
     watch_state(app, {"history": history, "pending": pending})
     setup_prometheus_sensors(app, name_prefix="faust")

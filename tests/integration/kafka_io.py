@@ -104,7 +104,7 @@ ALERT_FIELDS = ("alerts", "last_alert_at")
 
 
 def histories(rows: dict[str, dict], with_alerts: bool = True) -> dict[str, dict]:
-    """Entity key -> history (without the memo of recent declarations)."""
+    """Entity key -> history (without the ledger of declarations applied)."""
     result = {}
     for key, row in rows.items():
         history = dict(row["history"])

@@ -18,7 +18,6 @@ from screener.core.history.state import (
     ALERTED_SIZE,
     APPLIED_SIZE,
     DAY,
-    MEMO_SIZE,
     RETAIN_DAYS,
     RowBatch,
     day_of,
@@ -235,40 +234,29 @@ def party_event(n: int, days: float = 0, consignee: str = SIAM, route: str = "CN
     )
 
 
-def test_a_redelivered_declaration_gets_the_same_features_and_counts_once():
+def test_a_redelivered_declaration_counts_once_and_sees_the_history_as_it_is_now():
     row = EntityRow.new(Kind.PARTY)
     first = row.observe(party_event(1))
     again = row.observe(party_event(1))
-    assert again == first and first["prior_declarations"] == 0
+    assert first["prior_declarations"] == 0 and again["prior_declarations"] == 1
     assert row.history.declarations == 1 and row.history.mass_g == MAGNETS
 
 
 def test_redelivery_through_stored_bytes_is_also_applied_once():
-    stored, first = observe(None, party_event(1))
+    stored, _ = observe(None, party_event(1))
     stored_again, again = observe(stored, party_event(1))
-    assert again == first
+    assert again["prior_declarations"] == 1
     assert stored_again == stored
     assert orjson.loads(stored)["history"]["declarations"] == 1
 
 
-def test_the_memo_still_remembers_after_memo_size_minus_one_other_declarations():
+def test_a_redelivery_within_applied_size_declarations_is_not_applied_again():
     row = EntityRow.new(Kind.PARTY)
-    first = row.observe(party_event(0))
-    for n in range(1, MEMO_SIZE):
+    row.observe(party_event(0))
+    for n in range(1, APPLIED_SIZE):
         row.observe(party_event(n))
-    assert row.observe(party_event(0)) == first
-    assert row.history.declarations == MEMO_SIZE
-
-
-def test_a_redelivery_older_than_the_memo_is_not_applied_again_and_gets_todays_features():
-    row = EntityRow.new(Kind.PARTY)
-    first = row.observe(party_event(0))
-    for n in range(1, MEMO_SIZE + 1):
-        row.observe(party_event(n))
-    assert len(row.memo) == MEMO_SIZE and "D-0" not in row.memo
-    again = row.observe(party_event(0))
-    assert again != first and again["prior_declarations"] == MEMO_SIZE + 1
-    assert row.history.declarations == MEMO_SIZE + 1
+    row.observe(party_event(0))
+    assert row.history.declarations == APPLIED_SIZE
 
 
 def test_only_a_redelivery_older_than_applied_size_declarations_counts_twice():
@@ -375,11 +363,11 @@ def test_record_alert_on_stored_bytes_changes_the_row_once():
 
 # --- (f) memory ---------------------------------------------------------------------------
 
-# Measured: about 57 KB per row after 5,000 distinct counterparties, routes and days: ~6 KB of
-# history (bounded sketches, 1024-bit blooms, <= 90 day buckets, <= 99 chapters), ~40 KB of
-# memo (the features of the last 64 declarations) and ~11 KB of the last 1,024 applied ids
-# (digests), both kept for redelivery. Only busy entities reach this; most rows are smaller.
-ROW_BYTES_BOUND = 64_000
+# Measured: about 17 KB per row after 5,000 distinct counterparties, routes and days: ~6 KB of
+# history (bounded sketches, 1024-bit blooms, <= 90 day buckets, <= 99 chapters) and ~11 KB
+# for the digests of the last 1,024 declarations applied, kept to refuse a redelivery. Only
+# busy entities reach this; most rows are far smaller.
+ROW_BYTES_BOUND = 20_000
 HISTORY_BYTES_BOUND = 8_000
 
 
@@ -415,7 +403,7 @@ def test_an_exporter_with_5000_distinct_counterparties_routes_and_days_stays_bou
     assert history.declarations == 5000
     assert len(history.days) <= RETAIN_DAYS
     assert len(history.counterparties.counts) == 32 and len(history.routes.counts) == 16
-    assert len(row.memo) == MEMO_SIZE
+    assert len(row.applied) == APPLIED_SIZE
     assert sizes[5000] < ROW_BYTES_BOUND
     assert len(orjson.dumps(history.to_dict())) < HISTORY_BYTES_BOUND
     assert sizes[5000] < 1.2 * sizes[1000]  # it stopped growing long before
@@ -467,8 +455,8 @@ def test_a_document_quoted_by_5000_consignees_stays_bounded():
 
 def test_a_redelivered_quote_is_counted_once_on_the_document():
     row = EntityRow.new(Kind.DOCUMENT)
-    first = row.observe(document_event(1, 0, SIAM))
-    assert row.observe(document_event(1, 0, SIAM)) == first
+    row.observe(document_event(1, 0, SIAM))
+    assert row.observe(document_event(1, 0, SIAM))["prior_declarations"] == 1
     assert row.history.declarations == 1
 
 
@@ -542,7 +530,8 @@ def test_a_second_batch_continues_from_the_stored_rows():
     store.update(first.changed())
     second = RowBatch(store.get)
     assert second.observe(party_event(2, days=1))["prior_declarations"] == 1
-    assert second.observe(party_event(1)) == observe(None, party_event(1))[1]  # redelivered
+    redelivered = second.observe(party_event(1))
+    assert redelivered["prior_declarations"] == 2  # not applied again; the history as it is
     assert RowBatch(store.get).changed() == {}  # nothing touched, nothing written
 
 
@@ -553,6 +542,5 @@ def test_rows_stored_with_applied_ids_read_as_digests():
     old["applied"] = ["D-0"]  # the format before the ledger kept digests
     again = EntityRow.from_dict(orjson.loads(orjson.dumps(old)))
     assert again.applied == [id_digest("D-0")]
-    again.memo.clear()
     again.observe(party_event(0))
     assert again.history.declarations == 1  # still known as applied

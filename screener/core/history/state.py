@@ -2,7 +2,8 @@
 
 `EntityRow.observe(event)` is the whole update step: it returns the point-in-time features
 (the history *before* this declaration) and applies the declaration once. A redelivered
-declaration finds its features in the row's memo and is not applied again.
+declaration is not applied again and gets the features of the history as it is now; its first
+features are already on their way to gather, which keeps the first it gets of each entity.
 
 Every field of `EntityHistory` is an order-independent aggregate (min, max, sums, bounded
 sketches, day buckets pruned by event time), so the final history of an entity depends only
@@ -30,7 +31,6 @@ COUNTERPARTY_K = 32
 ROUTE_K = 16
 BLOOM_BITS = 1024
 PRICED_HS6_K = 8  # HS6 codes whose unit values a party remembers (its own prices)
-MEMO_SIZE = 64  # recent declarations whose features are kept for redelivery
 APPLIED_SIZE = 1024  # recent declarations (digests) kept to refuse a second application
 ALERTED_SIZE = 64  # recent alerts kept to refuse counting one twice
 # Day bucket: [declarations, controlled declarations, mass g, controlled mass g]
@@ -307,17 +307,9 @@ def id_digest(declaration_id: str) -> int:
 
 @dataclass
 class EntityRow:
-    """A table row: the history plus what makes updates idempotent. A redelivered declaration
-    gets its memoised features back and is not applied again; one too old for the memo but
-    still in `applied` is not applied again either (its features are then today's).
-
-    Memoised features are kept encoded: they make up most of a busy row, and a row is encoded
-    after every batch that touches it, so they are encoded once, when memoised, and then
-    copied into the row's JSON as they are.
-    """
+    """A table row: the history plus the ledger that makes updates idempotent."""
 
     history: EntityHistory
-    memo: dict[str, bytes] = field(default_factory=dict)  # declaration id -> features JSON
     applied: list[int] = field(default_factory=list)  # id_digest of each, oldest first
     alerted: list[str] = field(default_factory=list)
     _applied: set[int] = field(init=False, repr=False, compare=False)
@@ -326,16 +318,11 @@ class EntityRow:
         self._applied = set(self.applied)
 
     def observe(self, e: EntityEvent) -> dict[str, Any]:
-        if (seen := self.memo.get(e.declaration_id)) is not None:
-            return orjson.loads(seen)
         features = self.history.features(e)
         digest = id_digest(e.declaration_id)
         if digest in self._applied:
             return features
         self.history.apply(e)
-        self.memo[e.declaration_id] = orjson.dumps(features)
-        while len(self.memo) > MEMO_SIZE:
-            del self.memo[next(iter(self.memo))]
         self.applied.append(digest)
         self._applied.add(digest)
         if len(self.applied) > APPLIED_SIZE:
@@ -350,10 +337,8 @@ class EntityRow:
         return True
 
     def to_dict(self) -> dict[str, Any]:
-        """For `orjson.dumps` (the memo's entries are already-encoded fragments)."""
         return {
             "history": self.history.to_dict(),
-            "memo": {k: orjson.Fragment(v) for k, v in self.memo.items()},
             "applied": base64.b64encode(
                 struct.pack(f"<{len(self.applied)}Q", *self.applied)
             ).decode(),
@@ -362,14 +347,13 @@ class EntityRow:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> EntityRow:
-        memo = {k: orjson.dumps(v) for k, v in d["memo"].items()}
         stored = d["applied"]
         if isinstance(stored, str):
             packed = base64.b64decode(stored)
             applied = list(struct.unpack(f"<{len(packed) // 8}Q", packed))
         else:  # rows written before the ledger kept digests: the ids themselves
             applied = [id_digest(i) for i in stored]
-        return cls(EntityHistory.from_dict(d["history"]), memo, applied, d["alerted"])
+        return cls(EntityHistory.from_dict(d["history"]), applied, d["alerted"])
 
     @classmethod
     def new(cls, kind: str) -> EntityRow:
