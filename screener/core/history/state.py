@@ -31,7 +31,7 @@ COUNTERPARTY_K = 32
 ROUTE_K = 16
 BLOOM_BITS = 1024
 PRICED_HS6_K = 8  # HS6 codes whose unit values a party remembers (its own prices)
-APPLIED_SIZE = 1024  # recent declarations (digests) kept to refuse a second application
+APPLIED_SIZE = 256  # recent declarations (digests) kept to refuse a second application
 ALERTED_SIZE = 64  # recent alerts kept to refuse counting one twice
 # Day bucket: [declarations, controlled declarations, mass g, controlled mass g]
 BUCKET_FIELDS = 4
