@@ -15,6 +15,7 @@ import pytest
 from screener.batch import HistoryScreener
 from screener.core.assess import assess
 from screener.core.intake import parse_declaration
+from screener.core.policy import DEFAULT_POLICY, parse_policy
 from screener.models import Assessment, Declaration, Item
 from screener.sim import generate
 
@@ -487,11 +488,11 @@ def test_ten_times_the_usual_unit_value_of_an_hs6_without_a_policy_range(make, p
     assert all("UNIT_VALUE_OUTLIER" not in codes(r) for r in history)
     found = hit(dear, "UNIT_VALUE_OUTLIER")
     line = found.facts["lines"][0]
-    assert line["basis"] == "history" and line["observations"] == 30
+    assert line["basis"] == "identical goods" and line["observations"] == 30
     assert 8.0 <= line["median_usd_per_kg"] <= 12.0
     assert found.evidence.startswith(
         "line 1 HS 3926909000 at 100.0 USD/kg is above 100% of 30 earlier declarations of "
-        "HS 392690 (median "
+        "HS 392690 described as 'plastic fittings' (median "
     )
     assert 30 in numbers(found.evidence) and line["median_usd_per_kg"] in numbers(found.evidence)
 
@@ -529,10 +530,10 @@ def test_controlled_goods_at_a_third_of_the_usual_unit_value_are_undervalued(mak
     *_, cheap = screen(policy, [*history, make(4, **magnets_at(24))])
     found = hit(cheap, "UNIT_VALUE_OUTLIER")
     line = found.facts["lines"][0]
-    assert line["basis"] == "history" and line["observations"] == 30
+    assert line["basis"] == "identical goods" and line["observations"] == 30
     assert found.evidence.startswith(
         "line 1 HS 8505111000 at 24.0 USD/kg is below 100% of 30 earlier declarations of "
-        "HS 850511 (median "
+        "HS 850511 described as "
     )
     *_, discount = screen(policy, [*history, make(4, **magnets_at(36))])
     assert "UNIT_VALUE_OUTLIER" not in codes(discount)  # half the median is a discount
@@ -567,7 +568,62 @@ def test_history_catches_what_the_wide_policy_range_allows(make, policy):
     ]
     dear = make(4, **{"items.0.value": {"amount": "360000.00", "currency": "USD"}})
     *_, result = screen(policy, [*magnets, dear])
-    assert hit(result, "UNIT_VALUE_OUTLIER").facts["lines"][0]["basis"] == "history"
+    assert hit(result, "UNIT_VALUE_OUTLIER").facts["lines"][0]["basis"] == "identical goods"
+
+
+def mixed_chips(make) -> list[Declaration]:
+    """HS 854231 as trade declares it: 30 microcontrollers at about 2,000 USD/kg and 30 GPU
+    accelerators at about 15,000, interleaved, each from another exporter to another buyer."""
+    out = []
+    for n in range(60):
+        gpu = n % 2 == 0
+        usd_per_kg = (14000 + (n % 5) * 500) if gpu else (1800 + (n % 5) * 100)
+        out.append(
+            make(
+                n / 100,
+                **chips(
+                    "GPU accelerator modules, ECCN 3A090" if gpu else "32-bit microcontrollers",
+                    usd_per_kg,
+                ),
+                **{"parties.exporter.id": f"TW-{n:010d}", "parties.consignee.id": f"US-{n:04d}"},
+            )
+        )
+    return out
+
+
+def chips(description: str, usd_per_kg: float, kg: float = 10.0) -> dict:
+    return {
+        "items.0.hs_code": "8542310000",
+        "items.0.description": description,
+        "items.0.net_mass_kg": kg,
+        "items.0.value": {"amount": f"{usd_per_kg * kg:.2f}", "currency": "USD"},
+    }
+
+
+def test_gpus_priced_like_the_microcontrollers_of_their_hs6_are_undervalued(make, policy):
+    # 2,000 USD/kg is the middle of HS 854231 (half microcontrollers, half GPUs), but a
+    # seventh of what 30 earlier declarations of the same GPUs were worth: identical goods.
+    history = mixed_chips(make)
+    *_, cheap = screen(
+        policy, [*history, make(4, **chips("GPU Accelerator Modules; ECCN 3A090", 2000))]
+    )
+    found = hit(cheap, "UNIT_VALUE_OUTLIER")
+    line = found.facts["lines"][0]
+    assert line["basis"] == "identical goods" and line["observations"] == 30
+    assert line["median_usd_per_kg"] > 10000
+    assert "described as 'GPU Accelerator Modules; ECCN 3A090'" in found.evidence
+    *_, mcu = screen(policy, [*history, make(4, **chips("32-bit microcontrollers", 2000))])
+    assert "UNIT_VALUE_OUTLIER" not in codes(mcu)  # the usual price of microcontrollers
+
+
+def test_a_new_description_falls_back_to_the_hs6_history(make, policy):
+    # Fewer than 30 earlier declarations under this description: the HS6 mix is the reference,
+    # against which 2,000 USD/kg is ordinary and 100 USD/kg is not.
+    history = mixed_chips(make)
+    *_, usual = screen(policy, [*history, make(4, **chips("AI accelerator cards", 2000))])
+    assert "UNIT_VALUE_OUTLIER" not in codes(usual)
+    *_, cheap = screen(policy, [*history, make(4, **chips("AI accelerator cards", 100))])
+    assert hit(cheap, "UNIT_VALUE_OUTLIER").facts["lines"][0]["basis"] == "history"
 
 
 # --- DOCUMENT_REUSED ----------------------------------------------------------------------
@@ -765,3 +821,12 @@ def test_without_history_no_history_indicator_fires(mixed_sequence, policy):
         stateless = assess(d, policy, assessed_at=T0)
         assert stateless.history_digest is None
         assert not codes(stateless) & HISTORY_CODES
+
+
+def test_without_identical_goods_the_hs6_mix_hides_a_cheap_gpu(make, policy):
+    # The previous behaviour, kept for policies that do not ask for identical goods.
+    text = DEFAULT_POLICY.read_text().replace("identical_goods: true", "identical_goods: false")
+    plain = parse_policy(text, DEFAULT_POLICY.parent, "test")
+    cheap = make(4, **chips("GPU accelerator modules, ECCN 3A090", 2000))
+    *_, result = screen(plain, [*mixed_chips(make), cheap])
+    assert "UNIT_VALUE_OUTLIER" not in codes(result)

@@ -296,7 +296,15 @@ def test_a_row_survives_a_round_trip_through_bytes(declaration, policy):
         rows.setdefault(e.key, EntityRow.new(e.kind)).observe(e)
     rows[EXPORTER].record_alert("S-0", epoch(0))
     kinds = {row.history.kind for row in rows.values()}
-    assert kinds == {Kind.PARTY, Kind.LANE, Kind.HS6, Kind.ADDRESS, Kind.FLOW, Kind.DOCUMENT}
+    assert kinds == {
+        Kind.PARTY,
+        Kind.LANE,
+        Kind.HS6,
+        Kind.GOODS,
+        Kind.ADDRESS,
+        Kind.FLOW,
+        Kind.DOCUMENT,
+    }
     for row in rows.values():
         data = orjson.dumps(row.to_dict())
         restored = EntityRow.from_dict(orjson.loads(data))

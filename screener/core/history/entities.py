@@ -6,6 +6,7 @@ keyed so that every declaration touching an entity reaches the one partition tha
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 from dataclasses import dataclass, field
@@ -40,6 +41,7 @@ class Kind:
     PARTY = "party"
     LANE = "lane"
     HS6 = "hs6"
+    GOODS = "goods"  # one HS6 code under one description: identical goods
     ADDRESS = "address"
     FLOW = "flow"
     DOCUMENT = "document"
@@ -106,6 +108,14 @@ def document_number(number: str) -> str:
 def document_key(kind: str, issuing_country: str, number: str) -> str | None:
     normalised = document_number(number)
     return f"doc:{kind}:{issuing_country}:{normalised}" if normalised else None
+
+
+def goods_key(hs_code: str, description: str) -> str:
+    """Identical goods as customs valuation compares them: the same HS6 code declared under
+    the same description (case, punctuation and spacing aside)."""
+    words = " ".join(re.findall(r"[0-9a-z]+", description.casefold()))
+    digest = hashlib.sha256(words.encode()).hexdigest()[:16]
+    return f"goods:{hs_code[:6]}:{digest}"
 
 
 def route_of(d: Declaration) -> tuple[str, ...]:
@@ -213,6 +223,27 @@ def _events(d: Declaration, policy: Policy) -> list[EntityEvent]:
                 kind=Kind.HS6,
                 role=Kind.HS6,
                 label=hs6,
+                unit_values=tuple(unit_values),
+                **common,
+            )
+        )
+    # Identical goods: the same HS6 under the same description, whose prices are far
+    # narrower than the code's (a GPU accelerator and a microcontroller share HS 854231).
+    by_goods: dict[str, tuple[str, list[tuple[int, float]]]] = {}
+    for item, cents in zip(d.items, values, strict=True):
+        label, line_values = by_goods.setdefault(
+            goods_key(item.hs_code, item.description),
+            (f"{item.hs_code[:6]} {item.description[:80]}", []),
+        )
+        if cents is not None and cents > 0:
+            line_values.append((item.line, cents / 100 / item.net_mass_kg))
+    for key, (label, unit_values) in sorted(by_goods.items()):
+        events.append(
+            EntityEvent(
+                key=key,
+                kind=Kind.GOODS,
+                role=Kind.GOODS,
+                label=label,
                 unit_values=tuple(unit_values),
                 **common,
             )

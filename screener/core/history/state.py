@@ -183,7 +183,7 @@ class EntityHistory:
             f["new_counterparties"] = [
                 c for c in e.counterparties if c not in self.counterparty_bloom
             ]
-        if e.kind == Kind.HS6:
+        if e.kind in (Kind.HS6, Kind.GOODS):
             f["unit_values"] = [_rank(self.unit_values, line, v) for line, v in e.unit_values]
         if e.kind == Kind.DOCUMENT:
             # Who quoted this number before: are this declaration's parties among them?

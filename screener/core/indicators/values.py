@@ -30,12 +30,17 @@ class UnitValueParams(BaseModel):
     # ... or, for a controlled line priced low, this far (undervaluation to stay under the
     # value that draws a licence check); None: as min_ratio
     controlled_min_ratio_below: float | None = Field(None, ge=1)
+    # Compare with identical goods first (the HS6 under the same description) once they have
+    # min_observations, as customs valuation does; else, or when False, with the whole HS6.
+    identical_goods: bool = False
 
 
 Found = dict[str, Any] | None
 
 
-def _learned(item: Item, rank: dict[str, Any], params: UnitValueParams, controlled: bool) -> Found:
+def _learned(
+    item: Item, rank: dict[str, Any], params: UnitValueParams, controlled: bool, identical: bool
+) -> Found:
     v, median, n = rank["usd_per_kg"], rank["median_usd_per_kg"], rank["observations"]
     below_ratio = params.min_ratio
     if controlled and params.controlled_min_ratio_below is not None:
@@ -46,13 +51,14 @@ def _learned(item: Item, rank: dict[str, Any], params: UnitValueParams, controll
         side = f"below {rank['share_above']:.0%}"
     else:
         return None
+    described = f" described as {item.description[:80]!r}" if identical else ""
     return {
-        "basis": "history",
+        "basis": "identical goods" if identical else "history",
         "usd_per_kg": v,
         "observations": n,
         "median_usd_per_kg": median,
         "evidence": f"line {item.line} HS {item.hs_code} at {v:,} USD/kg is {side} of {n} earlier "
-        f"declarations of HS {item.hs_code[:6]} (median {median:,} USD/kg)",
+        f"declarations of HS {item.hs_code[:6]}{described} (median {median:,} USD/kg)",
     }
 
 
@@ -87,13 +93,23 @@ def unit_value_outlier(ctx: Context, params: UnitValueParams) -> Finding | None:
         for f in (ctx.history.kind("hs6") if ctx.history else [])
         for r in f["unit_values"]
     }
+    identical = {
+        r["line"]: r
+        for f in (ctx.history.kind("goods") if ctx.history else [])
+        for r in f["unit_values"]
+    }
     found = []
     for item in ctx.declaration.items:
-        rank = ranks.get((item.hs_code[:6], item.line))
         finding = _reference(ctx, item, params)
+        # The most specific history with enough observations: identical goods (the HS6 under
+        # the same description), else the HS6 code, whose range mixes products (a GPU and a
+        # microcontroller, NdFeB and samarium-cobalt magnets share one).
+        rank, same = identical.get(item.line) if params.identical_goods else None, True
+        if rank is None or rank["observations"] < params.min_observations:
+            rank, same = ranks.get((item.hs_code[:6], item.line)), False
         if finding is None and rank is not None and rank["observations"] >= params.min_observations:
             controlled = ctx.policy.catalogue.controlled_group(item.hs_code) is not None
-            finding = _learned(item, rank, params, controlled)
+            finding = _learned(item, rank, params, controlled, same)
         if finding:
             found.append({"line": item.line, "hs_code": item.hs_code, **finding})
     if not found:
