@@ -41,6 +41,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from prometheus_client.parser import text_string_to_metric_families
 from rich.console import Console
 from rich.table import Table
 
@@ -269,6 +270,7 @@ async def run_config(
             ]
         if len(paced) < wanted:
             console.print(f"  [yellow]paced run shortened to the {len(paced):,} fresh messages")
+        stages_before = stage_buckets(group.ports)
         result.paced_seconds = await rig.produce(bootstrap, source, paced, rate=result.paced_target)
         result.paced_rate = len(paced) / result.paced_seconds
         total = len(saturating) + len(paced)
@@ -282,9 +284,52 @@ async def run_config(
             f"{result.paced_seconds:.0f} s; latency p50 {result.latency[0]:.0f} ms, "
             f"p95 {result.latency[1]:.0f} ms, p99 {result.latency[2]:.0f} ms"
         )
+        if kind == "pipeline":
+            stages = stage_quantiles(stages_before, stage_buckets(group.ports))
+            console.print(f"  paced, by stage (worker histograms): {stages}")
     finally:
         group.stop()
     return result
+
+
+STAGES = ("screen", "history", "gather")
+
+
+def stage_buckets(ports: list[int]) -> dict[str, dict[float, float]]:
+    """Cumulative bucket counts of screener_stage_latency_seconds, summed over the workers."""
+    counts: dict[str, dict[float, float]] = {stage: {} for stage in STAGES}
+    for port in ports:
+        status, body = http_get(port, "/metrics")
+        if status != 200:
+            continue
+        for family in text_string_to_metric_families(body):
+            if family.name != "screener_stage_latency_seconds":
+                continue
+            for sample in family.samples:
+                if sample.name.endswith("_bucket"):
+                    by_le = counts[sample.labels["stage"]]
+                    le = float(sample.labels["le"])
+                    by_le[le] = by_le.get(le, 0.0) + sample.value
+    return counts
+
+
+def stage_quantiles(
+    before: dict[str, dict[float, float]], after: dict[str, dict[float, float]]
+) -> str:
+    """p50/p99 of each stage between two scrapes, as the upper bound of the bucket they fall
+    in (the histogram's resolution)."""
+    parts = []
+    for stage in STAGES:
+        buckets = sorted(after[stage].items())
+        total = buckets[-1][1] - before[stage].get(buckets[-1][0], 0.0) if buckets else 0
+        found = []
+        for q in (0.5, 0.99):
+            bound = next(
+                (le for le, n in buckets if n - before[stage].get(le, 0.0) >= q * total), None
+            )
+            found.append("-" if bound is None or not total else f"≤{bound * 1000:.0f}")
+        parts.append(f"{stage} p50 {found[0]} p99 {found[1]}")
+    return "; ".join(parts) + " ms"
 
 
 def iter_cycle(items: list[rig.Message]):

@@ -33,10 +33,12 @@ LATENCY = Histogram(
     "From the declaration's Kafka timestamp to its assessment being published",
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
 )
-PROCESSING = Histogram(
-    "screener_processing_seconds",
-    "Time to validate, score and publish one declaration inside the worker",
-    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1),
+STAGE_LATENCY = Histogram(
+    "screener_stage_latency_seconds",
+    "Where the latency goes, per declaration: screen (input timestamp to its entity events "
+    "out), history (to its last features out), gather (to its assessment handed over)",
+    ["stage"],
+    buckets=(0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1, 2.5, 5, 10, 60),
 )
 POLICY_VERSIONS = Gauge(
     "screener_policy_effective_from_seconds",

@@ -98,6 +98,20 @@ def _observe_outcome(screened: Screened, kafka_timestamp: float | None) -> None:
         metrics.LATENCY.observe(max(0.0, time.time() - kafka_timestamp))
 
 
+def _observe_stages(row: dict[str, Any]) -> None:
+    """Split a declaration's latency so far by agent (all times from the Kafka records)."""
+    received, screened, featured = row["timestamp"], row["screened_at"], row.get("featured_at")
+    if not (received and screened and featured):
+        return
+    now = time.time()
+    for stage, seconds in (
+        ("screen", screened - received),
+        ("history", featured - screened),
+        ("gather", now - max(featured, screened)),
+    ):
+        metrics.STAGE_LATENCY.labels(stage=stage).observe(max(0.0, seconds))
+
+
 def create_app(settings: Settings, book: PolicyBook) -> faust.App:
     app = faust.App(
         settings.app_id,
@@ -298,14 +312,17 @@ def create_app(settings: Settings, book: PolicyBook) -> faust.App:
                     # Parts are kept whatever their order: after a crash, replayed features
                     # can come before the replayed declaration. The first features of an
                     # entity win: a redelivered entity event sees the history after itself.
+                    sent_at = event.message.timestamp  # when the previous agent sent it
                     if item["t"] == "declaration":
                         row["copies"] = row.get("copies", 0) + 1  # one assessment per copy
                         fields = ("declaration", "expected", "trace_id", "timestamp")
                         row.update({k: item[k] for k in fields})
+                        row["screened_at"] = sent_at
                     else:
                         found = row.setdefault("features", {})
                         for entity, features in item["features"].items():
                             found.setdefault(entity, features)
+                        row["featured_at"] = max(row.get("featured_at") or 0, sent_at or 0)
                     if "declaration" not in row or set(row["expected"]) - set(
                         row.get("features", {})
                     ):
@@ -315,6 +332,7 @@ def create_app(settings: Settings, book: PolicyBook) -> faust.App:
                     snapshot = HistorySnapshot.of(row["features"].values())
                     assessment = assess(declaration, policy, snapshot, trace_id=row["trace_id"])
                     screened = verdict(assessment, policy)
+                    _observe_stages(row)
                     messages += published(screened.outgoing * row["copies"])
                     outcomes += [(screened, row["timestamp"])] * row["copies"]
                     if screened.alert is not None:
