@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import struct
 from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -298,11 +297,10 @@ def _rank(histogram: dict[int, int], line: int, usd_per_kg: float) -> dict[str, 
     }
 
 
-def id_digest(declaration_id: str) -> int:
+def id_digest(declaration_id: str) -> bytes:
     """64 bits of a declaration id. The applied ledger keeps these: 11 bytes of a row's JSON
     (base64) instead of about 22 for the id; two ids share one with odds of 1 in 2**64."""
-    digest = hashlib.blake2b(declaration_id.encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "little")
+    return hashlib.blake2b(declaration_id.encode(), digest_size=8).digest()
 
 
 @dataclass
@@ -310,9 +308,9 @@ class EntityRow:
     """A table row: the history plus the ledger that makes updates idempotent."""
 
     history: EntityHistory
-    applied: list[int] = field(default_factory=list)  # id_digest of each, oldest first
+    applied: list[bytes] = field(default_factory=list)  # id_digest of each, oldest first
     alerted: list[str] = field(default_factory=list)
-    _applied: set[int] = field(init=False, repr=False, compare=False)
+    _applied: set[bytes] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self._applied = set(self.applied)
@@ -339,9 +337,7 @@ class EntityRow:
     def to_dict(self) -> dict[str, Any]:
         return {
             "history": self.history.to_dict(),
-            "applied": base64.b64encode(
-                struct.pack(f"<{len(self.applied)}Q", *self.applied)
-            ).decode(),
+            "applied": base64.b64encode(b"".join(self.applied)).decode(),
             "alerted": list(self.alerted),
         }
 
@@ -350,7 +346,7 @@ class EntityRow:
         stored = d["applied"]
         if isinstance(stored, str):
             packed = base64.b64decode(stored)
-            applied = list(struct.unpack(f"<{len(packed) // 8}Q", packed))
+            applied = [packed[i : i + 8] for i in range(0, len(packed), 8)]
         else:  # rows written before the ledger kept digests: the ids themselves
             applied = [id_digest(i) for i in stored]
         return cls(EntityHistory.from_dict(d["history"]), applied, d["alerted"])
