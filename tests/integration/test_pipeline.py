@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import signal
 import time
@@ -12,7 +13,7 @@ import orjson
 from screener.models import Alert, Assessment, alert_id_for
 from screener.sim.declarations import SampleMessage, generate
 from screener.stream.clients import Received
-from tests.integration.kafka_io import accounted, by_topic, collect, send_all
+from tests.integration.kafka_io import accounted, by_topic, collect, read_table, send_all
 
 EXAMPLE = (
     Path(__file__).resolve().parents[2]
@@ -131,6 +132,32 @@ async def test_a_redelivered_declaration_raises_the_same_alert_id(pipeline):
     assert len(alerts) == 2
     assert alerts[0].alert_id == alerts[1].alert_id
     assert alerts[0].assessed_at <= alerts[1].assessed_at
+
+
+async def test_a_copy_gets_the_first_answer_until_the_answer_is_forgotten(make_pipeline):
+    pipeline = await make_pipeline()
+    pipeline.extra_env["SCREENER_ANSWER_RETENTION_S"] = "8"  # swept every 5 s
+    pipeline.start_worker()
+    pending = f"{pipeline.app_id}-pending-changelog"
+
+    def assessments(n: int):
+        return lambda rs: len(by_topic(rs, pipeline.assessments)) >= n
+
+    await send_all(pipeline.bootstrap, pipeline.declarations, [example_sample()])
+    await collect(pipeline, assessments(1))
+    await send_all(pipeline.bootstrap, pipeline.declarations, [example_sample()])
+    first, copy = by_topic(await collect(pipeline, assessments(2)), pipeline.assessments)[:2]
+    assert copy.value == first.value  # byte for byte, assessed_at included
+
+    deadline = time.monotonic() + 60
+    while "CN-EXP-2026-0000123" in await read_table(pipeline.bootstrap, pending):
+        assert time.monotonic() < deadline, "the answer was never forgotten"
+        await asyncio.sleep(1)
+    await send_all(pipeline.bootstrap, pipeline.declarations, [example_sample()])
+    later = by_topic(await collect(pipeline, assessments(3)), pipeline.assessments)[2]
+    again = Assessment.model_validate_json(later.value)
+    assert again.assessed_at > Assessment.model_validate_json(first.value).assessed_at
+    assert pipeline.workers[0].poll() is None, pipeline.log_tail(pipeline.web_ports[0])
 
 
 async def test_a_worker_killed_mid_stream_loses_nothing(pipeline):
