@@ -258,7 +258,7 @@ async def run_config(
             console.print("  per declaration: " + ", ".join(f"{t} {n:.1f}" for t, n in per.items()))
 
         # 2. paced, at a share of the rate just measured
-        result.paced_target = args.paced_share * result.rate
+        result.paced_target = args.paced_rate or args.paced_share * result.rate
         fresh = pool[args.count :]
         wanted = int(result.paced_target * args.paced_seconds)
         if kind == "pipeline":  # fresh declarations only: a repeated id is a redelivery
@@ -397,6 +397,9 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=5_000, help="declarations at saturation")
     parser.add_argument("--paced-seconds", type=float, default=30.0)
     parser.add_argument("--paced-share", type=float, default=0.5, help="of the saturation rate")
+    parser.add_argument(
+        "--paced-rate", type=float, default=0.0, help="declarations/s instead of a share"
+    )
     parser.add_argument(
         "--paced-pool", type=int, default=30_000, help="fresh declarations for paced runs"
     )

@@ -6,6 +6,9 @@ sum an SRE checks to know that no declaration was lost.
 
 from __future__ import annotations
 
+import gc
+import time
+
 from prometheus_client import Counter, Gauge, Histogram
 
 CONSUMED = Counter(
@@ -54,3 +57,23 @@ POLICY_LOADED_AT = Gauge(
 SCREENING_LIST_ENTRIES = Gauge(
     "screener_screening_list_entries", "Screening-list entries of the newest policy version"
 )
+GC_PAUSE = Histogram(
+    "screener_gc_pause_seconds",
+    "Garbage-collection pauses of the worker, by generation: the event loop stands still",
+    ["generation"],
+    buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1),
+)
+
+
+def watch_gc_pauses() -> None:
+    """Time every collection (gc.callbacks run at its start and its stop)."""
+    started: list[float] = [0.0]
+
+    def on_gc(phase: str, info: dict) -> None:
+        if phase == "start":
+            started[0] = time.perf_counter()
+        else:
+            pause = time.perf_counter() - started[0]
+            GC_PAUSE.labels(generation=str(info["generation"])).observe(pause)
+
+    gc.callbacks.append(on_gc)

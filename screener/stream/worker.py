@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 
 import faust
 
 from screener.core.policy import PolicyBook, load_policy
+from screener.observability.metrics import watch_gc_pauses
 from screener.settings import Settings
 from screener.stream.app import create_app
 from screener.stream.topics import (
@@ -15,6 +17,18 @@ from screener.stream.topics import (
     internal_topics,
     pipeline_topics,
 )
+
+
+def tune_gc() -> None:
+    """Full collections walk every live object (decoded rows, screening lists, faust's
+    buffers) with the event loop stopped: 35 pauses of 150-300 ms in a one-minute benchmark,
+    5 s in all, which set the p99 latency and cost a fifth of the CPU. What exists at start-up
+    (policy, lists, name indexes) is frozen out of collection, and full collections come ten
+    times less often; young objects are collected as usual."""
+    gc.freeze()
+    young, middle, _ = gc.get_threshold()
+    gc.set_threshold(young, middle, 100)
+    watch_gc_pauses()
 
 
 def run_worker(settings: Settings) -> None:
@@ -37,4 +51,5 @@ def run_worker(settings: Settings) -> None:
         ensure_topics(bootstrap, [settings.reference_topic], 1, config=compacted)
     )
     app = create_app(settings, book)
+    tune_gc()
     faust.Worker(app, loglevel=settings.log_level, loop=loop).execute_from_commandline()
