@@ -9,6 +9,7 @@ from faust.types import EventT
 
 
 def handling(event: EventT) -> None:
-    """Table reads and writes go to the partition of `event`. faust takes it from the current
-    event, which a stream sets one event at a time; inside a batch it is set by hand."""
+    """Table reads go to the partition of `event`. faust takes it from the current event,
+    which a stream sets one event at a time; inside a batch it is set by hand. (Writes name
+    their partition themselves: `table_writes.py`.)"""
     _current_event.set(weakref.ref(event))
