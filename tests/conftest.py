@@ -28,6 +28,10 @@ CLEAN = {
     "route.port_of_discharge": "JPOSA",
     "route.final_destination_country": None,
     "items.0.licence_ref": "MOFCOM-EL-2026-77812",
+    "documents": [
+        {"type": "commercial_invoice", "number": "INV-88231", "issuing_country": "CN"},
+        {"type": "export_licence", "number": "MOFCOM-EL-2026-77812", "issuing_country": "CN"},
+    ],
     "payment.payer_country": "JP",
     "amendments": [],
 }

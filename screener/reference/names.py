@@ -478,6 +478,18 @@ def is_patronymic(token: str) -> bool:
     return len(token) > 6 and token.endswith(PATRONYMIC_ENDINGS)
 
 
+def phrases_in(phrases: list[str], text: str | None) -> list[str]:
+    """The phrases (word sequences, any case and punctuation) that occur in `text` as whole
+    words: "import export" is in "Kowloon Import-Export Ltd.", "metal" is not in "Metals"."""
+    padded = f" {' '.join(re.findall(r'[a-z0-9]+', (text or '').casefold()))} "
+    found = []
+    for phrase in phrases:
+        words = " ".join(re.findall(r"[a-z0-9]+", phrase.casefold()))
+        if words and f" {words} " in padded:
+            found.append(phrase)
+    return found
+
+
 def normalise(name: str) -> str:
     """The name as one normalised string, word order kept."""
     return " ".join(_analyse(name)[0])

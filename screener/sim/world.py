@@ -13,7 +13,7 @@ import math
 import random
 import zlib
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from screener.sim import premises
 from screener.sim.catalogue import (
@@ -37,6 +37,10 @@ LICENCE_FORMATS = {
     "DE": "DE-BAFA-{year}-{n:07d}",
     "MX": "MX-SE-{year}-{n:05d}",
 }
+# Names that do not tell the trade: exporters named for another line of a group, and buyers
+# that also buy goods outside their own line (honest cases of GOODS_OUTSIDE_LINE_OF_BUSINESS).
+OTHER_NAMED_EXPORTERS = 0.03
+OFF_TRADE_ACCOUNTS = 0.04
 PAYMENT_METHODS = {
     "wire_transfer": 50,
     "open_account": 25,
@@ -180,6 +184,8 @@ def registry_id(name: str, country: str) -> str:
 def build_world(seed: int, size: WorldSize = WorldSize()) -> World:
     rng = random.Random(f"world:{seed}")
     namer = Namer(rng, set())
+    # Draws of their own for the quirks, so that the rest of the world stays as it was.
+    quirks = random.Random(f"quirks:{seed}")
     countries = list(COUNTRIES)
     weights = [COUNTRIES[c].weight for c in countries]
 
@@ -196,6 +202,9 @@ def build_world(seed: int, size: WorldSize = WorldSize()) -> World:
             continue
         trade = rng.choices(goods, [g.weight for g in goods])[0].trade
         company = namer.company(country, trade)
+        if quirks.random() < OTHER_NAMED_EXPORTERS:  # a group named for another of its trades
+            other = quirks.choice(sorted(set(TRADE_WORDS) - {trade, "forwarder"}))
+            company = replace(Namer(quirks, namer.taken).company(country, other), trade=trade)
         exporters.append(company)
         makers[trade, country].append(company)
 
@@ -218,7 +227,7 @@ def build_world(seed: int, size: WorldSize = WorldSize()) -> World:
             )
         opened = []
         for _ in range(rng.choice((1, 1, 1, 2, 2, 3))):
-            account = _open_account(rng, namer, company, makers, customers, forwarders)
+            account = _open_account(rng, quirks, namer, company, makers, customers, forwarders)
             if account is not None:
                 opened.append(account)
         if opened:
@@ -253,6 +262,7 @@ def _business_centres(rng: random.Random, namer: Namer, countries: list[str]):
 
 def _open_account(
     rng: random.Random,
+    quirks: random.Random,
     namer: Namer,
     consignee: Company,
     makers: dict[tuple[str, str], list[Company]],
@@ -260,6 +270,8 @@ def _open_account(
     forwarders: list[Company],
 ) -> Account | None:
     wanted = [g for g in GOODS if consignee.trade in g.buyers]
+    if quirks.random() < OFF_TRADE_ACCOUNTS:  # e.g. a metals trader importing tiles to build
+        wanted = [g for g in GOODS if not g.licensed]
     goods = rng.choices(wanted, [g.weight for g in wanted])[0]
     sellers = [
         e

@@ -37,6 +37,7 @@ def test_a_low_scoring_declaration_yields_only_an_assessment(policy):
     clean = orjson.loads(EXAMPLE.read_bytes())
     clean["route"].update(destination_country="JP", final_destination_country=None)
     clean["items"][0]["licence_ref"] = "EL-1"
+    clean["documents"].append({"type": "export_licence", "number": "EL-1", "issuing_country": "CN"})
     clean["payment"]["payer_country"] = "JP"
     clean["amendments"] = []
     clean["parties"]["consignee"].update(

@@ -200,7 +200,8 @@ def consignee(name: str, address: str, country: str = "JP") -> dict:
 
 def test_a_trading_company_or_forwarder_as_final_consignee_of_controlled_goods(declaration, policy):
     trader = declaration(
-        True, **{"parties.consignee": consignee("Kansai Metals Trading K.K.", "2-1 Nakanoshima")}
+        True,
+        **{"parties.consignee": consignee("Kansai Auto Parts Trading K.K.", "2-1 Nakanoshima")},
     )
     result = assess(trader, policy)
     assert codes(result) == {"CONSIGNEE_INTERMEDIARY"}
@@ -220,7 +221,7 @@ def test_an_intermediary_is_judged_by_whole_words_goods_and_the_end_user(declara
         True, **{"parties.consignee": consignee("Bankside Tradewinds Motors K.K.", "Osaka")}
     )
     assert assess(not_words, policy).indicators == []
-    trader = consignee("Kansai Metals Trading K.K.", "2-1 Nakanoshima")
+    trader = consignee("Kansai Auto Parts Trading K.K.", "2-1 Nakanoshima")
     shirts = declaration(
         True,
         **{
@@ -275,3 +276,66 @@ def test_a_final_consignee_in_a_free_trade_zone(declaration, policy):
         },
     )
     assert "CONSIGNEE_FREE_ZONE" not in codes(assess(shirts, policy))
+
+
+def test_a_licence_quoted_but_not_filed(declaration, policy):
+    unfiled = declaration(
+        True,
+        **{
+            "documents": [
+                {"type": "commercial_invoice", "number": "INV-88231", "issuing_country": "CN"}
+            ]
+        },
+    )
+    result = assess(unfiled, policy)
+    assert codes(result) == {"LICENCE_NOT_FILED"}
+    found = hit(result, "LICENCE_NOT_FILED")
+    assert found.facts == {"lines": [1], "quoted": ["MOFCOM-EL-2026-77812"], "filed": []}
+    assert "no export licence is among the documents" in found.evidence
+    # Another licence filed beside it does not back the one quoted.
+    other = {"type": "export_licence", "number": "MOFCOM-EL-2026-10001", "issuing_country": "CN"}
+    mismatch = declaration(True, **{"documents.1": other})
+    assert hit(assess(mismatch, policy), "LICENCE_NOT_FILED").facts["filed"] == [
+        "MOFCOMEL202610001"
+    ]
+    # The number as filed may be keyed differently: dashes and case aside, it is the same.
+    same = {"type": "export_licence", "number": "mofcom el 2026 77812", "issuing_country": "CN"}
+    assert "LICENCE_NOT_FILED" not in codes(
+        assess(declaration(True, **{"documents.1": same}), policy)
+    )
+    # No reference at all is CTRL_NO_LICENCE's case, not this one.
+    none = assess(declaration(True, **{"items.0.licence_ref": None}), policy)
+    assert "CTRL_NO_LICENCE" in codes(none) and "LICENCE_NOT_FILED" not in codes(none)
+
+
+def test_goods_outside_the_line_of_business_the_parties_are_named_for(declaration, policy):
+    tiles = {
+        "items.0.hs_code": "6907210000",
+        "items.0.description": "glazed porcelain floor tiles, 60 x 60 cm",
+        "items.0.licence_ref": None,
+        "items.0.value": {"amount": "21000.00", "currency": "USD"},
+        "items.0.net_mass_kg": 5200.0,
+        "items.0.quantity": "5200",
+    }
+    metals_buyer = consignee("Meifeng Nonferrous Limited", "Kwun Tong, Kowloon", "HK")
+    result = assess(declaration(True, **tiles, **{"parties.consignee": metals_buyer}), policy)
+    found = hit(result, "GOODS_OUTSIDE_LINE_OF_BUSINESS")
+    assert found.facts == {
+        "parties": [
+            {"role": "consignee", "name": "Meifeng Nonferrous Limited", "trades": ["metals"]}
+        ],
+        "chapters": ["69"],
+    }
+    assert "nonferrous" in found.evidence and "69" in found.evidence
+    # Metal goods fit a metals buyer; a name that names no trade says nothing.
+    zinc = {**tiles, "items.0.hs_code": "7901110000", "items.0.description": "zinc ingots"}
+    fitting = assess(declaration(True, **zinc, **{"parties.consignee": metals_buyer}), policy)
+    assert "GOODS_OUTSIDE_LINE_OF_BUSINESS" not in codes(fitting)
+    plain = consignee("Meifeng Limited", "Kwun Tong, Kowloon", "HK")
+    quiet = assess(declaration(True, **tiles, **{"parties.consignee": plain}), policy)
+    assert "GOODS_OUTSIDE_LINE_OF_BUSINESS" not in codes(quiet)
+    # Whole words only: "Metalsmith" is no metals trade.
+    smith = consignee("Meifeng Metalsmith Limited", "Kwun Tong, Kowloon", "HK")
+    assert "GOODS_OUTSIDE_LINE_OF_BUSINESS" not in codes(
+        assess(declaration(True, **tiles, **{"parties.consignee": smith}), policy)
+    )

@@ -15,6 +15,7 @@ from decimal import Decimal
 from screener.core.policy import Policy
 from screener.models import Declaration, DocumentType, Party
 from screener.reference import names
+from screener.reference.documents import document_number
 
 PARTY_ROLES_WITH_HISTORY = (
     "exporter",
@@ -98,11 +99,6 @@ def address_key(party: Party) -> str | None:
     if not party.address:
         return None
     return f"address:{party.country}:{names.normalise(party.address)}"
-
-
-def document_number(number: str) -> str:
-    """A document number as compared: upper case, letters and digits only."""
-    return re.sub(r"[^0-9A-Z]", "", number.upper())
 
 
 def document_key(kind: str, issuing_country: str, number: str) -> str | None:

@@ -2,6 +2,7 @@
 
 # Registration happens on import of each module.
 from screener.core.indicators import (  # noqa: F401
+    business,
     consignee,
     documents,
     goods,

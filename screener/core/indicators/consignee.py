@@ -9,12 +9,12 @@ a trading house buying for its own stock is common, so these are weak signs alon
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict
 
 from screener.core.indicators.registry import Finding, indicator
+from screener.reference.names import phrases_in
 
 if TYPE_CHECKING:
     from screener.core.context import Context
@@ -23,16 +23,6 @@ if TYPE_CHECKING:
 
 class _Params(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-def _tokens(text: str | None) -> list[str]:
-    return re.findall(r"[a-z0-9]+", (text or "").casefold())
-
-
-def _found(phrases: list[str], text: str | None) -> list[str]:
-    """The phrases (word sequences, any case and punctuation) that occur in `text`."""
-    padded = f" {' '.join(_tokens(text))} "
-    return [p for p in phrases if (words := " ".join(_tokens(p))) and f" {words} " in padded]
 
 
 def _final_consignee(ctx: Context) -> tuple[str, Party]:
@@ -53,7 +43,7 @@ def consignee_intermediary(ctx: Context, params: IntermediaryParams) -> Finding 
     if not ctx.controlled:
         return None
     role, party = _final_consignee(ctx)
-    words = _found(params.words, party.name)
+    words = phrases_in(params.words, party.name)
     if not words:
         return None
     return Finding(
@@ -77,8 +67,8 @@ def consignee_free_zone(ctx: Context, params: FreeZoneParams) -> Finding | None:
     if not ctx.controlled:
         return None
     role, party = _final_consignee(ctx)
-    in_address = _found(params.address_words, party.address)
-    in_name = _found(params.name_words, party.name)
+    in_address = phrases_in(params.address_words, party.address)
+    in_name = phrases_in(params.name_words, party.name)
     if not in_address and not in_name:
         return None
     where = [f"address {party.address!r} ({', '.join(in_address)})"] if in_address else []
