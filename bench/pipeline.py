@@ -271,10 +271,16 @@ async def run_config(
         if len(paced) < wanted:
             console.print(f"  [yellow]paced run shortened to the {len(paced):,} fresh messages")
         stages_before = stage_buckets(group.ports)
+        gc_before = gc_pauses(group.ports)
+        cpu = [rig.cpu_seconds(p) for p in pids]
+        written_before = written
         result.paced_seconds = await rig.produce(bootstrap, source, paced, rate=result.paced_target)
         result.paced_rate = len(paced) / result.paced_seconds
         total = len(saturating) + len(paced)
         await rig.wait_for(bootstrap, output, PARTITIONS, total, args.timeout, group.check_alive)
+        paced_cpu = sum(rig.cpu_seconds(p) - c for p, c in zip(pids, cpu, strict=True))
+        written = await rig.records_by_topic(bootstrap, tag)
+        paced_records = sum(written.values()) - sum(written_before.values()) - len(paced)
         sent = await rig.timestamps(bootstrap, source)
         received = await rig.timestamps(bootstrap, output)
         lat = latencies(sent, received, [m.trace_id for m in paced])
@@ -284,9 +290,14 @@ async def run_config(
             f"{result.paced_seconds:.0f} s; latency p50 {result.latency[0]:.0f} ms, "
             f"p95 {result.latency[1]:.0f} ms, p99 {result.latency[2]:.0f} ms"
         )
+        console.print(
+            f"  paced: CPU {paced_cpu / len(paced) * 1e6:,.0f} µs/decl in the group; "
+            f"{paced_records / len(paced):.1f} records written per declaration"
+        )
         if kind == "pipeline":
             stages = stage_quantiles(stages_before, stage_buckets(group.ports))
             console.print(f"  paced, by stage (worker histograms): {stages}")
+            console.print(f"  paced, GC pauses: {gc_summary(gc_before, gc_pauses(group.ports))}")
     finally:
         group.stop()
     return result
@@ -330,6 +341,39 @@ def stage_quantiles(
             found.append("-" if bound is None or not total else f"≤{bound * 1000:.0f}")
         parts.append(f"{stage} p50 {found[0]} p99 {found[1]}")
     return "; ".join(parts) + " ms"
+
+
+def gc_pauses(ports: list[int]) -> dict[str, tuple[float, float]]:
+    """(collections, seconds) by generation from screener_gc_pause_seconds, over the workers."""
+    found: dict[str, tuple[float, float]] = {}
+    for port in ports:
+        status, body = http_get(port, "/metrics")
+        if status != 200:
+            continue
+        for family in text_string_to_metric_families(body):
+            if family.name != "screener_gc_pause_seconds":
+                continue
+            for sample in family.samples:
+                generation = sample.labels["generation"]
+                n, seconds = found.get(generation, (0.0, 0.0))
+                if sample.name.endswith("_count"):
+                    n += sample.value
+                elif sample.name.endswith("_sum"):
+                    seconds += sample.value
+                found[generation] = (n, seconds)
+    return found
+
+
+def gc_summary(
+    before: dict[str, tuple[float, float]], after: dict[str, tuple[float, float]]
+) -> str:
+    parts = []
+    for generation, (n, seconds) in sorted(after.items()):
+        n0, s0 = before.get(generation, (0.0, 0.0))
+        count, spent = n - n0, seconds - s0
+        mean = spent / count * 1000 if count else 0.0
+        parts.append(f"gen{generation} {count:,.0f} ({spent:.2f} s, mean {mean:.1f} ms)")
+    return ", ".join(parts) or "-"
 
 
 def iter_cycle(items: list[rig.Message]):
