@@ -1,7 +1,7 @@
 """End-to-end throughput and latency of the screener pipeline against a bare aiokafka
 passthrough of the same messages, on the same fresh broker, in the same run.
 
-    .venv/bin/python -m bench.pipeline [--count 20000] [--paced-seconds 30] [--profile]
+    .venv/bin/python -m bench.pipeline [--count 20000] [--paced-seconds 30] [--profile PHASE]
 
 Prints figures and asserts nothing. For each configuration (passthrough with 1 and 2
 processes, `screener worker` with 1 and 2 processes), on fresh topics and a fresh consumer
@@ -21,9 +21,9 @@ group, app id and state directory:
 The passthrough's output is its copy of each declaration; the pipeline's is its assessment.
 Malformed declarations are left out (every input gives exactly one output); the
 simulator's planted schemes are kept, so about 12 % of the declarations also raise an alert.
-`--profile` records the first worker of each pipeline configuration with py-spy during
-saturation (`pip install py-spy`) and prints where its CPU went; py-spy costs some CPU too,
-so compare figures of runs without it.
+`--profile saturation` (or `paced`) records the first worker of each pipeline configuration
+with py-spy during that phase (`pip install py-spy`) and prints where its CPU went; py-spy
+costs some CPU too, so compare figures of runs without it.
 """
 
 from __future__ import annotations
@@ -229,7 +229,7 @@ async def run_config(
         pids = [p.pid for p in group.procs]
         cpu = [rig.cpu_seconds(p) for p in [*pids, broker.pid]]
         spy = None
-        if args.profile and kind == "pipeline":
+        if args.profile == "saturation" and kind == "pipeline":
             spy = start_profiler(pids[0], workdir / "profile.txt")
         produced = await rig.produce(bootstrap, source, saturating)
         group.go_file.touch()  # the passthrough waits for its backlog; workers cannot wait
@@ -274,10 +274,14 @@ async def run_config(
         gc_before = gc_pauses(group.ports)
         cpu = [rig.cpu_seconds(p) for p in pids]
         written_before = written
+        if args.profile == "paced" and kind == "pipeline":
+            spy = start_profiler(pids[0], workdir / "profile.txt")
         result.paced_seconds = await rig.produce(bootstrap, source, paced, rate=result.paced_target)
         result.paced_rate = len(paced) / result.paced_seconds
         total = len(saturating) + len(paced)
         await rig.wait_for(bootstrap, output, PARTITIONS, total, args.timeout, group.check_alive)
+        if args.profile == "paced" and kind == "pipeline":
+            result.profile = stop_profiler(spy, workdir / "profile.txt")
         paced_cpu = sum(rig.cpu_seconds(p) - c for p, c in zip(pids, cpu, strict=True))
         written = await rig.records_by_topic(bootstrap, tag)
         paced_records = sum(written.values()) - sum(written_before.values()) - len(paced)
@@ -294,6 +298,12 @@ async def run_config(
             f"  paced: CPU {paced_cpu / len(paced) * 1e6:,.0f} µs/decl in the group; "
             f"{paced_records / len(paced):.1f} records written per declaration"
         )
+        if kind == "pipeline":
+            per = {
+                t.removeprefix(tag): (n - written_before.get(t, 0)) / len(paced)
+                for t, n in written.items()
+            }
+            console.print("  per declaration: " + ", ".join(f"{t} {n:.1f}" for t, n in per.items()))
         if kind == "pipeline":
             stages = stage_quantiles(stages_before, stage_buckets(group.ports))
             console.print(f"  paced, by stage (worker histograms): {stages}")
@@ -431,7 +441,7 @@ async def main_async(args: argparse.Namespace) -> None:
     )
     for r in results:
         if r.profile:
-            console.rule(f"profile: first worker of {r.name}, saturation")
+            console.rule(f"profile: first worker of {r.name}, {args.profile}")
             console.print(r.profile, markup=False)
     console.print(f"total {time.monotonic() - started:.0f} s")
 
@@ -455,7 +465,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--timeout", type=float, default=600.0, help="per phase, s")
     parser.add_argument("--skip-passthrough", action="store_true")
-    parser.add_argument("--profile", action="store_true", help="py-spy the first worker")
+    parser.add_argument(
+        "--profile", choices=("saturation", "paced"), help="py-spy the first worker in this phase"
+    )
     parser.add_argument("--workdir", type=Path, help="keep logs and state here")
     args = parser.parse_args()
     if args.workdir is not None:

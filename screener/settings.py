@@ -35,11 +35,23 @@ class Settings(BaseSettings):
     batch_wait_ms: float = Field(
         5.0, gt=0, description="Longest an agent waits to fill a batch, per hop, ms"
     )
+    row_flush_ms: float = Field(
+        250.0,
+        gt=0,
+        description="History rows are written at most this long after the batch that changed "
+        "them, ms",
+    )
     answer_retention_s: float = Field(
         900.0, gt=0, description="How long a copy of a declaration gets its first answer, s"
     )
     fetch_max_wait_ms: int = Field(
         20, ge=1, description="Longest a fetch waits at the broker for new records, ms"
+    )
+    fetch_min_bytes: int = Field(
+        1, ge=1, description="Bytes a fetch waits for at the broker (up to the fetch wait)"
+    )
+    producer_linger_ms: int = Field(
+        2, ge=0, description="How long the producer waits to fill a request, ms"
     )
     producer_batch_bytes: int = Field(
         512 * 1024, ge=16 * 1024, le=1_000_000, description="Producer batch size per partition"

@@ -17,10 +17,12 @@ Input is read raw and validated in our code, so a bad message becomes a dead let
 of an exception inside faust.
 
 Each agent takes its input in batches (up to `batch_size` records, or what came within
-`batch_wait_ms`), handles them in order, writes each table row it changed once, publishes
-everything the batch caused at once and waits for the broker to acknowledge all of it; only
-then does faust ack the batch, so an offset never commits ahead of what it caused. Agent
-concurrency stays 1: with more, faust can commit past a message still in flight.
+`batch_wait_ms`), handles them in order, publishes everything the batch caused at once and
+waits for the broker to acknowledge all of it, then writes each table row it changed once;
+only then does faust ack the batch, so an offset never commits ahead of what it caused.
+History rows are written behind, a few times a second, and their batches acked after that
+(`write_behind.py`). Agent concurrency stays 1: with more, faust can commit past a message
+still in flight.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ from faust.sensors.prometheus import setup_prometheus_sensors
 
 from screener.core.assess import assess
 from screener.core.history import EntityEvent, HistorySnapshot, scatter
-from screener.core.history.state import RowBatch
+from screener.core.history.state import RowBatch, encode_row
 from screener.core.policy import PolicyBook
 from screener.models import Declaration
 from screener.observability import metrics
@@ -61,6 +63,7 @@ from screener.stream.reference import follow_reference_topic, record_versions, w
 from screener.stream.state_metrics import watch_state
 from screener.stream.table_writes import TableWrites
 from screener.stream.topics import internal_topics
+from screener.stream.write_behind import WriteBehind
 
 log = logging.getLogger(__name__)
 
@@ -131,11 +134,16 @@ def create_app(settings: Settings, book: PolicyBook) -> faust.App:
         # A batch's changelog rows for one partition (up to a few MB) go in few requests:
         # aiokafka waits for a full batch to be sent before it takes the next message.
         producer_max_batch_size=settings.producer_batch_bytes,
+        producer_linger_ms=settings.producer_linger_ms,
         topic_replication_factor=1,
         topic_partitions=settings.internal_partitions,
         TableManager=faust_fixes.TableManager,
     )
-    faust_fixes.apply(app, fetch_max_wait_ms=settings.fetch_max_wait_ms)
+    faust_fixes.apply(
+        app,
+        fetch_max_wait_ms=settings.fetch_max_wait_ms,
+        fetch_min_bytes=settings.fetch_min_bytes,
+    )
     entity_topic_name, gather_topic_name = internal_topics(settings)
     raw = {"key_serializer": "raw", "value_serializer": "raw"}
     source = app.topic(settings.declarations_topic, **raw)
@@ -239,6 +247,9 @@ def create_app(settings: Settings, book: PolicyBook) -> faust.App:
     # Decoded rows of this worker's entities between batches. Another worker may change them
     # once a partition moves, so the cache is emptied at every rebalance.
     row_cache: LRUCache[str, Any] = LRUCache(settings.row_cache_size)
+    # Rows changed since the last flush, written a few times a second (write_behind.py).
+    behind = WriteBehind(history, encode_row, publish, settings.row_flush_ms / 1000)
+    behind.attach(app)
 
     @app.on_partitions_revoked.connect
     async def forget_rows(app: faust.App, revoked: Any, **kwargs: Any) -> None:
@@ -251,37 +262,45 @@ def create_app(settings: Settings, book: PolicyBook) -> faust.App:
     @app.agent(entity_topic, name="history", concurrency=1)
     async def update_history(stream: faust.StreamT) -> None:
         async for events in batches(stream):
-            rows = RowBatch(lambda key: history.get(key.encode()), row_cache)
-            last_event: dict[str, faust.EventT] = {}  # a row is written in its partition
-            found: dict[str, dict[str, Any]] = {}  # declaration -> entity key -> features
-            try:
-                for event in events:
-                    handling(event)
-                    for item in items_of(event.message.value):
-                        if item["t"] == "alert":
-                            key = item["key"]
-                            rows.record_alert(key, item["declaration_id"], item["declared_at"])
-                        else:
-                            entity_event = EntityEvent.from_dict(item["event"])
-                            key = entity_event.key
-                            features = rows.observe(entity_event)
-                            parts = found.setdefault(entity_event.declaration_id, {})
-                            parts.setdefault(key, features)  # the first of a redelivery wins
-                        last_event[key] = event
-                writes = TableWrites(history)
-                for key, row in rows.changed().items():
-                    writes.set(last_event[key].message.partition, key.encode(), row)
-            except BaseException:
-                row_cache.clear()  # it may hold rows changed by a batch that did not finish
-                raise
-            # One item per declaration: all the features this batch found for it.
-            to_gather = outbox()
-            for declaration_id, parts in found.items():
-                to_gather.add(
-                    declaration_id,
-                    {"t": "features", "declaration_id": declaration_id, "features": parts},
+            async with behind.lock:
+                rows = RowBatch(lambda key: history.get(key.encode()), row_cache, behind.get)
+                last_event: dict[str, faust.EventT] = {}  # a row is written in its partition
+                found: dict[str, dict[str, Any]] = {}  # declaration -> entity key -> features
+                try:
+                    for event in events:
+                        handling(event)
+                        for item in items_of(event.message.value):
+                            if item["t"] == "alert":
+                                key = item["key"]
+                                rows.record_alert(key, item["declaration_id"], item["declared_at"])
+                            else:
+                                entity_event = EntityEvent.from_dict(item["event"])
+                                key = entity_event.key
+                                features = rows.observe(entity_event)
+                                parts = found.setdefault(entity_event.declaration_id, {})
+                                parts.setdefault(key, features)  # first of a redelivery wins
+                            last_event[key] = event
+                    touched = rows.touched()
+                except BaseException:
+                    # The cache and the held rows may hold changes of a batch that did not
+                    # finish; the worker stops, and reads the events again after the restart.
+                    row_cache.clear()
+                    behind.drop()
+                    raise
+                # One item per declaration: all the features this batch found for it.
+                to_gather = outbox()
+                for declaration_id, parts in found.items():
+                    to_gather.add(
+                        declaration_id,
+                        {"t": "features", "declaration_id": declaration_id, "features": parts},
+                    )
+                await deliver(hop(gather_topic, to_gather))
+                behind.hold(
+                    events,
+                    {k: (last_event[k].message.partition, row) for k, row in touched.items()},
                 )
-            await deliver(hop(gather_topic, to_gather), writes)
+                if behind.due():
+                    await behind.flush()
 
     @app.agent(gather_topic, name="gather", concurrency=1)
     async def gather(stream: faust.StreamT) -> None:

@@ -105,23 +105,32 @@ class ConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
         return await super()._fetch_records(consumer, active, timeout, max_records)
 
     fetch_max_wait_ms = 1500
+    fetch_min_bytes = 1
 
     def _create_worker_consumer(self, transport: Any) -> aiokafka.AIOKafkaConsumer:
         consumer = super()._create_worker_consumer(transport)
         consumer._fetch_max_wait_ms = self.fetch_max_wait_ms  # read when the consumer starts
+        consumer._fetch_min_bytes = self.fetch_min_bytes
         return consumer
 
 
 class Consumer(faust_aiokafka.Consumer):
     fetch_max_wait_ms = 1500
+    fetch_min_bytes = 1
 
     def _new_consumer_thread(self) -> ConsumerThread:
         thread = ConsumerThread(self, loop=self.loop, beacon=self.beacon)
         thread.fetch_max_wait_ms = self.fetch_max_wait_ms
+        thread.fetch_min_bytes = self.fetch_min_bytes
         return thread
 
 
-def apply(app: AppT, *, fetch_max_wait_ms: int = 1500) -> None:
+def apply(app: AppT, *, fetch_max_wait_ms: int = 1500, fetch_min_bytes: int = 1) -> None:
     """Give `app` the consumer above; call before anything touches `app.consumer`.
-    `fetch_max_wait_ms` replaces faust's fixed 1,500 ms (see 3. above)."""
-    app.transport.Consumer = type("Consumer", (Consumer,), {"fetch_max_wait_ms": fetch_max_wait_ms})
+    `fetch_max_wait_ms` replaces faust's fixed 1,500 ms (see 3. above); `fetch_min_bytes`
+    lets the broker gather that much before it answers a fetch (within the wait)."""
+    app.transport.Consumer = type(
+        "Consumer",
+        (Consumer,),
+        {"fetch_max_wait_ms": fetch_max_wait_ms, "fetch_min_bytes": fetch_min_bytes},
+    )

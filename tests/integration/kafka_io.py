@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient
 
 from screener.core.policy import load_policy
 from screener.sim.declarations import SampleMessage
@@ -71,6 +72,33 @@ def accounted(pipeline, n: int):
         return alerting <= {r.key for r in by_topic(records, pipeline.alerts)}
 
     return done
+
+
+async def history_settled(pipeline, timeout: float = 30) -> dict[str, dict]:
+    """The history table once the workers have committed every entity event: rows are written
+    behind their batches (stream/write_behind.py) and an event is committed only after its
+    rows, so then the changelog holds every row."""
+    topic = f"{pipeline.app_id}-entity-events"
+    ends = {tp: end for tp, end in (await end_offsets(pipeline.bootstrap, [topic])).items()}
+    admin = AIOKafkaAdminClient(bootstrap_servers=pipeline.bootstrap)
+    await admin.start()
+    try:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            committed = await admin.list_consumer_group_offsets(pipeline.app_id)
+            behind = {
+                tp: end
+                for tp, end in ends.items()
+                if end and (tp not in committed or committed[tp].offset < end)
+            }
+            if not behind:
+                break
+            if asyncio.get_running_loop().time() > deadline:
+                raise TimeoutError(f"entity events not committed after {timeout}s: {behind}")
+            await asyncio.sleep(0.5)
+    finally:
+        await admin.close()
+    return await read_table(pipeline.bootstrap, pipeline.history_changelog)
 
 
 async def read_table(bootstrap: str, changelog: str) -> dict[str, dict]:

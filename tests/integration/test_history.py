@@ -19,6 +19,7 @@ from tests.integration.kafka_io import (
     collect,
     histories,
     history_diff,
+    history_settled,
     read_table,
     send_all,
 )
@@ -70,7 +71,7 @@ async def run(pipeline, workers: int, samples: list[SampleMessage], in_waves: bo
         r.key.decode(): Assessment.model_validate_json(r.value)
         for r in by_topic(records, pipeline.assessments)
     }
-    return assessments, await read_table(pipeline.bootstrap, pipeline.history_changelog)
+    return assessments, await history_settled(pipeline)
 
 
 def outcome(a: Assessment) -> tuple:
@@ -155,7 +156,7 @@ async def test_a_worker_killed_mid_stream_leaves_the_same_history(make_pipeline)
         raise AssertionError(
             f"{len(ids - seen)} of {len(ids)} never assessed; pending rows: {stuck}"
         )
-    rows = await read_table(pipeline.bootstrap, pipeline.history_changelog)
+    rows = await history_settled(pipeline)
     _, reference = batch_reference(samples)
     stream, batch = histories(rows, False), histories(reference, False)
     assert stream == batch, history_diff(stream, batch)

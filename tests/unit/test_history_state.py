@@ -549,6 +549,6 @@ def test_rows_stored_with_applied_ids_read_as_digests():
     old = row.to_dict()
     old["applied"] = ["D-0"]  # the format before the ledger kept digests
     again = EntityRow.from_dict(orjson.loads(orjson.dumps(old)))
-    assert again.applied == [id_digest("D-0")]
+    assert list(again.applied) == [id_digest("D-0")]
     again.observe(party_event(0))
     assert again.history.declarations == 1  # still known as applied

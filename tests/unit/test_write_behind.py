@@ -1,0 +1,85 @@
+"""Rows held between flushes: written once however many batches changed them, and the input
+events acknowledged only after the rows are on the changelog and in the store."""
+
+import asyncio
+from types import SimpleNamespace
+
+from screener.stream.write_behind import WriteBehind
+from tests.unit.test_table_writes import Table
+
+
+class Message:
+    """faust's reference count: one reference per stream; the last ack commits the offset."""
+
+    def __init__(self) -> None:
+        self.refcount = 1
+        self.committable = False
+
+    def incref(self) -> None:
+        self.refcount += 1
+
+    def ack(self) -> None:
+        self.refcount -= 1
+        self.committable = self.refcount == 0
+
+
+class Event:
+    def __init__(self) -> None:
+        self.message = Message()
+
+    def ack(self) -> None:
+        self.message.ack()
+
+
+def run(coro):
+    return asyncio.run(coro)
+
+
+def test_rows_are_written_once_at_the_flush_and_their_events_acked_after_it():
+    table, published = Table(), []
+    events = [Event(), Event(), Event()]
+
+    async def publish(records):
+        # Nothing is committable before the changelog has the rows.
+        assert not any(e.message.committable for e in events)
+        published.extend(records)
+        return [
+            SimpleNamespace(topic="app-history-changelog", offset=n) for n in range(len(records))
+        ]
+
+    behind = WriteBehind(table, lambda row: repr(row).encode(), publish, interval=3600)
+    behind.hold(events[:2], {"hs6:850511": (3, {"n": 1}), "party:a": (1, {"n": 1})})
+    behind.hold(events[2:], {"hs6:850511": (3, {"n": 2})})  # a later batch, the same row
+    for e in events:
+        e.ack()  # what faust does when the agent takes its next batch
+    assert not any(e.message.committable for e in events)
+    assert behind.get("hs6:850511") == {"n": 2} and not behind.due()
+
+    run(behind.flush())
+    assert sorted((p, k, v) for _, p, k, v, _ in published) == [
+        (1, b"party:a", b"{'n': 1}"),
+        (3, b"hs6:850511", b"{'n': 2}"),
+    ]
+    assert len(table.applied) == 2  # in the local store, with their changelog offsets
+    assert all(e.message.committable for e in events)
+    assert behind.get("hs6:850511") is None and not behind.due()
+
+
+def test_a_flush_is_due_after_the_interval_and_nothing_held_publishes_nothing():
+    async def publish(records):
+        raise AssertionError("nothing to publish")
+
+    behind = WriteBehind(Table(), repr, publish, interval=0)
+    assert not behind.due()
+    run(behind.flush())
+    behind.hold([Event()], {"lane:CN>TH": (0, {})})
+    assert behind.due()
+
+
+def test_dropped_rows_leave_their_events_unacknowledged():
+    behind = WriteBehind(Table(), repr, None, interval=0)
+    event = Event()
+    behind.hold([event], {"party:a": (0, {})})
+    event.ack()
+    behind.drop()
+    assert not event.message.committable and behind.get("party:a") is None
