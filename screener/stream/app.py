@@ -61,7 +61,6 @@ from screener.stream.envelopes import (
 from screener.stream.hops import Outbox, items_of, partition_of
 from screener.stream.reference import follow_reference_topic, record_versions, watch_policy_file
 from screener.stream.state_metrics import watch_state
-from screener.stream.table_writes import TableWrites
 from screener.stream.topics import internal_topics
 from screener.stream.write_behind import WriteBehind
 
@@ -113,6 +112,10 @@ def _observe_stages(row: dict[str, Any]) -> None:
         ("gather", now - max(featured, screened)),
     ):
         metrics.STAGE_LATENCY.labels(stage=stage).observe(max(0.0, seconds))
+
+
+def _encode_pending(row: dict[str, Any] | None) -> bytes | None:
+    return None if row is None else orjson.dumps(row)
 
 
 def create_app(settings: Settings, book: PolicyBook) -> faust.App:
@@ -192,18 +195,6 @@ def create_app(settings: Settings, book: PolicyBook) -> faust.App:
             logging.shutdown()
             os._exit(EXIT_DELIVERY_FAILED)
 
-    async def deliver(messages: Sequence[Message], writes: TableWrites | None = None) -> None:
-        """Publish what a batch caused, then its table rows (changelog, then the local store).
-        Rows only change once what they imply is out: a history row applies a declaration
-        only after its features have reached gather, so a replay after a crash in between
-        finds the history as it was and computes the same features again; and gather
-        answers a declaration only after the answer is published."""
-        if messages:
-            await publish(messages)
-        if writes:
-            records = [(*record, []) for record in writes.records()]
-            writes.apply(await publish(records))
-
     def outbox() -> Outbox:
         return Outbox(settings.internal_partitions)
 
@@ -240,7 +231,7 @@ def create_app(settings: Settings, book: PolicyBook) -> faust.App:
                 )
                 for e in entity_events:
                     to_entities.add(e.key, {"t": "event", "event": e.to_dict()})
-            await deliver(messages + hop(entity_topic, to_entities) + hop(gather_topic, to_gather))
+            await publish(messages + hop(entity_topic, to_entities) + hop(gather_topic, to_gather))
             for screened, timestamp in outcomes:
                 _observe_outcome(screened, timestamp)
 
@@ -294,7 +285,7 @@ def create_app(settings: Settings, book: PolicyBook) -> faust.App:
                         declaration_id,
                         {"t": "features", "declaration_id": declaration_id, "features": parts},
                     )
-                await deliver(hop(gather_topic, to_gather))
+                await publish(hop(gather_topic, to_gather))
                 behind.hold(
                     events,
                     {k: (last_event[k].message.partition, row) for k, row in touched.items()},
@@ -302,79 +293,93 @@ def create_app(settings: Settings, book: PolicyBook) -> faust.App:
                 if behind.due():
                     await behind.flush()
 
+    # Pending rows likewise: most declarations are answered before the next flush, so their
+    # row is written once, answered, instead of once per part.
+    waiting = WriteBehind(pending, _encode_pending, publish, settings.row_flush_ms / 1000)
+    waiting.attach(app)
+
     @app.agent(gather_topic, name="gather", concurrency=1)
     async def gather(stream: faust.StreamT) -> None:
         async for events in batches(stream):
-            rows: dict[str, dict[str, Any]] = {}
-            changed: set[str] = set()
-            last_event: dict[str, faust.EventT] = {}
-            messages: list[Message] = []
-            outcomes: list[tuple[Screened, float | None]] = []
-            to_entities = outbox()
-            for event in events:
-                handling(event)
-                for item in items_of(event.message.value):
-                    if item["t"] == "declaration":
-                        key = item["declaration"]["declaration_id"]
-                    else:
-                        key = item["declaration_id"]
-                    if key not in rows:
+            async with waiting.lock:
+                await gather_batch(events)
+
+    async def gather_batch(events: list[faust.EventT]) -> None:
+        rows: dict[str, dict[str, Any]] = {}
+        changed: set[str] = set()
+        last_event: dict[str, faust.EventT] = {}
+        messages: list[Message] = []
+        outcomes: list[tuple[Screened, float | None]] = []
+        to_entities = outbox()
+        for event in events:
+            handling(event)
+            for item in items_of(event.message.value):
+                if item["t"] == "declaration":
+                    key = item["declaration"]["declaration_id"]
+                else:
+                    key = item["declaration_id"]
+                if key not in rows:
+                    held = waiting.get(key)
+                    if held is None:
                         stored = pending.get(key.encode())
-                        rows[key] = orjson.loads(stored) if stored else {}
-                    row = rows[key]
-                    if answered(row):  # a copy gets the first answer; its features are dropped
-                        if item["t"] == "declaration":
-                            messages += published(recall(row))
-                        continue
-                    last_event[key] = event
-                    changed.add(key)
-                    # Parts are kept whatever their order: after a crash, replayed features
-                    # can come before the replayed declaration. The first features of an
-                    # entity win: a redelivered entity event sees the history after itself.
-                    sent_at = event.message.timestamp  # when the previous agent sent it
+                        held = orjson.loads(stored) if stored else {}
+                    rows[key] = held
+                row = rows[key]
+                if answered(row):  # a copy gets the first answer; its features are dropped
                     if item["t"] == "declaration":
-                        row["copies"] = row.get("copies", 0) + 1  # one assessment per copy
-                        fields = ("declaration", "expected", "trace_id", "timestamp")
-                        row.update({k: item[k] for k in fields})
-                        row["screened_at"] = sent_at
-                    else:
-                        found = row.setdefault("features", {})
-                        for entity, features in item["features"].items():
-                            found.setdefault(entity, features)
-                        row["featured_at"] = max(row.get("featured_at") or 0, sent_at or 0)
-                    if "declaration" not in row or set(row["expected"]) - set(
-                        row.get("features", {})
-                    ):
-                        continue
-                    declaration = Declaration.model_validate(row["declaration"])
-                    policy = book.for_time(declaration.declared_at)
-                    snapshot = HistorySnapshot.of(row["features"].values())
-                    assessment = assess(declaration, policy, snapshot, trace_id=row["trace_id"])
-                    screened = verdict(assessment, policy)
-                    _observe_stages(row)
-                    messages += published(screened.outgoing * row["copies"])
-                    outcomes += [(screened, row["timestamp"])] * row["copies"]
-                    if screened.alert is not None:
-                        for entity in row["expected"]:
-                            to_entities.add(
-                                entity,
-                                {
-                                    "t": "alert",
-                                    "key": entity,
-                                    "declaration_id": key,
-                                    "declared_at": int(declaration.declared_at.timestamp()),
-                                },
-                            )
-                    rows[key] = remember(screened.outgoing, time.time())
-            # `deliver` publishes before the rows change: a row answered but not yet published
-            # would be lost with a crash in between (its declaration is not read again, only
-            # the parts after the last commit); the other way round it is only published twice.
-            writes = TableWrites(pending)
-            for key in changed:
-                writes.set(last_event[key].message.partition, key.encode(), orjson.dumps(rows[key]))
-            await deliver(messages + hop(entity_topic, to_entities), writes)
-            for screened, timestamp in outcomes:
-                _observe_outcome(screened, timestamp)
+                        messages += published(recall(row))
+                    continue
+                last_event[key] = event
+                changed.add(key)
+                # Parts are kept whatever their order: after a crash, replayed features
+                # can come before the replayed declaration. The first features of an
+                # entity win: a redelivered entity event sees the history after itself.
+                sent_at = event.message.timestamp  # when the previous agent sent it
+                if item["t"] == "declaration":
+                    row["copies"] = row.get("copies", 0) + 1  # one assessment per copy
+                    fields = ("declaration", "expected", "trace_id", "timestamp")
+                    row.update({k: item[k] for k in fields})
+                    row["screened_at"] = sent_at
+                else:
+                    found = row.setdefault("features", {})
+                    for entity, features in item["features"].items():
+                        found.setdefault(entity, features)
+                    row["featured_at"] = max(row.get("featured_at") or 0, sent_at or 0)
+                if "declaration" not in row or set(row["expected"]) - set(row.get("features", {})):
+                    continue
+                declaration = Declaration.model_validate(row["declaration"])
+                policy = book.for_time(declaration.declared_at)
+                snapshot = HistorySnapshot.of(row["features"].values())
+                assessment = assess(declaration, policy, snapshot, trace_id=row["trace_id"])
+                screened = verdict(assessment, policy)
+                _observe_stages(row)
+                messages += published(screened.outgoing * row["copies"])
+                outcomes += [(screened, row["timestamp"])] * row["copies"]
+                if screened.alert is not None:
+                    for entity in row["expected"]:
+                        to_entities.add(
+                            entity,
+                            {
+                                "t": "alert",
+                                "key": entity,
+                                "declaration_id": key,
+                                "declared_at": int(declaration.declared_at.timestamp()),
+                            },
+                        )
+                rows[key] = remember(screened.outgoing, time.time())
+        # Rows are held only once what they imply is published: a row answered but not yet
+        # published would be lost with a crash in between (its declaration is not read again,
+        # only the parts after the last commit); the other way round it is only published twice.
+        try:
+            await publish(messages + hop(entity_topic, to_entities))
+        except BaseException:
+            waiting.drop()  # held rows may hold this batch's half-done changes
+            raise
+        waiting.hold(events, {k: (last_event[k].message.partition, rows[k]) for k in changed})
+        if waiting.due():
+            await waiting.flush()
+        for screened, timestamp in outcomes:
+            _observe_outcome(screened, timestamp)
 
     retention = settings.answer_retention_s
 
@@ -387,14 +392,16 @@ def create_app(settings: Settings, book: PolicyBook) -> faust.App:
             if tp.topic == gather_topic.get_topic_name()
         }
         before = time.time() - retention
-        writes = TableWrites(pending)
+        old: dict[str, tuple[int, None]] = {}
         for n, (key, value) in enumerate(pending.items()):
             partition = partition_of(key.decode(), settings.internal_partitions)
             if partition in ours and expired(orjson.loads(value), before):
-                writes.set(partition, key, None)
+                old[key.decode()] = (partition, None)
             if n % 500 == 499:
                 await asyncio.sleep(0)  # let the agents run between chunks
-        await deliver([], writes)
+        async with waiting.lock:
+            # A row held since the scan is newer than what was scanned: it stays.
+            waiting.hold((), {k: v for k, v in old.items() if k not in waiting.rows})
 
     watch_state(app, {"history": history, "pending": pending})
     setup_prometheus_sensors(app, name_prefix="faust")

@@ -149,7 +149,12 @@ async def test_a_copy_gets_the_first_answer_until_the_answer_is_forgotten(make_p
     first, copy = by_topic(await collect(pipeline, assessments(2)), pipeline.assessments)[:2]
     assert copy.value == first.value  # byte for byte, assessed_at included
 
+    # The answer reaches the changelog with the next flush of pending rows, and leaves it
+    # once the sweep has deleted it.
     deadline = time.monotonic() + 60
+    while "CN-EXP-2026-0000123" not in await read_table(pipeline.bootstrap, pending):
+        assert time.monotonic() < deadline, "the answer was never kept"
+        await asyncio.sleep(0.2)
     while "CN-EXP-2026-0000123" in await read_table(pipeline.bootstrap, pending):
         assert time.monotonic() < deadline, "the answer was never forgotten"
         await asyncio.sleep(1)
