@@ -14,9 +14,15 @@ group, app id and state directory:
                to time); the workers cannot be held back, but the producer is a hundred times
                faster than they are, so they too work from a backlog. Throughput = outputs /
                (last output - first output), on the outputs' LogAppendTime.
-2. paced       the same processes, now fed fresh declarations at `--paced-share` (default
-               half) of the throughput they just reached, for `--paced-seconds`. Latency =
-               output LogAppendTime - input CreateTime, p50 / p95 / p99.
+2. sweep       (workers) fresh declarations at each of `--sweep-rates` in turn, for
+               `--sweep-seconds` each, up to the first rate whose p99 latency reaches
+               `--kept-up-p99-ms`: the highest rate below is the *sustained* rate. Draining a
+               backlog in large batches (1.) is cheaper per declaration than keeping up with a
+               live stream in small ones, so the sustained rate is the honest maximum.
+3. paced       the same processes, now fed fresh declarations at `--paced-share` (default
+               half) of the sustained rate (of the saturation rate for the passthrough, or
+               with `--sweep-rates` empty), for `--paced-seconds`. Latency = output
+               LogAppendTime - input CreateTime, p50 / p95 / p99.
 
 The passthrough's output is its copy of each declaration; the pipeline's is its assessment.
 Malformed declarations are left out (every input gives exactly one output); the
@@ -38,8 +44,11 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
+from typing import Any
 
 from prometheus_client.parser import text_string_to_metric_families
 from rich.console import Console
@@ -173,6 +182,8 @@ class Result:
     paced_rate: float = 0.0
     paced_seconds: float = 0.0
     latency: tuple[float, float, float] = (0.0, 0.0, 0.0)  # ms p50 p95 p99, paced
+    sweep: list[PacedRun] = field(default_factory=list)
+    sustained: float = 0.0  # the highest sweep rate kept up with (p99 under the bound)
     profile: str = ""
 
 
@@ -257,80 +268,118 @@ async def run_config(
             per = {t.removeprefix(tag): n / len(saturating) for t, n in written.items()}
             console.print("  per declaration: " + ", ".join(f"{t} {n:.1f}" for t, n in per.items()))
 
-        # 2. paced, at a share of the rate just measured
-        result.paced_target = args.paced_rate or args.paced_share * result.rate
-        fresh = pool[args.count :]
+        # 2. a sweep of paced rates (pipeline): the highest it keeps up with on a live stream
+        fresh = iter(pool[args.count :])  # fresh declarations only: a repeated id is a redelivery
+        done = len(saturating)
+        if kind == "pipeline" and args.sweep_rates:
+            for rate in args.sweep_rates:
+                batch = list(islice(fresh, int(rate * args.sweep_seconds)))
+                run = await paced_run(group, tag, batch, rate, done, args, f"sweep {rate:,.0f}/s")
+                done += len(batch)
+                result.sweep.append(run)
+                if run.latency[2] >= args.kept_up_p99_ms:
+                    break
+                result.sustained = run.rate
+
+        # 3. paced, at a share of the sustained rate (or of the saturation rate)
+        result.paced_target = args.paced_rate or args.paced_share * (
+            result.sustained or result.rate
+        )
         wanted = int(result.paced_target * args.paced_seconds)
-        if kind == "pipeline":  # fresh declarations only: a repeated id is a redelivery
-            paced = fresh[:wanted]
+        if kind == "pipeline":
+            paced = list(islice(fresh, wanted))
         else:  # the passthrough does not care what it copies
             paced = [
                 rig.Message(m.key, m.value, f"p{j}")
-                for j, m in zip(range(wanted), iter_cycle(fresh), strict=False)
+                for j, m in zip(range(wanted), iter_cycle(pool[args.count :]), strict=False)
             ]
         if len(paced) < wanted:
             console.print(f"  [yellow]paced run shortened to the {len(paced):,} fresh messages")
-        stages_before = stage_buckets(group.ports)
-        gc_before = gc_pauses(group.ports)
-        cpu = [rig.cpu_seconds(p) for p in pids]
-        written_before = written
+        spy = None
         if args.profile == "paced" and kind == "pipeline":
             spy = start_profiler(pids[0], workdir / "profile.txt")
-        result.paced_seconds = await rig.produce(bootstrap, source, paced, rate=result.paced_target)
-        result.paced_rate = len(paced) / result.paced_seconds
-        total = len(saturating) + len(paced)
-        await rig.wait_for(bootstrap, output, PARTITIONS, total, args.timeout, group.check_alive)
-        if args.profile == "paced" and kind == "pipeline":
+        run = await paced_run(group, tag, paced, result.paced_target, done, args, "paced")
+        if spy is not None:
             result.profile = stop_profiler(spy, workdir / "profile.txt")
-        paced_cpu = sum(rig.cpu_seconds(p) - c for p, c in zip(pids, cpu, strict=True))
-        written = await rig.records_by_topic(bootstrap, tag)
-        paced_records = sum(written.values()) - sum(written_before.values()) - len(paced)
-        sent = await rig.timestamps(bootstrap, source)
-        received = await rig.timestamps(bootstrap, output)
-        lat = latencies(sent, received, [m.trace_id for m in paced])
-        result.latency = tuple(rig.percentile(lat, q) for q in (0.5, 0.95, 0.99))
-        console.print(
-            f"  paced: {len(paced):,} at {result.paced_rate:,.0f}/s for "
-            f"{result.paced_seconds:.0f} s; latency p50 {result.latency[0]:.0f} ms, "
-            f"p95 {result.latency[1]:.0f} ms, p99 {result.latency[2]:.0f} ms"
-        )
-        console.print(
-            f"  paced: CPU {paced_cpu / len(paced) * 1e6:,.0f} µs/decl in the group; "
-            f"{paced_records / len(paced):.1f} records written per declaration"
-        )
-        if kind == "pipeline":
-            per = {
-                t.removeprefix(tag): (n - written_before.get(t, 0)) / len(paced)
-                for t, n in written.items()
-            }
-            console.print("  per declaration: " + ", ".join(f"{t} {n:.1f}" for t, n in per.items()))
-        if kind == "pipeline":
-            stages = stage_quantiles(stages_before, stage_buckets(group.ports))
-            console.print(f"  paced, by stage (worker histograms): {stages}")
-            console.print(f"  paced, GC pauses: {gc_summary(gc_before, gc_pauses(group.ports))}")
+        result.paced_rate, result.paced_seconds, result.latency = run.rate, run.seconds, run.latency
     finally:
         group.stop()
     return result
 
 
+@dataclass
+class PacedRun:
+    rate: float  # achieved input rate, declarations/s
+    seconds: float
+    latency: tuple[float, float, float]  # ms p50 p95 p99
+    cpu_us: float  # of the group's processes per declaration
+    records: float  # Kafka records written per declaration, beyond the input
+
+
+async def paced_run(
+    group: Group, tag: str, messages: list[rig.Message], rate: float, done: int, args, label: str
+) -> PacedRun:
+    """Produce `messages` at `rate`, wait for their outputs (`done` were out before), and
+    print latency, CPU and records written; for workers also by stage and GC pauses."""
+    bootstrap, pids = group.bootstrap, [p.pid for p in group.procs]
+    stages_before, gc_before = stage_buckets(group.ports), gc_pauses(group.ports)
+    written_before = await rig.records_by_topic(bootstrap, tag)
+    cpu = [rig.cpu_seconds(p) for p in pids]
+    seconds = await rig.produce(bootstrap, group.source, messages, rate=rate)
+    total = done + len(messages)
+    await rig.wait_for(bootstrap, group.output, PARTITIONS, total, args.timeout, group.check_alive)
+    used = sum(rig.cpu_seconds(p) - c for p, c in zip(pids, cpu, strict=True))
+    written = await rig.records_by_topic(bootstrap, tag)
+    sent = await rig.timestamps(bootstrap, group.source)
+    received = await rig.timestamps(bootstrap, group.output)
+    lat = latencies(sent, received, [m.trace_id for m in messages])
+    run = PacedRun(
+        len(messages) / seconds,
+        seconds,
+        tuple(rig.percentile(lat, q) for q in (0.5, 0.95, 0.99)),
+        used / len(messages) * 1e6,
+        (sum(written.values()) - sum(written_before.values()) - len(messages)) / len(messages),
+    )
+    console.print(
+        f"  {label}: {len(messages):,} at {run.rate:,.0f}/s for {seconds:.0f} s; latency p50 "
+        f"{run.latency[0]:.0f} ms, p95 {run.latency[1]:.0f} ms, p99 {run.latency[2]:.0f} ms; "
+        f"CPU {run.cpu_us:,.0f} µs/decl in the group; {run.records:.1f} records written per "
+        "declaration"
+    )
+    if group.kind == "pipeline":
+        per = {
+            t.removeprefix(tag): (n - written_before.get(t, 0)) / len(messages)
+            for t, n in written.items()
+        }
+        console.print("    per declaration: " + ", ".join(f"{t} {n:.1f}" for t, n in per.items()))
+        stages = stage_quantiles(stages_before, stage_buckets(group.ports))
+        console.print(f"    by stage (worker histograms): {stages}")
+        console.print(f"    GC pauses: {gc_summary(gc_before, gc_pauses(group.ports))}")
+    return run
+
+
 STAGES = ("screen", "history", "gather")
 
 
-def stage_buckets(ports: list[int]) -> dict[str, dict[float, float]]:
-    """Cumulative bucket counts of screener_stage_latency_seconds, summed over the workers."""
-    counts: dict[str, dict[float, float]] = {stage: {} for stage in STAGES}
+def samples(ports: list[int], metric: str) -> Iterator[Any]:
+    """The samples of one metric family from every worker's /metrics."""
     for port in ports:
         status, body = http_get(port, "/metrics")
         if status != 200:
             continue
         for family in text_string_to_metric_families(body):
-            if family.name != "screener_stage_latency_seconds":
-                continue
-            for sample in family.samples:
-                if sample.name.endswith("_bucket"):
-                    by_le = counts[sample.labels["stage"]]
-                    le = float(sample.labels["le"])
-                    by_le[le] = by_le.get(le, 0.0) + sample.value
+            if family.name == metric:
+                yield from family.samples
+
+
+def stage_buckets(ports: list[int]) -> dict[str, dict[float, float]]:
+    """Cumulative bucket counts of screener_stage_latency_seconds, summed over the workers."""
+    counts: dict[str, dict[float, float]] = {stage: {} for stage in STAGES}
+    for sample in samples(ports, "screener_stage_latency_seconds"):
+        if sample.name.endswith("_bucket"):
+            by_le = counts[sample.labels["stage"]]
+            le = float(sample.labels["le"])
+            by_le[le] = by_le.get(le, 0.0) + sample.value
     return counts
 
 
@@ -356,21 +405,14 @@ def stage_quantiles(
 def gc_pauses(ports: list[int]) -> dict[str, tuple[float, float]]:
     """(collections, seconds) by generation from screener_gc_pause_seconds, over the workers."""
     found: dict[str, tuple[float, float]] = {}
-    for port in ports:
-        status, body = http_get(port, "/metrics")
-        if status != 200:
-            continue
-        for family in text_string_to_metric_families(body):
-            if family.name != "screener_gc_pause_seconds":
-                continue
-            for sample in family.samples:
-                generation = sample.labels["generation"]
-                n, seconds = found.get(generation, (0.0, 0.0))
-                if sample.name.endswith("_count"):
-                    n += sample.value
-                elif sample.name.endswith("_sum"):
-                    seconds += sample.value
-                found[generation] = (n, seconds)
+    for sample in samples(ports, "screener_gc_pause_seconds"):
+        generation = sample.labels["generation"]
+        n, seconds = found.get(generation, (0.0, 0.0))
+        if sample.name.endswith("_count"):
+            n += sample.value
+        elif sample.name.endswith("_sum"):
+            seconds += sample.value
+        found[generation] = (n, seconds)
     return found
 
 
@@ -394,7 +436,8 @@ def iter_cycle(items: list[rig.Message]):
 def summary(results: list[Result]) -> Table:
     ceiling = {r.size: r.rate for r in results if r.kind == "passthrough"}
     table = Table(title="pipeline vs passthrough (same broker, same messages, same run)")
-    for col in ("config", "decl/s", "ratio", "CPU µs/decl", "paced decl/s", "p50", "p95", "p99"):
+    columns = ("config", "decl/s", "ratio", "CPU µs/decl", "sustained", "paced decl/s")
+    for col in (*columns, "p50", "p95", "p99"):
         table.add_column(col, justify="left" if col == "config" else "right")
     for r in results:
         ratio = f"{r.rate / ceiling[r.size]:.2f}" if r.size in ceiling else "-"
@@ -403,9 +446,26 @@ def summary(results: list[Result]) -> Table:
             f"{r.rate:,.0f}",
             ratio,
             f"{r.cpu_us:,.0f}",
+            f"{r.sustained:,.0f}" if r.sustained else "-",
             f"{r.paced_rate:,.0f}",
             *(f"{v:.0f} ms" for v in r.latency),
         )
+    return table
+
+
+def sweep_table(results: list[Result], bound: float) -> Table:
+    table = Table(title=f"paced sweep: latency by rate (kept up with: p99 < {bound:,.0f} ms)")
+    for col in ("config", "decl/s", "p50", "p95", "p99", "CPU µs/decl", "records/decl"):
+        table.add_column(col, justify="left" if col == "config" else "right")
+    for r in results:
+        for run in r.sweep:
+            table.add_row(
+                r.name,
+                f"{run.rate:,.0f}",
+                *(f"{v:.0f} ms" for v in run.latency),
+                f"{run.cpu_us:,.0f}",
+                f"{run.records:.1f}",
+            )
     return table
 
 
@@ -433,10 +493,14 @@ async def main_async(args: argparse.Namespace) -> None:
                     continue
                 results.append(await run_config(kind, size, broker, pool, args))
     console.print()
+    if any(r.sweep for r in results):
+        console.print(sweep_table(results, args.kept_up_p99_ms))
     console.print(summary(results))
     console.print(
-        "decl/s: saturation throughput; ratio: to the passthrough with as many processes; "
-        "CPU: the configuration's processes, not the broker; p50/p95/p99: paced run, input "
+        "decl/s: saturation throughput (a backlog drained); ratio: to the passthrough with as "
+        "many processes; CPU: the configuration's processes, not the broker, at saturation; "
+        "sustained: the highest sweep rate kept up with; paced: at --paced-share of the "
+        "sustained rate (of the saturation rate without a sweep); p50/p95/p99: input "
         "CreateTime to output LogAppendTime"
     )
     for r in results:
@@ -455,7 +519,18 @@ def main() -> None:
         "--paced-rate", type=float, default=0.0, help="declarations/s instead of a share"
     )
     parser.add_argument(
-        "--paced-pool", type=int, default=30_000, help="fresh declarations for paced runs"
+        "--paced-pool", type=int, default=70_000, help="fresh declarations for paced runs"
+    )
+    parser.add_argument(
+        "--sweep-rates",
+        type=float,
+        nargs="*",
+        default=[100, 200, 300, 400, 500, 600, 800],
+        help="pipeline: paced rates tried in turn, up to the first not kept up with",
+    )
+    parser.add_argument("--sweep-seconds", type=float, default=20.0, help="per sweep rate")
+    parser.add_argument(
+        "--kept-up-p99-ms", type=float, default=500.0, help="a sweep rate is kept up with below"
     )
     parser.add_argument(
         "--passthrough-rounds", type=int, default=5, help="times the passthrough copies the set"

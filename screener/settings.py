@@ -29,17 +29,14 @@ class Settings(BaseSettings):
     batch_size: int = Field(
         500, ge=1, description="Most messages an agent takes at once (one produce round trip)"
     )
-    row_cache_size: int = Field(
-        20_000, ge=1, description="Decoded history rows kept in memory between batches"
-    )
     batch_wait_ms: float = Field(
         5.0, gt=0, description="Longest an agent waits to fill a batch, per hop, ms"
     )
     row_flush_ms: float = Field(
         250.0,
         gt=0,
-        description="History rows are written at most this long after the batch that changed "
-        "them, ms",
+        description="Table rows (history, pending) are written at most this long after the "
+        "batch that changed them, ms",
     )
     answer_retention_s: float = Field(
         900.0, gt=0, description="How long a copy of a declaration gets its first answer, s"

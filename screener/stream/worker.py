@@ -20,7 +20,7 @@ from screener.stream.topics import (
 
 
 def tune_gc() -> None:
-    """Full collections walk every live object (decoded rows, screening lists, faust's
+    """Full collections walk every live object (screening lists, faust's
     buffers) with the event loop stopped: 35 pauses of 150-300 ms in a one-minute benchmark,
     5 s in all, which set the p99 latency and cost a fifth of the CPU. What exists at start-up
     (policy, lists, name indexes) is frozen out of collection, and full collections come ten

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Callable, Iterator, MutableMapping
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -305,9 +305,9 @@ def id_digest(declaration_id: str) -> bytes:
 
 class Digests:
     """The digests of the last `size` declarations applied to a row, oldest first, packed in
-    one bytes object. As a list and a set of 256 bytes objects each, a cache of 20,000 decoded
-    rows made every full garbage collection visit 10 million references (185 ms with the
-    event loop stopped), and decoding a row built 512 objects."""
+    one bytes object. As a list and a set of 256 bytes objects each, 20,000 decoded rows made a
+    full garbage collection visit 10 million references, and decoding a row built 512
+    objects."""
 
     __slots__ = ("packed", "size")
     WIDTH = 8  # bytes of an id_digest
@@ -400,20 +400,16 @@ class RowBatch:
     once, however many events of the batch hit it (busy entities such as an HS6 code or a
     main lane see many per batch).
 
-    `cache` (optional) keeps decoded rows between batches of one owner, so a busy row is not
-    decoded again for every batch; it must only hold rows as they were last written, or as
-    `held` holds them. `held` (optional) gives rows changed by earlier batches and not yet
-    written; they are read before the cache and the store.
+    `held` (optional) gives rows changed by earlier batches and not yet written; they are
+    read before the store.
     """
 
     def __init__(
         self,
         load: Callable[[str], bytes | None],
-        cache: MutableMapping[str, EntityRow] | None = None,
         held: Callable[[str], EntityRow | None] | None = None,
     ) -> None:
         self._load = load
-        self._cache = cache if cache is not None else {}
         self._held = held
         self._rows: dict[str, EntityRow] = {}
         self._dirty: set[str] = set()
@@ -422,8 +418,6 @@ class RowBatch:
         row = self._rows.get(key)
         if row is None and self._held is not None:
             row = self._held(key)
-        if row is None:
-            row = self._cache.get(key)
         if row is None:
             stored = self._load(key)
             if stored:
@@ -447,13 +441,11 @@ class RowBatch:
             self._dirty.add(key)
 
     def touched(self) -> dict[str, EntityRow]:
-        """Key -> row, for every row the batch changed (now also in the cache)."""
-        rows = {key: self._rows[key] for key in self._dirty}
-        self._cache.update(rows)
-        return rows
+        """Key -> row, for every row the batch changed."""
+        return {key: self._rows[key] for key in self._dirty}
 
     def changed(self) -> dict[str, bytes]:
-        """Key -> encoded row, for every row the batch changed (now also in the cache)."""
+        """Key -> encoded row, for every row the batch changed."""
         return {key: encode_row(row) for key, row in self.touched().items()}
 
 
