@@ -18,10 +18,10 @@ of an exception inside faust.
 
 Each agent takes its input in batches (up to `batch_size` records, or what came within
 `batch_wait_ms`), handles them in order, publishes everything the batch caused at once and
-waits for the broker to acknowledge all of it, then writes each table row it changed once;
-only then does faust ack the batch, so an offset never commits ahead of what it caused.
-History rows are written behind, a few times a second, and their batches acked after that
-(`write_behind.py`). Agent concurrency stays 1: with more, faust can commit past a message
+waits for the broker to acknowledge all of it. The table rows it changed (history, pending)
+are then held and written behind, a few times a second, and only after that is the batch
+acked to faust (`write_behind.py`), so an offset never commits ahead of what it caused or of
+the rows it changed. Agent concurrency stays 1: with more, faust can commit past a message
 still in flight.
 """
 
@@ -291,7 +291,13 @@ def create_app(settings: Settings, book: PolicyBook) -> faust.App:
     async def gather(stream: faust.StreamT) -> None:
         async for events in batches(stream):
             async with waiting.lock:
-                await gather_batch(events)
+                try:
+                    await gather_batch(events)
+                except BaseException:
+                    # Held rows may hold this batch's half-done changes (rows are changed in
+                    # place); the worker stops, and reads the events again after the restart.
+                    waiting.drop()
+                    raise
 
     async def gather_batch(events: list[faust.EventT]) -> None:
         rows: dict[str, dict[str, Any]] = {}
@@ -359,11 +365,7 @@ def create_app(settings: Settings, book: PolicyBook) -> faust.App:
         # Rows are held only once what they imply is published: a row answered but not yet
         # published would be lost with a crash in between (its declaration is not read again,
         # only the parts after the last commit); the other way round it is only published twice.
-        try:
-            await publish(messages + hop(entity_topic, to_entities))
-        except BaseException:
-            waiting.drop()  # held rows may hold this batch's half-done changes
-            raise
+        await publish(messages + hop(entity_topic, to_entities))
         waiting.hold(events, {k: (last_event[k].message.partition, rows[k]) for k in changed})
         if waiting.due():
             await waiting.flush()

@@ -3,13 +3,13 @@
 At moderate rates an agent's batches hold a few declarations each, and the busy rows (an HS6
 code, a main lane, a hub) were encoded, sent to the changelog and written to RocksDB once per
 batch: 8.5 history changelog records per declaration at 300 decl/s against 3.3 at
-saturation, and twice the CPU per declaration. Here a batch's changed rows are held in memory
-(decoded) until the next flush, which writes each row once however many batches changed it.
+saturation. Here a batch's changed rows are held in memory (decoded) until the next flush,
+which writes each row once however many batches changed it.
 
 What keeps this safe is the order of three things:
 
-1. rows are held only after what the batch caused (the features) is acknowledged, so a
-   flushed row never holds a declaration whose features were lost;
+1. rows are held only after what the batch caused (features, answers) is acknowledged, so
+   a flushed row never holds a declaration whose features or answer were lost;
 2. the batch's input events are acknowledged to faust only after the flush that wrote their
    rows, so no offset is committed ahead of the rows it implies; a crash before the flush
    replays the events onto the rows as they were last flushed;
