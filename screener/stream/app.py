@@ -46,7 +46,7 @@ from screener.models import Declaration
 from screener.observability import metrics
 from screener.settings import Settings
 from screener.stream import faust_fixes
-from screener.stream.answers import answered, expired, recall, remember
+from screener.stream.answers import AnswerTimes, answered, recall, remember
 from screener.stream.batches import handling
 from screener.stream.envelopes import (
     Incoming,
@@ -286,6 +286,7 @@ def create_app(settings: Settings, book: PolicyBook) -> faust.App:
     # row is written once, answered, instead of once per part.
     waiting = WriteBehind(pending, _encode_pending, publish, settings.row_flush_ms / 1000)
     waiting.attach(app)
+    answer_times = AnswerTimes()
 
     @app.agent(gather_topic, name="gather", concurrency=1)
     async def gather(stream: faust.StreamT) -> None:
@@ -362,6 +363,7 @@ def create_app(settings: Settings, book: PolicyBook) -> faust.App:
                             },
                         )
                 rows[key] = remember(screened.outgoing, time.time())
+                answer_times.note(key, event.message.partition, rows[key])
         # Rows are held only once what they imply is published: a row answered but not yet
         # published would be lost with a crash in between (its declaration is not read again,
         # only the parts after the last commit); the other way round it is only published twice.
@@ -374,25 +376,29 @@ def create_app(settings: Settings, book: PolicyBook) -> faust.App:
 
     retention = settings.answer_retention_s
 
+    @app.on_partitions_assigned.connect
+    async def reread_answer_times(app: faust.App, assigned: Any, **kwargs: Any) -> None:
+        answer_times.stale = True
+
     @app.timer(max(5.0, retention / 10))
     async def forget_old_answers() -> None:
         """Delete the answers older than the retention, of the gather partitions held here."""
+        if answer_times.stale:  # after an assignment: read every row once
+            answer_times.stale = False
+            for n, (key, value) in enumerate(pending.items()):
+                partition = partition_of(key.decode(), settings.internal_partitions)
+                answer_times.note(key.decode(), partition, orjson.loads(value))
+                if n % 500 == 499:
+                    await asyncio.sleep(0)  # let the agents run between chunks
         ours = {
             tp.partition
             for tp in app.assignor.assigned_actives()
             if tp.topic == gather_topic.get_topic_name()
         }
-        before = time.time() - retention
-        old: dict[str, tuple[int, None]] = {}
-        for n, (key, value) in enumerate(pending.items()):
-            partition = partition_of(key.decode(), settings.internal_partitions)
-            if partition in ours and expired(orjson.loads(value), before):
-                old[key.decode()] = (partition, None)
-            if n % 500 == 499:
-                await asyncio.sleep(0)  # let the agents run between chunks
+        old = answer_times.expired(time.time() - retention, ours)
         async with waiting.lock:
-            # A row held since the scan is newer than what was scanned: it stays.
-            waiting.hold((), {k: v for k, v in old.items() if k not in waiting.rows})
+            # A row held since it was answered is newer than the answer: it stays.
+            waiting.hold((), {k: (p, None) for k, p in old.items() if k not in waiting.rows})
 
     watch_state(app, {"history": history, "pending": pending})
     setup_prometheus_sensors(app, name_prefix="faust")

@@ -1,6 +1,6 @@
 import orjson
 
-from screener.stream.answers import answered, expired, recall, remember
+from screener.stream.answers import AnswerTimes, answered, recall, remember
 from screener.stream.envelopes import Outgoing, Output
 
 ASSESSMENT = Outgoing(
@@ -21,10 +21,23 @@ def test_a_remembered_answer_comes_back_byte_for_byte():
 def test_a_pending_row_is_not_an_answer_and_never_expires():
     partial = {"copies": 1, "declaration": {}, "expected": ["a"], "features": {}}
     assert not answered(partial)
-    assert not expired(partial, before=1e12)
+    times = AnswerTimes()
+    times.note("D-1", 0, partial)
+    assert times.expired(before=1e12, ours={0}) == {}
 
 
-def test_an_answer_expires_after_its_retention():
-    row = remember([ASSESSMENT], at=100.0)
-    assert not expired(row, before=100.0)
-    assert expired(row, before=100.5)
+def test_an_answer_expires_after_its_retention_once():
+    times = AnswerTimes()
+    times.note("D-1", 2, orjson.loads(orjson.dumps(remember([ASSESSMENT], at=100.0))))
+    times.note("D-2", 2, remember([ASSESSMENT], at=200.0))
+    assert times.expired(before=100.0, ours={2}) == {}
+    assert times.expired(before=100.5, ours={2}) == {"D-1": 2}
+    assert times.expired(before=100.5, ours={2}) == {}  # forgotten with its row
+    assert times.expired(before=1e12, ours={2}) == {"D-2": 2}
+
+
+def test_answers_of_partitions_no_longer_held_are_left_to_their_new_owner():
+    times = AnswerTimes()
+    times.note("D-1", 3, remember([ASSESSMENT], at=100.0))
+    assert times.expired(before=1e12, ours={0, 1}) == {}
+    assert times.expired(before=1e12, ours={3}) == {}  # its time went with the partition
