@@ -444,10 +444,6 @@ class RowBatch:
         """Key -> row, for every row the batch changed."""
         return {key: self._rows[key] for key in self._dirty}
 
-    def changed(self) -> dict[str, bytes]:
-        """Key -> encoded row, for every row the batch changed."""
-        return {key: encode_row(row) for key, row in self.touched().items()}
-
 
 def encode_row(row: EntityRow) -> bytes:
     return orjson.dumps(row.to_dict())
