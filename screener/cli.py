@@ -604,16 +604,20 @@ def contracts_export(
         bool, typer.Option(help="Only report files that differ; exit 1 if any")
     ] = False,
 ) -> None:
-    """Write the JSON Schemas of the contracts, generated from the models."""
-    from screener.schemas import stale_schemas, write_schemas
+    """Write the JSON Schemas of the contracts, generated from the models, and the output
+    examples, what the worker emits for the example declaration."""
+    from screener.contract_examples import example_files
+    from screener.schemas import schema_files, stale_files, write_files
 
+    examples = example_files(directory / "examples")
+    files = schema_files() | {f"examples/{name}": text for name, text in examples.items()}
     if check:
-        stale = stale_schemas(directory)
+        stale = stale_files(directory, files)
         if stale:
             raise _fail(f"out of date: {', '.join(stale)}; run `screener contracts export`")
         out.print("contracts up to date")
         return
-    for path in write_schemas(directory):
+    for path in write_files(directory, files):
         out.print(f"wrote {path}")
 
 

@@ -24,21 +24,22 @@ def schema_files() -> dict[str, str]:
     return files
 
 
-def write_schemas(directory: Path) -> list[Path]:
-    directory.mkdir(parents=True, exist_ok=True)
+def write_files(directory: Path, files: dict[str, str]) -> list[Path]:
+    """Write generated files (paths relative to `directory`)."""
     written = []
-    for filename, text in schema_files().items():
+    for filename, text in files.items():
         path = directory / filename
+        path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
         written.append(path)
     return written
 
 
-def stale_schemas(directory: Path) -> list[str]:
-    """Names of committed schema files that differ from (or lack) what the models generate."""
+def stale_files(directory: Path, files: dict[str, str]) -> list[str]:
+    """Names of committed files that differ from (or lack) what is generated now."""
     return [
         filename
-        for filename, text in schema_files().items()
+        for filename, text in files.items()
         if not (directory / filename).is_file()
         or (directory / filename).read_text(encoding="utf-8") != text
     ]

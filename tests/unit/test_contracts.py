@@ -14,10 +14,11 @@ import yaml
 from jsonschema import Draft7Validator, Draft202012Validator
 from pydantic import ValidationError
 
+from screener.contract_examples import example_files
 from screener.core.intake import RejectCode, Rejection, parse_declaration
 from screener.core.policy import Policy
 from screener.models import MAX_MESSAGE_BYTES, SCHEMAS, Declaration, alert_id_for
-from screener.schemas import schema_files, stale_schemas
+from screener.schemas import schema_files, stale_files
 from screener.settings import Settings
 from screener.stream.envelopes import Incoming, Output, dead_letter
 from screener.stream.topics import pipeline_topics
@@ -72,7 +73,7 @@ def refs(node: Any) -> list[str]:
 
 
 def test_committed_schemas_are_what_the_models_generate() -> None:
-    stale = stale_schemas(CONTRACTS)
+    stale = stale_files(CONTRACTS, schema_files())
     assert not stale, f"contracts out of date: {stale}; run `screener contracts export`"
 
 
@@ -98,6 +99,13 @@ def test_example_satisfies_its_schema_and_model(path: Path) -> None:
 def test_output_examples_are_exactly_what_the_code_emits(name: str) -> None:
     data = load_json(EXAMPLES / f"{name}.example.json")
     assert SCHEMAS[name].model_validate(data).model_dump(mode="json") == data
+
+
+def test_output_examples_are_what_the_worker_emits_for_the_example_declaration() -> None:
+    generated = example_files(EXAMPLES)
+    assert set(generated) == {"screening-alert.example.json", "screening-assessment.example.json"}
+    stale = stale_files(EXAMPLES, generated)
+    assert not stale, f"examples out of date: {stale}; run `screener contracts export`"
 
 
 def test_alert_example_is_the_assessment_example_with_its_deterministic_id() -> None:
