@@ -32,6 +32,12 @@ class Settings(BaseSettings):
     batch_wait_ms: float = Field(
         5.0, gt=0, description="Longest an agent waits to fill a batch, per hop, ms"
     )
+    row_cache_size: int = Field(
+        2_000,
+        ge=0,
+        description="Busy history rows kept decoded between flushes (0: none); emptied at "
+        "every rebalance",
+    )
     row_flush_ms: float = Field(
         250.0,
         gt=0,

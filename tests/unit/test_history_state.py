@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import orjson
 import pytest
+from cachetools import LRUCache
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -547,6 +548,34 @@ def test_a_second_batch_continues_from_the_stored_rows():
     redelivered = second.observe(party_event(1))
     assert redelivered["prior_declarations"] == 2  # not applied again; the history as it is
     assert encoded(RowBatch(store.get)) == {}  # nothing touched, nothing written
+
+
+@pytest.mark.parametrize("size", [3, 10_000])
+def test_cached_rows_give_what_stored_rows_give(traffic_events, size: int):
+    """Batches that keep decoded rows between them (as the history agent does) find the same
+    features and write the same rows as batches that read every row from the store; a row
+    that stays cached is read from the store once."""
+    events = traffic_events[:400] + traffic_events[100:130]  # redelivered in a later batch
+    plain_store: dict[str, bytes] = {}
+    cached_store: dict[str, bytes] = {}
+    cache: LRUCache[str, EntityRow] = LRUCache(size)
+    loads: list[str] = []
+
+    def load(key: str) -> bytes | None:
+        loads.append(key)
+        return cached_store.get(key)
+
+    for at in range(0, len(events), 50):
+        plain, cached = RowBatch(plain_store.get), RowBatch(load, cache=cache)
+        chunk = events[at : at + 50]
+        assert [cached.observe(e) for e in chunk] == [plain.observe(e) for e in chunk]
+        plain_store.update(encoded(plain))
+        cached_store.update(encoded(cached))
+    assert cached_store == plain_store
+    if size > len(plain_store):
+        assert sorted(loads) == sorted(plain_store)
+    else:
+        assert len(loads) > len(plain_store)  # evicted rows are read again
 
 
 def test_rows_stored_with_applied_ids_read_as_digests():

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -401,16 +401,20 @@ class RowBatch:
     main lane see many per batch).
 
     `held` (optional) gives rows changed by earlier batches and not yet written; they are
-    read before the store.
+    read first. `cache` (optional) keeps decoded rows between batches, so a busy row is not
+    decoded again after every flush; it must hold rows only as they were last written or as
+    `held` holds them, and is read before the store.
     """
 
     def __init__(
         self,
         load: Callable[[str], bytes | None],
         held: Callable[[str], EntityRow | None] | None = None,
+        cache: MutableMapping[str, EntityRow] | None = None,
     ) -> None:
         self._load = load
         self._held = held
+        self._cache = cache
         self._rows: dict[str, EntityRow] = {}
         self._dirty: set[str] = set()
 
@@ -418,6 +422,8 @@ class RowBatch:
         row = self._rows.get(key)
         if row is None and self._held is not None:
             row = self._held(key)
+        if row is None and self._cache is not None:
+            row = self._cache.get(key)
         if row is None:
             stored = self._load(key)
             if stored:
@@ -441,8 +447,11 @@ class RowBatch:
             self._dirty.add(key)
 
     def touched(self) -> dict[str, EntityRow]:
-        """Key -> row, for every row the batch changed."""
-        return {key: self._rows[key] for key in self._dirty}
+        """Key -> row, for every row the batch changed (now also in the cache)."""
+        rows = {key: self._rows[key] for key in self._dirty}
+        if self._cache is not None:
+            self._cache.update(rows)
+        return rows
 
 
 def encode_row(row: EntityRow) -> bytes:
