@@ -87,6 +87,21 @@ def test_the_sample_exercises_day_bucket_pruning(traffic_events, in_input_order)
         assert kept == {d for d in days_seen[key] if d > max(days_seen[key]) - RETAIN_DAYS}
 
 
+@given(
+    days=st.dictionaries(
+        st.integers(0, 200), st.lists(st.integers(0, 10**9), min_size=4, max_size=4), max_size=90
+    ),
+    day=st.integers(-5, 210),
+)
+def test_windows_sum_the_days_each_window_covers(days: dict[int, list[int]], day: int):
+    history = EntityHistory(Kind.PARTY, days=days)
+    for size, total in history.windows(day).items():
+        covered = [b for d, b in days.items() if day - int(size) < d <= day]
+        assert total == [sum(column) for column in zip(*covered, strict=True)] or (
+            not covered and total == [0, 0, 0, 0]
+        )
+
+
 @pytest.mark.parametrize(
     "order",
     [

@@ -13,8 +13,9 @@ on which declarations touched it, not on the order in which workers applied them
 from __future__ import annotations
 
 import base64
+import bisect
 import hashlib
-from collections.abc import Callable, Iterator, MutableMapping
+from collections.abc import Callable, Iterator, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -109,14 +110,15 @@ class EntityHistory:
             if self.first_quote is None or quote < self.first_quote:
                 self.first_quote, self.first_parties = quote, tuple(e.counterparties)
         day = day_of(e.declared_at)
-        if day > self._newest_day() - RETAIN_DAYS:
+        newest = max(self.days, default=day)
+        if day > newest - RETAIN_DAYS:
             bucket = self.days.setdefault(day, [0] * BUCKET_FIELDS)
             bucket[0] += 1
             bucket[1] += e.controlled
             bucket[2] += e.mass_g
             bucket[3] += e.controlled_mass_g
-        newest = self._newest_day()
-        self.days = {d: b for d, b in self.days.items() if d > newest - RETAIN_DAYS}
+        if day > newest:  # the retained days moved on: forget what fell out of them
+            self.days = {d: b for d, b in self.days.items() if d > day - RETAIN_DAYS}
 
     def apply_alert(self, declared_at: int) -> None:
         self.alerts += 1
@@ -124,20 +126,22 @@ class EntityHistory:
             declared_at if self.last_alert_at is None else max(self.last_alert_at, declared_at)
         )
 
-    def _newest_day(self) -> int:
-        return max(self.days, default=-(10**9))
-
-    # --- point-in-time view --------------------------------------------------------------
-
-    def window(self, day: int, days: int, start_offset: int = 0) -> list[int]:
-        """Bucket sums over `days` days ending `start_offset` days before `day` (inclusive)."""
-        last = day - start_offset
-        total = [0] * BUCKET_FIELDS
+    def windows(self, day: int, sizes: Sequence[int] = WINDOWS) -> dict[str, list[int]]:
+        """Bucket sums over the last `size` days up to `day` (inclusive), for each size, in
+        one pass over the retained days (busy rows keep 90)."""
+        ordered = sorted(sizes)
+        parts = [[0] * BUCKET_FIELDS for _ in ordered]  # days in each size, not in a smaller
         for d, bucket in self.days.items():
-            if last - days < d <= last:
+            age = day - d
+            if 0 <= age < ordered[-1]:
+                part = parts[bisect.bisect_right(ordered, age)]
                 for i, v in enumerate(bucket):
-                    total[i] += v
-        return total
+                    part[i] += v
+        sums, total = {}, [0] * BUCKET_FIELDS
+        for size, part in zip(ordered, parts, strict=True):
+            total = [a + b for a, b in zip(total, part, strict=True)]
+            sums[str(size)] = total
+        return {str(size): sums[str(size)] for size in sizes}
 
     def features(self, e: EntityEvent) -> dict[str, Any]:
         """This entity as it was before `e`, seen from `e`'s point of view."""
@@ -174,7 +178,7 @@ class EntityHistory:
                 {"hs6": hs6, **_rank(self.priced.get(hs6), line, v)} for line, hs6, v in e.priced
             ]
         if e.kind in (Kind.PARTY, Kind.FLOW):
-            f["windows"] = {str(w): self.window(day, w) for w in WINDOWS}
+            f["windows"] = self.windows(day)
         if e.kind == Kind.ADDRESS:
             others = sorted(c for c in self.counterparties.counts if c not in e.counterparties)
             f["distinct_counterparties"] = self.counterparties.distinct()
