@@ -199,7 +199,9 @@ def start_profiler(pid: int, out: Path) -> subprocess.Popen | None:
     if not spy.exists():
         console.print("  [yellow]py-spy not installed (.venv/bin/pip install py-spy): no profile")
         return None
-    argv = [str(spy), "record", "--pid", str(pid), "--rate", "200", "--nonblocking"]
+    # --gil: only the thread holding the GIL, i.e. the CPU the worker spends in Python;
+    # without it, threads waiting in epoll or for the GIL counted as busy (half the samples).
+    argv = [str(spy), "record", "--pid", str(pid), "--rate", "200", "--nonblocking", "--gil"]
     argv += ["--format", "raw", "--output", str(out)]
     return subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
 
