@@ -126,6 +126,8 @@ class EntityHistory:
             declared_at if self.last_alert_at is None else max(self.last_alert_at, declared_at)
         )
 
+    # --- point-in-time view --------------------------------------------------------------
+
     def windows(self, day: int, sizes: Sequence[int] = WINDOWS) -> dict[str, list[int]]:
         """Bucket sums over the last `size` days up to `day` (inclusive), for each size, in
         one pass over the retained days (busy rows keep 90)."""
