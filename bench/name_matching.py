@@ -449,8 +449,10 @@ def percentile(values: list[float], p: float) -> float:
 
 
 def timed(screen, qs, threshold: float) -> tuple[list[float], list[list]]:
-    # Normalised names are cached; a stream repeats party names, but measure them cold.
+    # Normalised names and results are cached; a stream repeats party names, but measure
+    # them cold.
     names.clear_caches()
+    screen.__self__.forget_matches()
     latencies, results = [], []
     for query, _, _ in qs:
         start = time.perf_counter()

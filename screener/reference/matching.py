@@ -43,6 +43,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from cachetools import LRUCache
 from rapidfuzz.distance import JaroWinkler
 
 from screener.reference import names
@@ -53,6 +54,10 @@ from screener.reference.screening_lists import ListEntry, load_csl_csv
 # Alert at or above this final score: of the thresholds measured on the evaluation set
 # (0.80, 0.85, 0.90; see `evaluate`), the one with the best precision while recall >= 0.9.
 DEFAULT_THRESHOLD = 0.90
+
+# Screened names a matcher remembers: the same parties come back declaration after declaration
+# (repeat business), and a name costs 0.1 to 1 ms to screen.
+MATCH_MEMO_SIZE = 20_000
 
 # Token similarity.
 JW_PREFIX_WEIGHT = 0.1  # Winkler's standard prefix boost (watchman uses the same, prefix 4)
@@ -327,6 +332,7 @@ class NameMatcher:
         self._name_generic_weight: list[float] = []  # weight of descriptive words, -1: no other
         # Descriptive words: the built-in table, and words that many names on this list share.
         self.generic_words: frozenset[str] = names.GENERIC_WORDS
+        self._memo: LRUCache[tuple, tuple[NameMatch, ...]] = LRUCache(MATCH_MEMO_SIZE)
 
     # -- building
 
@@ -424,8 +430,18 @@ class NameMatcher:
         two letters apart after the phonetic key; at alert thresholds the results are those
         of `brute_force_match` (tested on the evaluation set, measured by bench/). Screening
         calls should pass threshold=DEFAULT_THRESHOLD: with 0.0, the top `limit` names cost
-        more to find."""
-        return self._screen(name, country, address, limit, threshold, brute_force=False)[0]
+        more to find. Results are remembered (`MATCH_MEMO_SIZE`): a matcher's list does not
+        change once built."""
+        key = (name, country, address, limit, threshold)
+        found = self._memo.get(key)
+        if found is None:
+            found = tuple(self._screen(name, country, address, limit, threshold, False)[0])
+            self._memo[key] = found
+        return list(found)
+
+    def forget_matches(self) -> None:
+        """Forget remembered results (to time screening itself)."""
+        self._memo.clear()
 
     def brute_force_match(
         self,

@@ -205,6 +205,17 @@ def test_a_match_is_frozen():
         hit.score = 0.0  # type: ignore[misc]
 
 
+def test_a_name_screened_again_gets_the_same_answer_from_memory():
+    matcher = NameMatcher.build(LIST)
+    first = matcher.match("OOO Arktika", "RU", limit=3, threshold=0.5)
+    first.clear()  # the caller's list: what is remembered stays whole
+    again = matcher.match("OOO Arktika", "RU", limit=3, threshold=0.5)
+    assert again and again == NameMatcher.build(LIST).match("OOO Arktika", "RU", None, 3, 0.5)
+    assert matcher.match("OOO Arktika", "DE", limit=3, threshold=0.5) != again  # its own key
+    matcher.forget_matches()
+    assert matcher.match("OOO Arktika", "RU", limit=3, threshold=0.5) == again
+
+
 def test_an_empty_or_legal_form_only_query_matches_nothing(matcher):
     assert matcher.match("") == []
     assert matcher.match("Co., Ltd.") == []
