@@ -246,15 +246,12 @@ def create_app(settings: Settings, book: PolicyBook) -> faust.App:
         LRUCache(settings.row_cache_size) if settings.row_cache_size else None
     )
 
-    @app.on_partitions_revoked.connect
-    async def forget_rows(app: faust.App, revoked: Any, **kwargs: Any) -> None:
+    async def forget_rows(app: faust.App, partitions: Any, **kwargs: Any) -> None:
         if row_cache is not None:
             row_cache.clear()
 
-    @app.on_partitions_assigned.connect
-    async def forget_rows_again(app: faust.App, assigned: Any, **kwargs: Any) -> None:
-        if row_cache is not None:
-            row_cache.clear()
+    app.on_partitions_revoked.connect(forget_rows)
+    app.on_partitions_assigned.connect(forget_rows)
 
     @app.agent(entity_topic, name="history", concurrency=1)
     async def update_history(stream: faust.StreamT) -> None:

@@ -142,8 +142,8 @@ class EntityHistory:
         sums, total = {}, [0] * BUCKET_FIELDS
         for size, part in zip(ordered, parts, strict=True):
             total = [a + b for a, b in zip(total, part, strict=True)]
-            sums[str(size)] = total
-        return {str(size): sums[str(size)] for size in sizes}
+            sums[size] = total
+        return {str(size): sums[size] for size in sizes}
 
     def features(self, e: EntityEvent) -> dict[str, Any]:
         """This entity as it was before `e`, seen from `e`'s point of view."""
