@@ -44,6 +44,12 @@ class Settings(BaseSettings):
         description="Table rows (history, pending) are written at most this long after the "
         "batch that changed them, ms",
     )
+    commit_interval_s: float = Field(
+        2.8,
+        gt=0,
+        description="How often acknowledged offsets are committed, s (a crash replays up to "
+        "this much)",
+    )
     answer_retention_s: float = Field(
         900.0, gt=0, description="How long a copy of a declaration gets its first answer, s"
     )

@@ -43,6 +43,12 @@ STAGE_LATENCY = Histogram(
     ["stage"],
     buckets=(0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1, 2.5, 5, 10, 60),
 )
+REDELIVERED = Counter(
+    "screener_history_redeliveries_total",
+    "Entity events not applied to a history row again: replays after a crash or rebalance "
+    "(recognised by where the declaration came in) and copies of a declaration sent twice",
+    ["recognised_as"],
+)
 POLICY_VERSIONS = Gauge(
     "screener_policy_effective_from_seconds",
     "Policy versions loaded, each with the time from which it is in force",

@@ -133,6 +133,7 @@ def create_app(settings: Settings, book: PolicyBook) -> faust.App:
         broker_session_timeout=settings.broker_session_timeout,
         broker_heartbeat_interval=settings.broker_heartbeat_interval,
         consumer_auto_offset_reset="earliest",
+        broker_commit_interval=settings.commit_interval_s,
         producer_acks=-1,
         # A batch's changelog rows for one partition (up to a few MB) go in few requests:
         # aiokafka waits for a full batch to be sent before it takes the next message.
@@ -229,8 +230,9 @@ def create_app(settings: Settings, book: PolicyBook) -> faust.App:
                         "timestamp": record.timestamp,
                     },
                 )
+                source = [record.partition, record.offset]  # replays come with the same
                 for e in entity_events:
-                    to_entities.add(e.key, {"t": "event", "event": e.to_dict()})
+                    to_entities.add(e.key, {"t": "event", "event": e.to_dict(), "source": source})
             await publish(messages + hop(entity_topic, to_entities) + hop(gather_topic, to_gather))
             for screened, timestamp in outcomes:
                 _observe_outcome(screened, timestamp)
@@ -270,11 +272,16 @@ def create_app(settings: Settings, book: PolicyBook) -> faust.App:
                             else:
                                 entity_event = EntityEvent.from_dict(item["event"])
                                 key = entity_event.key
-                                features = rows.observe(entity_event)
+                                source = item.get("source")
+                                features = rows.observe(
+                                    entity_event, tuple(source) if source else None
+                                )
                                 parts = found.setdefault(entity_event.declaration_id, {})
                                 parts.setdefault(key, features)  # first of a redelivery wins
                             last_event[key] = event
                     touched = rows.touched()
+                    for why, n in rows.redeliveries.items():
+                        metrics.REDELIVERED.labels(recognised_as=why).inc(n)
                 except BaseException:
                     # The held and cached rows may hold changes of a batch that did not
                     # finish; the worker stops, and reads the events again after the restart.

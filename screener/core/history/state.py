@@ -1,9 +1,15 @@
 """What an entity remembers, how a declaration updates it, and what it looked like before.
 
-`EntityRow.observe(event)` is the whole update step: it returns the point-in-time features
-(the history *before* this declaration) and applies the declaration once. A redelivered
-declaration is not applied again and gets the features of the history as it is now; its first
-features are already on their way to gather, which keeps the first it gets of each entity.
+`EntityRow.observe(event, source)` is the whole update step: it returns the point-in-time
+features (the history *before* this declaration) and applies the declaration once. A
+redelivered declaration is not applied again and gets the features of the history as it is
+now; its first features are already on their way to gather, which keeps the first it gets of
+each entity.
+
+A redelivery is recognised two ways. Where the declaration came in (its partition and offset
+on the declarations topic, `source`) recognises any replay after a crash or a rebalance,
+however long: one partition's declarations reach a row in the order they came in. The digests
+of the last declarations applied recognise a copy sent twice, which comes in at another place.
 
 Every field of `EntityHistory` is an order-independent aggregate (min, max, sums, bounded
 sketches, day buckets pruned by event time), so the final history of an entity depends only
@@ -15,6 +21,7 @@ from __future__ import annotations
 import base64
 import bisect
 import hashlib
+from collections import Counter
 from collections.abc import Callable, Iterator, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,7 +38,7 @@ COUNTERPARTY_K = 32
 ROUTE_K = 16
 BLOOM_BITS = 1024
 PRICED_HS6_K = 8  # HS6 codes whose unit values a party remembers (its own prices)
-APPLIED_SIZE = 256  # recent declarations (digests) kept to refuse a second application
+APPLIED_SIZE = 256  # recent declarations (digests) kept to refuse a copy sent twice
 ALERTED_SIZE = 64  # recent alerts kept to refuse counting one twice
 # Day bucket: [declarations, controlled declarations, mass g, controlled mass g]
 BUCKET_FIELDS = 4
@@ -339,22 +346,49 @@ class Digests:
             yield self.packed[at : at + self.WIDTH]
 
 
+# Where a declaration came in: (partition, offset) on the declarations topic.
+Source = tuple[int, int]
+
+
+class Redelivery:
+    """Why an event was not applied again."""
+
+    REPLAY = "replay"  # came in at or before the last declaration applied from its partition
+    COPY = "copy"  # came in at a new place, but its digest is on the ledger
+
+
 @dataclass
 class EntityRow:
-    """A table row: the history plus the ledger that makes updates idempotent."""
+    """A table row: the history plus what makes updates idempotent (the last place applied
+    from each input partition, the digests of the last declarations applied)."""
 
     history: EntityHistory
     applied: Digests = field(default_factory=lambda: Digests(APPLIED_SIZE))
     alerted: list[str] = field(default_factory=list)
+    sources: dict[int, int] = field(default_factory=dict)  # partition -> last offset applied
 
-    def observe(self, e: EntityEvent) -> dict[str, Any]:
+    def redelivery(self, e: EntityEvent, source: Source | None = None) -> str | None:
+        """Whether `e` was applied already, and how that is known (a `Redelivery`)."""
+        if source is not None and source[1] <= self.sources.get(source[0], -1):
+            return Redelivery.REPLAY
+        if id_digest(e.declaration_id) in self.applied:
+            return Redelivery.COPY
+        return None
+
+    def observe(self, e: EntityEvent, source: Source | None = None) -> dict[str, Any]:
+        return self.update(e, source)[0]
+
+    def update(self, e: EntityEvent, source: Source | None = None) -> tuple[dict, str | None]:
+        """The features before `e`, and why `e` was not applied (None: it was)."""
         features = self.history.features(e)
-        digest = id_digest(e.declaration_id)
-        if digest in self.applied:
-            return features
-        self.history.apply(e)
-        self.applied.add(digest)
-        return features
+        why = self.redelivery(e, source)
+        if why is None:
+            self.history.apply(e)
+            self.applied.add(id_digest(e.declaration_id))
+        if source is not None:
+            partition, offset = source
+            self.sources[partition] = max(offset, self.sources.get(partition, -1))
+        return features, why
 
     def record_alert(self, declaration_id: str, declared_at: int) -> bool:
         if declaration_id in self.alerted:
@@ -364,11 +398,14 @@ class EntityRow:
         return True
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        d = {
             "history": self.history.to_dict(),
             "applied": base64.b64encode(self.applied.packed).decode(),
             "alerted": list(self.alerted),
         }
+        if self.sources:  # rows of batch scoring have none
+            d["sources"] = {str(p): o for p, o in sorted(self.sources.items())}
+        return d
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> EntityRow:
@@ -378,7 +415,10 @@ class EntityRow:
         else:  # rows written before the ledger kept digests: the ids themselves
             packed = b"".join(id_digest(i) for i in stored)
         return cls(
-            EntityHistory.from_dict(d["history"]), Digests(APPLIED_SIZE, packed), d["alerted"]
+            EntityHistory.from_dict(d["history"]),
+            Digests(APPLIED_SIZE, packed),
+            d["alerted"],
+            {int(p): o for p, o in d.get("sources", {}).items()},
         )
 
     @classmethod
@@ -423,6 +463,7 @@ class RowBatch:
         self._cache = cache
         self._rows: dict[str, EntityRow] = {}
         self._dirty: set[str] = set()
+        self.redeliveries: Counter[str] = Counter()  # events not applied again, by `Redelivery`
 
     def _row(self, key: str, kind: str | None) -> EntityRow | None:
         row = self._rows.get(key)
@@ -441,11 +482,14 @@ class RowBatch:
         self._rows[key] = row
         return row
 
-    def observe(self, e: EntityEvent) -> dict[str, Any]:
+    def observe(self, e: EntityEvent, source: Source | None = None) -> dict[str, Any]:
         row = self._row(e.key, e.kind)
         assert row is not None
         self._dirty.add(e.key)
-        return row.observe(e)
+        features, why = row.update(e, source)
+        if why is not None:
+            self.redeliveries[why] += 1
+        return features
 
     def record_alert(self, key: str, declaration_id: str, declared_at: int) -> None:
         row = self._row(key, None)
