@@ -44,6 +44,11 @@ class Settings(BaseSettings):
         description="Table rows (history, pending) are written at most this long after the "
         "batch that changed them, ms",
     )
+    gather_in_process: bool = Field(
+        True,
+        description="Features for a declaration whose gather partition is held here go "
+        "straight to gather too (the gather topic still gets them)",
+    )
     commit_interval_s: float = Field(
         2.8,
         gt=0,

@@ -119,5 +119,8 @@ class WriteBehind:
                 await wait_empty(consumer, logger)
             finally:
                 flushing.cancel()
+            # Rows held by work that acknowledges no event of its own (gather merging
+            # features in-process) after the last flush of the loop above.
+            await flush_now()
 
         app._consumer_wait_empty = flush_while_waiting_empty  # type: ignore[method-assign]
