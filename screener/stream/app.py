@@ -32,6 +32,7 @@ import logging
 import os
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import faust
@@ -115,6 +116,15 @@ def _observe_stages(row: dict[str, Any]) -> None:
         ("gather", now - max(featured, screened)),
     ):
         metrics.STAGE_LATENCY.labels(stage=stage).observe(max(0.0, seconds))
+
+
+@dataclass
+class Gathered:
+    """What merging a batch of parts into pending rows caused."""
+
+    messages: list[Message]  # answers (and recalled answers) and alerts for the ledgers
+    rows: dict[str, tuple[int, dict[str, Any]]]  # changed rows: key -> (partition, row)
+    outcomes: list[tuple[Screened, float | None]]  # for the metrics, once published
 
 
 def _encode_pending(row: dict[str, Any] | None) -> bytes | None:
@@ -300,8 +310,7 @@ def create_app(settings: Settings, book: PolicyBook) -> faust.App:
                 ]
                 for item in items:
                     to_gather.add(item["declaration_id"], item)
-                await publish(hop(gather_topic, to_gather))
-                await gather_here(items)
+                await gather_here(items, hop(gather_topic, to_gather))
                 behind.hold(
                     events,
                     {k: (last_event[k].message.partition, row) for k, row in touched.items()},
@@ -346,20 +355,24 @@ def create_app(settings: Settings, book: PolicyBook) -> faust.App:
     async def forget_gather_partitions(app: faust.App, revoked: Any, **kwargs: Any) -> None:
         gather_partitions.clear()
 
-    async def gather_here(items: list[dict[str, Any]]) -> None:
+    async def gather_here(items: list[dict[str, Any]], features: list[Message]) -> None:
+        """Publish a history batch's features, and merge those of the gather partitions
+        held here: what they answer goes out with them, in one round trip."""
         now = time.time()
         parts: list[Part] = []
         for item in items:
             partition = partition_of(item["declaration_id"], settings.internal_partitions)
             if partition in gather_partitions:
                 parts.append((item, partition, now, None))
-        if parts:
-            async with waiting.lock:
-                try:
-                    await gather_parts(parts, ())
-                except BaseException:
-                    waiting.drop()
-                    raise
+        if not parts:
+            await publish(features)
+            return
+        async with waiting.lock:
+            try:
+                await answer(gather_parts(parts), (), features)
+            except BaseException:
+                waiting.drop()
+                raise
 
     async def gather_batch(events: list[faust.EventT]) -> None:
         parts = [
@@ -367,11 +380,26 @@ def create_app(settings: Settings, book: PolicyBook) -> faust.App:
             for event in events
             for item in items_of(event.message.value)
         ]
-        await gather_parts(parts, events)
+        await answer(gather_parts(parts), events)
 
-    async def gather_parts(parts: list[Part], events: Sequence[faust.EventT]) -> None:
+    async def answer(
+        gathered: Gathered, events: Sequence[faust.EventT], also: Sequence[Message] = ()
+    ) -> None:
+        """Publish what gathering caused (and `also`), then hold the rows it changed: a row
+        answered but not yet published would be lost with a crash in between (its
+        declaration is not read again, only the parts after the last commit); the other way
+        round it is only published twice. `events` are acknowledged once the rows are
+        written."""
+        await publish([*also, *gathered.messages])
+        waiting.hold(events, gathered.rows)
+        if waiting.due():
+            await waiting.flush()
+        for screened, timestamp in gathered.outcomes:
+            _observe_outcome(screened, timestamp)
+
+    def gather_parts(parts: list[Part]) -> Gathered:
         """Merge each part into its declaration's pending row; answer the declarations now
-        complete. `events` are acknowledged once the rows are written."""
+        complete. Call with `waiting.lock` held: held rows change in place."""
         rows: dict[str, dict[str, Any]] = {}
         partitions: dict[str, int] = {}  # of the rows changed
         messages: list[Message] = []
@@ -431,15 +459,11 @@ def create_app(settings: Settings, book: PolicyBook) -> faust.App:
                     )
             rows[key] = remember(screened.outgoing, time.time())
             answer_times.note(key, partition, rows[key])
-        # Rows are held only once what they imply is published: a row answered but not yet
-        # published would be lost with a crash in between (its declaration is not read again,
-        # only the parts after the last commit); the other way round it is only published twice.
-        await publish(messages + hop(entity_topic, to_entities))
-        waiting.hold(events, {k: (p, rows[k]) for k, p in partitions.items()})
-        if waiting.due():
-            await waiting.flush()
-        for screened, timestamp in outcomes:
-            _observe_outcome(screened, timestamp)
+        return Gathered(
+            messages + hop(entity_topic, to_entities),
+            {k: (p, rows[k]) for k, p in partitions.items()},
+            outcomes,
+        )
 
     retention = settings.answer_retention_s
 
