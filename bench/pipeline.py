@@ -318,6 +318,29 @@ class PacedRun:
     records: float  # Kafka records written per declaration, beyond the input
 
 
+def clock(epoch_ms: int) -> str:
+    return time.strftime("%H:%M:%S", time.gmtime(epoch_ms / 1000))
+
+
+def tail_seconds(sent: dict[str, int], received: dict[str, int], ids: list[str]) -> str:
+    """When the slowest 1 % were produced: spread over the run (queueing) or bunched in a
+    few seconds (a pause)."""
+    start = min(sent[i] for i in ids)
+    lat = {i: received[i] - sent[i] for i in ids}
+    bound = rig.percentile(sorted(lat.values()), 0.99)
+    by_second: dict[int, list[int]] = {}
+    for i in ids:
+        if lat[i] >= bound:
+            by_second.setdefault((sent[i] - start) // 1000, []).append(lat[i])
+    worst = sorted(by_second.items(), key=lambda kv: -len(kv[1]))[:4]
+    return f"the slowest 1 % (>= {bound:.0f} ms) in {len(by_second)} of the run's seconds; " + (
+        ", ".join(
+            f"{len(v)} in second {t} (max {max(v)} ms, at {clock(start + t * 1000)})"
+            for t, v in worst
+        )
+    )
+
+
 async def paced_run(
     group: Group, tag: str, messages: list[rig.Message], rate: float, done: int, args, label: str
 ) -> PacedRun:
@@ -354,6 +377,7 @@ async def paced_run(
             for t, n in written.items()
         }
         console.print("    per declaration: " + ", ".join(f"{t} {n:.1f}" for t, n in per.items()))
+        console.print(f"    tail: {tail_seconds(sent, received, [m.trace_id for m in messages])}")
         stages = stage_quantiles(stages_before, stage_buckets(group.ports))
         console.print(f"    by stage (worker histograms): {stages}")
         console.print(f"    GC pauses: {gc_summary(gc_before, gc_pauses(group.ports))}")

@@ -63,6 +63,12 @@ POLICY_LOADED_AT = Gauge(
 SCREENING_LIST_ENTRIES = Gauge(
     "screener_screening_list_entries", "Screening-list entries of the newest policy version"
 )
+TABLE_FLUSH = Histogram(
+    "screener_table_flush_seconds",
+    "Writing a table's held rows to its changelog and store; the agent waits meanwhile",
+    ["table"],
+    buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+)
 GC_PAUSE = Histogram(
     "screener_gc_pause_seconds",
     "Garbage-collection pauses of the worker, by generation: the event loop stands still",

@@ -23,13 +23,17 @@ outlives an assignment, and a clean stop leaves nothing to replay.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any
 
 import faust
 
+from screener.observability import metrics
 from screener.stream.table_writes import TableWrites
+
+log = logging.getLogger(__name__)
 
 Publish = Callable[[Sequence[Any]], Awaitable[list[Any]]]
 
@@ -76,13 +80,25 @@ class WriteBehind:
         broker has them, then acknowledge their events. Call with `lock` held."""
         if self._since is None:
             return
+        started = time.perf_counter()
         writes = TableWrites(self.table)
         for key, (partition, row) in self.rows.items():
             writes.set(partition, key.encode(), self.encode(row))
         records = [(*record, []) for record in writes.records()]
+        encoded = time.perf_counter()
         writes.apply(await self.publish(records))
         for event in self._events:
             event.ack()
+        took = time.perf_counter() - started
+        metrics.TABLE_FLUSH.labels(table=self.table.name).observe(took)
+        if took > self.interval:  # rows come faster than they can be written
+            log.warning(
+                "flush of %d %s rows took %.0f ms (encoding them %.0f ms)",
+                len(self.rows),
+                self.table.name,
+                took * 1000,
+                (encoded - started) * 1000,
+            )
         self.drop()
 
     def drop(self) -> None:
