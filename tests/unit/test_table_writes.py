@@ -6,8 +6,10 @@ from screener.stream.table_writes import TableWrites
 
 
 class Table:
-    """What TableWrites uses of a faust table: its changelog topic and the recovery path."""
+    """What TableWrites and WriteBehind use of a faust table: its name, its changelog topic
+    and the recovery path."""
 
+    name = "history"
     changelog_topic = "app-history-changelog-topic"
 
     def __init__(self) -> None:

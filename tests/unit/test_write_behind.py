@@ -4,6 +4,7 @@ events acknowledged only after the rows are on the changelog and in the store.""
 import asyncio
 from types import SimpleNamespace
 
+from screener.observability import metrics
 from screener.stream.write_behind import WriteBehind
 from tests.unit.test_table_writes import Table
 
@@ -55,7 +56,9 @@ def test_rows_are_written_once_at_the_flush_and_their_events_acked_after_it():
     assert not any(e.message.committable for e in events)
     assert behind.get("hs6:850511") == {"n": 2} and not behind.due()
 
+    flushes = metrics.TABLE_FLUSH.labels(table="history")._sum.get()
     run(behind.flush())
+    assert metrics.TABLE_FLUSH.labels(table="history")._sum.get() > flushes  # timed
     assert sorted((p, k, v) for _, p, k, v, _ in published) == [
         (1, b"party:a", b"{'n': 1}"),
         (3, b"hs6:850511", b"{'n': 2}"),
