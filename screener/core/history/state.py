@@ -483,13 +483,17 @@ class RowBatch:
         return row
 
     def observe(self, e: EntityEvent, source: Source | None = None) -> dict[str, Any]:
+        return self.update(e, source)[0]
+
+    def update(self, e: EntityEvent, source: Source | None = None) -> tuple[dict, str | None]:
+        """The features before `e`, and why `e` was not applied (None: it was)."""
         row = self._row(e.key, e.kind)
         assert row is not None
         self._dirty.add(e.key)
         features, why = row.update(e, source)
         if why is not None:
             self.redeliveries[why] += 1
-        return features
+        return features, why
 
     def record_alert(self, key: str, declaration_id: str, declared_at: int) -> None:
         row = self._row(key, None)

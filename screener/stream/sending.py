@@ -1,0 +1,71 @@
+"""What the agents send: records published straight to the producer, every acknowledgement
+awaited before the batch that caused them is done."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any
+
+import faust
+
+from screener.observability import metrics
+from screener.stream.envelopes import Outgoing, Output, Screened
+from screener.stream.hops import Outbox
+
+log = logging.getLogger(__name__)
+
+EXIT_DELIVERY_FAILED = 70  # EX_SOFTWARE: the supervisor restarts the worker
+# topic, partition (None: by key), key, value, headers
+Message = tuple[faust.TopicT, int | None, bytes | None, bytes | None, list]
+Publish = Callable[[Sequence[Message]], Awaitable[list[Any]]]
+
+
+def publisher(app: faust.App) -> Publish:
+    async def publish(messages: Sequence[Message]) -> list[Any]:
+        """Send now, not at commit time, and wait for every acknowledgement. Straight to the
+        producer: faust's `Topic.send` costs 0.2 ms a message, more than the rest of a hop.
+        A delivery that fails after the producer's retries stops the worker at once, before
+        faust can commit the batch: it is read again after the restart."""
+        send = app.producer.send
+        try:
+            deliveries = [
+                await send(topic.get_topic_name(), key, value, partition, None, headers)
+                for topic, partition, key, value, headers in messages
+            ]
+            return await asyncio.gather(*deliveries)
+        except Exception:
+            log.critical("delivery failed; stopping before the batch is committed", exc_info=True)
+            logging.shutdown()
+            os._exit(EXIT_DELIVERY_FAILED)
+
+    return publish
+
+
+def hop(topic: faust.TopicT, box: Outbox) -> list[Message]:
+    """An outbox's records for an internal topic, each to its partition."""
+    return [(topic, partition, None, value, []) for partition, value in box.messages()]
+
+
+def published(outputs: Mapping[Output, faust.TopicT], outgoing: list[Outgoing]) -> list[Message]:
+    """Assessments, alerts and dead letters as records of their output topics."""
+    return [(outputs[o.output], None, o.key, o.value, o.headers) for o in outgoing]
+
+
+def observe_outcome(screened: Screened, kafka_timestamp: float | None) -> None:
+    """The metrics of a published outcome."""
+    if screened.rejection is not None:
+        metrics.DEAD_LETTERED.labels(reason=screened.rejection.code.value).inc()
+        return
+    assessment = screened.assessment
+    metrics.ASSESSED.inc()
+    metrics.SCORE.observe(assessment.score)
+    for hit in assessment.indicators:
+        metrics.INDICATOR_HITS.labels(code=hit.code).inc()
+    if screened.alert is not None:
+        metrics.ALERTS.labels(severity=screened.alert.severity.value).inc()
+    if kafka_timestamp:
+        metrics.LATENCY.observe(max(0.0, time.time() - kafka_timestamp))
