@@ -168,7 +168,8 @@ def create_app(settings: Settings, book: PolicyBook) -> faust.App:
                         "timestamp": record.timestamp,
                     },
                 )
-                source = [record.partition, record.offset]  # where it came in: a replay, here too
+                # Where it came in: a replay of the declaration comes with the same place.
+                source = [record.partition, record.offset]
                 for e in entity_events:
                     to_entities.add(e.key, {"t": "event", "event": e.to_dict(), "source": source})
             await publish(messages + hop(entity_topic, to_entities) + hop(gather_topic, to_gather))

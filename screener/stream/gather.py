@@ -3,8 +3,8 @@ touches; once all are there it is assessed, the answer published and kept (`answ
 
 Parts come through the gather topic: the declaration from screen, features from history.
 Features for a declaration whose gather partition this worker holds are also merged at once,
-inside the history batch that found them (`features`): the declaration is answered a hop
-sooner (at 250 decl/s the hop took p50 10-20 ms), and the published copy, when gather reads
+inside the history batch that found them, unless they come from a redelivered entity event
+(`features`): the declaration is answered a hop sooner (at 250 decl/s the hop took p50 10-20 ms), and the published copy, when gather reads
 it, finds the row answered or the features there. The history batch's events stay
 unacknowledged until after the merge, so a rebalance waits for it, and the rows it holds are
 flushed before the partitions go (`WriteBehind.attach`).
@@ -70,6 +70,8 @@ def _observe_stages(row: dict[str, Any]) -> None:
 
 
 class Gather:
+    """The pending table, its rows held between flushes, and the answers kept in it."""
+
     def __init__(
         self,
         app: faust.App,
