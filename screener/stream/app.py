@@ -6,6 +6,7 @@ Three agents, each committing its input only after what it caused is published:
            declaration itself to the gather topic
   history  entity events -> features of the entity *before* the declaration, then the
            declaration is applied (once) to the entity's row in the `history` table
+           (`history.py`)
   gather   declaration + all its features -> assess -> assessment (+ alert); alerts go back
            to the entities' ledgers (`gather.py`; features for the gather partitions held
            here also come straight from the history agent)
@@ -29,27 +30,23 @@ still in flight.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 import faust
-from cachetools import LRUCache
 from faust.sensors.prometheus import setup_prometheus_sensors
 
-from screener.core.history import EntityEvent, scatter
-from screener.core.history.state import RowBatch, encode_row
+from screener.core.history import scatter
 from screener.core.policy import PolicyBook
 from screener.observability import metrics
 from screener.settings import Settings
 from screener.stream import faust_fixes
-from screener.stream.batches import handling
 from screener.stream.envelopes import Incoming, Output, Screened, accept, trace_id_of
 from screener.stream.gather import Gather
-from screener.stream.hops import Outbox, items_of
+from screener.stream.history import History
+from screener.stream.hops import Outbox
 from screener.stream.reference import follow_reference_topic, record_versions, watch_policy_file
 from screener.stream.sending import Message, hop, observe_outcome, published, publisher
 from screener.stream.state_metrics import watch_state
 from screener.stream.topics import internal_topics
-from screener.stream.write_behind import WriteBehind
 
 
 def _headers(raw: object) -> list[tuple[str, bytes]]:
@@ -176,76 +173,13 @@ def create_app(settings: Settings, book: PolicyBook) -> faust.App:
             for screened, timestamp in outcomes:
                 observe_outcome(screened, timestamp)
 
-    # Rows changed since the last flush, written a few times a second (write_behind.py).
-    behind = WriteBehind(history, encode_row, publish, settings.row_flush_ms / 1000)
-    behind.attach(app)
-    # The busiest rows (an HS6 code, a main lane) stay decoded after a flush: without this,
-    # a long-running worker decoded 4.8 rows per declaration, 1.1 with 2,000 kept. Kept small:
-    # full garbage collections visit every object of every decoded row. Another worker may
-    # change a row once its partition moves, so the cache is emptied at every rebalance.
-    row_cache: LRUCache[str, Any] | None = (
-        LRUCache(settings.row_cache_size) if settings.row_cache_size else None
-    )
-
-    async def forget_rows(app: faust.App, partitions: Any, **kwargs: Any) -> None:
-        if row_cache is not None:
-            row_cache.clear()
-
-    app.on_partitions_revoked.connect(forget_rows)
-    app.on_partitions_assigned.connect(forget_rows)
+    # History rows, held between flushes, the busiest kept decoded (history.py).
+    history_rows = History(app, settings, history, publish, gather_topic)
 
     @app.agent(entity_topic, name="history", concurrency=1)
     async def update_history(stream: faust.StreamT) -> None:
         async for events in batches(stream):
-            async with behind.lock:
-                rows = RowBatch(lambda key: history.get(key.encode()), behind.get, row_cache)
-                last_event: dict[str, faust.EventT] = {}  # a row is written in its partition
-                found: dict[str, dict[str, Any]] = {}  # declaration -> entity key -> features
-                redelivered: set[str] = set()  # declarations with features of a redelivery
-                try:
-                    for event in events:
-                        handling(event)
-                        for item in items_of(event.message.value):
-                            if item["t"] == "alert":
-                                key = item["key"]
-                                rows.record_alert(key, item["declaration_id"], item["declared_at"])
-                            else:
-                                entity_event = EntityEvent.from_dict(item["event"])
-                                key = entity_event.key
-                                source = item.get("source")
-                                features, why = rows.update(
-                                    entity_event, tuple(source) if source else None
-                                )
-                                if why is not None:
-                                    redelivered.add(entity_event.declaration_id)
-                                parts = found.setdefault(entity_event.declaration_id, {})
-                                parts.setdefault(key, features)  # first of a redelivery wins
-                            last_event[key] = event
-                    touched = rows.touched()
-                    for why, n in rows.redeliveries.items():
-                        metrics.REDELIVERED.labels(recognised_as=why).inc(n)
-                except BaseException:
-                    # The held and cached rows may hold changes of a batch that did not
-                    # finish; the worker stops, and reads the events again after the restart.
-                    if row_cache is not None:
-                        row_cache.clear()
-                    behind.drop()
-                    raise
-                # One item per declaration: all the features this batch found for it.
-                to_gather = outbox()
-                items = [
-                    {"t": "features", "declaration_id": declaration_id, "features": parts}
-                    for declaration_id, parts in found.items()
-                ]
-                for item in items:
-                    to_gather.add(item["declaration_id"], item)
-                await gather.features(items, hop(gather_topic, to_gather), redelivered)
-                behind.hold(
-                    events,
-                    {k: (last_event[k].message.partition, row) for k, row in touched.items()},
-                )
-                if behind.due():
-                    await behind.flush()
+            await history_rows.batch(events, gather.features)
 
     @app.agent(gather_topic, name="gather", concurrency=1)
     async def gather_declarations(stream: faust.StreamT) -> None:
