@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 from dataclasses import dataclass
 
 import orjson
@@ -160,3 +161,8 @@ def history_diff(left: dict[str, dict], right: dict[str, dict], most: int = 5) -
             if len(lines) > most + 2:
                 break
     return "\n".join(lines)
+
+
+def metric(text: str, name: str) -> float:
+    """A Prometheus metric summed over its labels, from /metrics text."""
+    return sum(float(v) for v in re.findall(rf"^{name}(?:{{[^}}]*}})? (\S+)$", text, re.M))

@@ -3,10 +3,12 @@ answers as batch scoring."""
 
 from __future__ import annotations
 
+import asyncio
 import signal
 from dataclasses import replace
 
 import orjson
+import pytest
 
 from screener.batch import HistoryScreener
 from screener.core.history import scatter
@@ -22,6 +24,7 @@ from tests.integration.kafka_io import (
     histories,
     history_diff,
     history_settled,
+    metric,
     read_table,
     send_all,
 )
@@ -177,6 +180,46 @@ async def test_a_worker_killed_mid_stream_leaves_the_same_history(make_pipeline)
         raise AssertionError(
             f"{len(ids - seen)} of {len(ids)} never assessed; pending rows: {stuck}"
         )
+    rows = await history_settled(pipeline)
+    _, reference = batch_reference(samples)
+    stream, batch = histories(rows, False), histories(reference, False)
+    assert stream == batch, history_diff(stream, batch)
+
+
+@pytest.mark.xfail(
+    strict=False,
+    reason="known defect: a worker joining mid-stream loses some records in 2 of 7 runs "
+    "(faust's rebalance path; see README, Delivery guarantees)",
+)
+async def test_a_worker_joining_mid_stream_leaves_the_same_history(make_pipeline):
+    """A second worker joins while declarations flow, so partitions move under way (features
+    merge in-process for the gather partitions a worker holds, the others through the topic):
+    every input assessed, any copy identical but for when it was assessed, and the final
+    history that of batch scoring."""
+    samples = valid(generate(600, seed=31))
+    pipeline = await make_pipeline(partitions=6)
+    pipeline.start_worker()
+    joining = asyncio.create_task(asyncio.to_thread(pipeline.start_worker))
+    for start in range(0, len(samples), 25):  # about 6 s of traffic
+        await send_all(pipeline.bootstrap, pipeline.declarations, samples[start : start + 25])
+        await asyncio.sleep(0.2)
+    await joining
+    ids = {s.declaration_id for s in samples}
+    records = await collect(
+        pipeline,
+        lambda rs: ids <= {r.key.decode() for r in by_topic(rs, pipeline.assessments)},
+        timeout=45,
+    )
+    firsts: dict[str, dict] = {}
+    for r in by_topic(records, pipeline.assessments):
+        body = orjson.loads(r.value)
+        body.pop("assessed_at")
+        assert firsts.setdefault(r.key.decode(), body) == body
+    assert ids <= set(firsts), f"{len(ids - set(firsts))} of {len(ids)} never assessed"
+    assert len(pipeline.workers) == 2 and all(w.poll() is None for w in pipeline.workers)
+    # The second worker took partitions while declarations came: it screened some.
+    joined = pipeline.http_get(pipeline.web_ports[1], "/metrics")[1]
+    assert metric(joined, "screener_declarations_consumed_total") > 0
     rows = await history_settled(pipeline)
     _, reference = batch_reference(samples)
     stream, batch = histories(rows, False), histories(reference, False)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import re
 import signal
 import time
 from pathlib import Path
@@ -13,16 +12,19 @@ import orjson
 from screener.models import Alert, Assessment, alert_id_for
 from screener.sim.declarations import SampleMessage, generate
 from screener.stream.clients import Received
-from tests.integration.kafka_io import accounted, by_topic, collect, read_table, send_all
+from tests.integration.kafka_io import (
+    accounted,
+    by_topic,
+    collect,
+    metric,
+    read_table,
+    send_all,
+)
 
 EXAMPLE = (
     Path(__file__).resolve().parents[2]
     / "contracts/examples/shipment-declaration.magnets-via-th.json"
 )
-
-
-def metric(text: str, name: str) -> float:
-    return sum(float(v) for v in re.findall(rf"^{name}(?:{{[^}}]*}})? (\S+)$", text, re.M))
 
 
 def expected_code(label: str) -> bytes:
