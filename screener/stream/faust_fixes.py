@@ -1,4 +1,5 @@
-"""Where faust 0.15 loses messages when a worker starts on a backlog, and their fix.
+"""Where faust 0.15 loses messages when a worker starts on a backlog or is assigned a
+partition again, and their fix.
 
 All three throw fetched records away after aiokafka has moved its position past them, so
 nothing reads them again; the #3 kill test lost part or all of the backlog after a restart.
