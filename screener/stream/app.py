@@ -136,7 +136,8 @@ def create_app(settings: Settings, book: PolicyBook) -> faust.App:
         book,
         pending,
         publish,
-        {"entity": entity_topic, "gather": gather_topic},
+        entity_topic,
+        gather_topic,
         outputs,
     )
 

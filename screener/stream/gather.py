@@ -80,14 +80,15 @@ class Gather:
         book: PolicyBook,
         pending: faust.Table,
         publish: Publish,
-        topics: Mapping[str, faust.TopicT],  # "entity", "gather"
+        entity_topic: faust.TopicT,
+        gather_topic: faust.TopicT,
         outputs: Mapping[Output, faust.TopicT],
     ) -> None:
         self.settings = settings
         self.book = book
         self.pending = pending
         self.publish = publish
-        self.entity_topic, self.gather_topic = topics["entity"], topics["gather"]
+        self.entity_topic, self.gather_topic = entity_topic, gather_topic
         self.outputs = outputs
         self.waiting = WriteBehind(pending, _encode_pending, publish, settings.row_flush_ms / 1000)
         self.answer_times = AnswerTimes()
@@ -103,14 +104,7 @@ class Gather:
             for event in events
             for item in items_of(event.message.value)
         ]
-        async with self.waiting.lock:
-            try:
-                await self._answer(self.merge(parts), events)
-            except BaseException:
-                # Held rows may hold this batch's half-done changes (rows are changed in
-                # place); the worker stops, and reads the events again after the restart.
-                self.waiting.drop()
-                raise
+        await self._merge_and_answer(parts, events)
 
     async def features(
         self, items: list[dict[str, Any]], messages: list[Message], redelivered: set[str]
@@ -134,14 +128,21 @@ class Gather:
         if not parts:
             await self.publish(messages)
             return
-        async with self.waiting.lock:
-            try:
-                await self._answer(self.merge(parts), (), messages)
-            except BaseException:
-                self.waiting.drop()
-                raise
+        await self._merge_and_answer(parts, (), messages)
 
     # --- merging and answering -------------------------------------------------------
+
+    async def _merge_and_answer(
+        self, parts: list[Part], events: Sequence[faust.EventT], also: Sequence[Message] = ()
+    ) -> None:
+        async with self.waiting.lock:
+            try:
+                await self._answer(self.merge(parts), events, also)
+            except BaseException:
+                # Held rows may hold these parts' half-done changes (rows are changed in
+                # place); the worker stops, and reads the events again after the restart.
+                self.waiting.drop()
+                raise
 
     def merge(self, parts: list[Part]) -> Gathered:
         """Merge each part into its declaration's pending row; answer the declarations now

@@ -79,7 +79,8 @@ def make_gather(policy) -> tuple[Gather, list]:
         PolicyBook(policy),
         pending,
         publish,
-        {"entity": app.topic("entities"), "gather": app.topic("gather")},
+        app.topic("entities"),
+        app.topic("gather"),
         {output: topic for output in Output},
     )
     gather.held_here.update(range(PARTITIONS))

@@ -367,11 +367,11 @@ class EntityRow:
     alerted: list[str] = field(default_factory=list)
     sources: dict[int, int] = field(default_factory=dict)  # partition -> last offset applied
 
-    def redelivery(self, e: EntityEvent, source: Source | None = None) -> str | None:
-        """Whether `e` was applied already, and how that is known (a `Redelivery`)."""
+    def _redelivery(self, digest: bytes, source: Source | None) -> str | None:
+        """Whether a declaration was applied already, and how that is known."""
         if source is not None and source[1] <= self.sources.get(source[0], -1):
             return Redelivery.REPLAY
-        if id_digest(e.declaration_id) in self.applied:
+        if digest in self.applied:
             return Redelivery.COPY
         return None
 
@@ -381,10 +381,11 @@ class EntityRow:
     def update(self, e: EntityEvent, source: Source | None = None) -> tuple[dict, str | None]:
         """The features before `e`, and why `e` was not applied (None: it was)."""
         features = self.history.features(e)
-        why = self.redelivery(e, source)
+        digest = id_digest(e.declaration_id)
+        why = self._redelivery(digest, source)
         if why is None:
             self.history.apply(e)
-            self.applied.add(id_digest(e.declaration_id))
+            self.applied.add(digest)
         if source is not None:
             partition, offset = source
             self.sources[partition] = max(offset, self.sources.get(partition, -1))
