@@ -186,11 +186,6 @@ async def test_a_worker_killed_mid_stream_leaves_the_same_history(make_pipeline)
     assert stream == batch, history_diff(stream, batch)
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="known defect: a worker joining mid-stream loses some records in 2 of 7 runs "
-    "(faust's rebalance path; see README, Delivery guarantees)",
-)
 async def test_a_worker_joining_mid_stream_leaves_the_same_history(make_pipeline):
     """A second worker joins while declarations flow, so partitions move under way (features
     merge in-process for the gather partitions a worker holds, the others through the topic):
