@@ -23,6 +23,9 @@ class RejectCode(StrEnum):
     INVALID_JSON = "invalid-json"
     UNSUPPORTED_VERSION = "unsupported-schema-version"
     SCHEMA_VIOLATION = "schema-violation"
+    # Valid, but screener failed on it: a defect of screener's, named in the reason. The
+    # declaration can be replayed from its dead letter once the defect is fixed.
+    PROCESSING_ERROR = "processing-error"
 
 
 @dataclass(frozen=True)

@@ -24,22 +24,34 @@ waits for the broker to acknowledge all of it. The table rows it changed (histor
 are then held and written behind, a few times a second, and only after that is the batch
 acked to faust (`write_behind.py`), so an offset never commits ahead of what it caused or of
 the rows it changed. Agent concurrency stays 1: with more, faust can commit past a message
-still in flight.
+still in flight. A batch that raises stops the worker, uncommitted (`batches.py`); a valid
+declaration screen fails on becomes a dead letter (`processing-error`).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
+from typing import Any
 
 import faust
 from faust.sensors.prometheus import setup_prometheus_sensors
 
 from screener.core.history import scatter
 from screener.core.policy import PolicyBook
+from screener.models import Declaration
 from screener.observability import metrics
 from screener.settings import Settings
 from screener.stream import faust_fixes
-from screener.stream.envelopes import Incoming, Output, Screened, accept, trace_id_of
+from screener.stream.batches import stopping_if_it_fails
+from screener.stream.envelopes import (
+    Incoming,
+    Output,
+    Screened,
+    accept,
+    failed,
+    trace_id_of,
+)
 from screener.stream.gather import Gather
 from screener.stream.history import History
 from screener.stream.hops import Outbox
@@ -47,6 +59,11 @@ from screener.stream.reference import follow_reference_topic, record_versions, w
 from screener.stream.sending import Message, hop, observe_outcome, published, publisher
 from screener.stream.state_metrics import watch_state
 from screener.stream.topics import internal_topics
+
+log = logging.getLogger(__name__)
+
+Item = dict[str, Any]  # one item of a hop (`hops.py`)
+Keyed = tuple[str, Item]  # with the key that chooses its partition
 
 
 def _headers(raw: object) -> list[tuple[str, bytes]]:
@@ -141,38 +158,55 @@ def create_app(settings: Settings, book: PolicyBook) -> faust.App:
         outputs,
     )
 
+    def scattered(declaration: Declaration, record: Incoming) -> tuple[Item, list[Keyed]]:
+        """What screen sends on for a declaration: the item for gather, and the item of each
+        entity event with its entity's key."""
+        entity_events = scatter(declaration, book.for_time(declaration.declared_at))
+        declaration_item = {
+            "t": "declaration",
+            "declaration": declaration.model_dump(mode="json"),
+            "expected": sorted({e.key for e in entity_events}),
+            "trace_id": trace_id_of(record.headers),
+            "timestamp": record.timestamp,
+        }
+        # Where it came in: a replay of the declaration comes with the same place.
+        source = [record.partition, record.offset]
+        return declaration_item, [
+            (e.key, {"t": "event", "event": e.to_dict(), "source": source}) for e in entity_events
+        ]
+
     @app.agent(source, name="screen", concurrency=1)
     async def screen(stream: faust.StreamT) -> None:
         async for events in batches(stream):
-            messages: list[Message] = []
-            outcomes: list[tuple[Screened, float | None]] = []
-            to_entities, to_gather = outbox(), outbox()
-            for event in events:
-                record = _record(event)
-                metrics.CONSUMED.inc()
-                accepted = accept(record)
-                if isinstance(accepted, Screened):
-                    messages += published(outputs, accepted.outgoing)
-                    outcomes.append((accepted, record.timestamp))
-                    continue
-                entity_events = scatter(accepted, book.for_time(accepted.declared_at))
-                to_gather.add(
-                    accepted.declaration_id,
-                    {
-                        "t": "declaration",
-                        "declaration": accepted.model_dump(mode="json"),
-                        "expected": sorted({e.key for e in entity_events}),
-                        "trace_id": trace_id_of(record.headers),
-                        "timestamp": record.timestamp,
-                    },
-                )
-                # Where it came in: a replay of the declaration comes with the same place.
-                source = [record.partition, record.offset]
-                for e in entity_events:
-                    to_entities.add(e.key, {"t": "event", "event": e.to_dict(), "source": source})
-            await publish(messages + hop(entity_topic, to_entities) + hop(gather_topic, to_gather))
-            for screened, timestamp in outcomes:
-                observe_outcome(screened, timestamp)
+            with stopping_if_it_fails("screen"):
+                await screen_batch(events)
+
+    async def screen_batch(events: list[faust.EventT]) -> None:
+        """One batch of declarations: dead letters out, and each valid declaration on to
+        gather and to the history of every entity it touches (`scattered`)."""
+        messages: list[Message] = []
+        outcomes: list[tuple[Screened, float | None]] = []
+        to_entities, to_gather = outbox(), outbox()
+        for event in events:
+            record = _record(event)
+            metrics.CONSUMED.inc()
+            accepted = accept(record)
+            if not isinstance(accepted, Screened):
+                try:
+                    declaration_item, entity_items = scattered(accepted, record)
+                except Exception as exc:
+                    log.exception("screening %s failed", accepted.declaration_id)
+                    accepted = failed(record, exc)
+            if isinstance(accepted, Screened):
+                messages += published(outputs, accepted.outgoing)
+                outcomes.append((accepted, record.timestamp))
+                continue
+            to_gather.add(accepted.declaration_id, declaration_item)
+            for key, item in entity_items:
+                to_entities.add(key, item)
+        await publish(messages + hop(entity_topic, to_entities) + hop(gather_topic, to_gather))
+        for screened, timestamp in outcomes:
+            observe_outcome(screened, timestamp)
 
     # History rows, held between flushes, the busiest kept decoded (history.py).
     history_rows = History(app, settings, history, publish, gather_topic)
@@ -180,12 +214,14 @@ def create_app(settings: Settings, book: PolicyBook) -> faust.App:
     @app.agent(entity_topic, name="history", concurrency=1)
     async def update_history(stream: faust.StreamT) -> None:
         async for events in batches(stream):
-            await history_rows.batch(events, gather.features)
+            with stopping_if_it_fails("history"):
+                await history_rows.batch(events, gather.features)
 
     @app.agent(gather_topic, name="gather", concurrency=1)
     async def gather_declarations(stream: faust.StreamT) -> None:
         async for events in batches(stream):
-            await gather.batch(events)
+            with stopping_if_it_fails("gather"):
+                await gather.batch(events)
 
     watch_state(app, {"history": history, "pending": pending})
     setup_prometheus_sensors(app, name_prefix="faust")

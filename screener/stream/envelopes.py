@@ -15,7 +15,7 @@ from enum import StrEnum
 import orjson
 
 from screener.core.assess import alert_for
-from screener.core.intake import Rejection, parse_declaration
+from screener.core.intake import MAX_REASON_CHARS, RejectCode, Rejection, parse_declaration
 from screener.core.policy import Policy
 from screener.models import Alert, Assessment, Contract, Declaration
 
@@ -111,6 +111,14 @@ def accept(record: Incoming, now: datetime | None = None) -> Declaration | Scree
     if isinstance(parsed, Rejection):
         return Screened([dead_letter(record, parsed, now or datetime.now(UTC))], rejection=parsed)
     return parsed
+
+
+def failed(record: Incoming, exc: Exception, now: datetime | None = None) -> Screened:
+    """The dead letter of a valid declaration that screener failed on: the rest of its batch
+    goes on, and this one is not lost but set aside with the error."""
+    reason = f"{type(exc).__name__}: {exc}"[:MAX_REASON_CHARS]
+    rejection = Rejection(RejectCode.PROCESSING_ERROR, reason)
+    return Screened([dead_letter(record, rejection, now or datetime.now(UTC))], rejection=rejection)
 
 
 def verdict(assessment: Assessment, policy: Policy) -> Screened:

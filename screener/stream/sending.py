@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
@@ -13,12 +12,12 @@ from typing import Any
 import faust
 
 from screener.observability import metrics
+from screener.stream.batches import stop_before_commit
 from screener.stream.envelopes import Outgoing, Output, Screened
 from screener.stream.hops import Outbox
 
 log = logging.getLogger(__name__)
 
-EXIT_DELIVERY_FAILED = 70  # EX_SOFTWARE: the supervisor restarts the worker
 # topic, partition (None: by key), key, value, headers
 Message = tuple[faust.TopicT, int | None, bytes | None, bytes | None, list]
 Publish = Callable[[Sequence[Message]], Awaitable[list[Any]]]
@@ -38,9 +37,7 @@ def publisher(app: faust.App) -> Publish:
             ]
             return await asyncio.gather(*deliveries)
         except Exception:
-            log.critical("delivery failed; stopping before the batch is committed", exc_info=True)
-            logging.shutdown()
-            os._exit(EXIT_DELIVERY_FAILED)
+            stop_before_commit("delivery failed")
 
     return publish
 

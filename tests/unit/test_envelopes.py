@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import orjson
 
 from screener.models import Alert, Assessment
-from screener.stream.envelopes import Incoming, Output, trace_id_of
+from screener.stream.envelopes import Incoming, Output, failed, trace_id_of
 from tests.conftest import EXAMPLE, screen_statelessly
 
 NOW = datetime(2026, 11, 28, 10, tzinfo=UTC)
@@ -59,6 +59,18 @@ def test_a_malformed_record_becomes_one_dead_letter_with_its_bytes_untouched(pol
     assert headers["dlq-source-topic"] == b"shipments.declarations.v1"
     assert (headers["dlq-source-partition"], headers["dlq-source-offset"]) == (b"4", b"1234")
     assert headers["dlq-received-at"] == NOW.isoformat().encode()
+
+
+def test_a_valid_declaration_screener_failed_on_is_set_aside_as_a_dead_letter():
+    raw = EXAMPLE.read_bytes()
+    screened = failed(record(raw, [("trace-id", b"t2")]), KeyError("hs6:850511"), NOW)
+    (dead,) = screened.outgoing
+    headers = dict(dead.headers)
+    assert dead.output is Output.DEAD_LETTERS and dead.value == raw and dead.key == b"k"
+    assert headers["dlq-error-code"] == b"processing-error"
+    assert headers["dlq-reason"] == b"KeyError: 'hs6:850511'"
+    assert headers["trace-id"] == b"t2"
+    assert (headers["dlq-source-partition"], headers["dlq-source-offset"]) == (b"4", b"1234")
 
 
 def test_trace_id_from_trace_id_or_traceparent():
