@@ -348,6 +348,7 @@ async def paced_run(
     print latency, CPU and records written; for workers also by stage and GC pauses."""
     bootstrap, pids = group.bootstrap, [p.pid for p in group.procs]
     stages_before, gc_before = stage_buckets(group.ports), gc_pauses(group.ports)
+    flushes_before = flushes(group.ports)
     written_before = await rig.records_by_topic(bootstrap, tag)
     cpu = [rig.cpu_seconds(p) for p in pids]
     seconds = await rig.produce(bootstrap, group.source, messages, rate=rate)
@@ -380,7 +381,10 @@ async def paced_run(
         console.print(f"    tail: {tail_seconds(sent, received, [m.trace_id for m in messages])}")
         stages = stage_quantiles(stages_before, stage_buckets(group.ports))
         console.print(f"    by stage (worker histograms): {stages}")
-        console.print(f"    GC pauses: {gc_summary(gc_before, gc_pauses(group.ports))}")
+        pauses = counted_summary(gc_before, gc_pauses(group.ports), "gen{}")
+        console.print(f"    GC pauses: {pauses}")
+        held = counted_summary(flushes_before, flushes(group.ports), seconds_of_run=seconds)
+        console.print(f"    table flushes (each holds its agent while it lasts): {held}")
     return run
 
 
@@ -428,29 +432,42 @@ def stage_quantiles(
     return "; ".join(parts) + " ms"
 
 
-def gc_pauses(ports: list[int]) -> dict[str, tuple[float, float]]:
-    """(collections, seconds) by generation from screener_gc_pause_seconds, over the workers."""
+def counted(ports: list[int], metric: str, label: str) -> dict[str, tuple[float, float]]:
+    """(count, seconds) by `label` of a histogram, summed over the workers."""
     found: dict[str, tuple[float, float]] = {}
-    for sample in samples(ports, "screener_gc_pause_seconds"):
-        generation = sample.labels["generation"]
-        n, seconds = found.get(generation, (0.0, 0.0))
+    for sample in samples(ports, metric):
+        key = sample.labels[label]
+        n, seconds = found.get(key, (0.0, 0.0))
         if sample.name.endswith("_count"):
             n += sample.value
         elif sample.name.endswith("_sum"):
             seconds += sample.value
-        found[generation] = (n, seconds)
+        found[key] = (n, seconds)
     return found
 
 
-def gc_summary(
-    before: dict[str, tuple[float, float]], after: dict[str, tuple[float, float]]
+def gc_pauses(ports: list[int]) -> dict[str, tuple[float, float]]:
+    return counted(ports, "screener_gc_pause_seconds", "generation")
+
+
+def flushes(ports: list[int]) -> dict[str, tuple[float, float]]:
+    return counted(ports, "screener_table_flush_seconds", "table")
+
+
+def counted_summary(
+    before: dict[str, tuple[float, float]],
+    after: dict[str, tuple[float, float]],
+    name: str = "{}",
+    seconds_of_run: float | None = None,
 ) -> str:
+    """Count, time and mean of each kind between two scrapes (and the share of the run)."""
     parts = []
-    for generation, (n, seconds) in sorted(after.items()):
-        n0, s0 = before.get(generation, (0.0, 0.0))
+    for kind, (n, seconds) in sorted(after.items()):
+        n0, s0 = before.get(kind, (0.0, 0.0))
         count, spent = n - n0, seconds - s0
         mean = spent / count * 1000 if count else 0.0
-        parts.append(f"gen{generation} {count:,.0f} ({spent:.2f} s, mean {mean:.1f} ms)")
+        share = f", {spent / seconds_of_run:.0%} of the run" if seconds_of_run else ""
+        parts.append(f"{name.format(kind)} {count:,.0f} ({spent:.2f} s, mean {mean:.1f} ms{share})")
     return ", ".join(parts) or "-"
 
 
