@@ -44,14 +44,7 @@ from screener.observability import metrics
 from screener.settings import Settings
 from screener.stream import faust_fixes
 from screener.stream.batches import stopping_if_it_fails
-from screener.stream.envelopes import (
-    Incoming,
-    Output,
-    Screened,
-    accept,
-    failed,
-    trace_id_of,
-)
+from screener.stream.envelopes import Incoming, Output, Screened, accept, failed, trace_id_of
 from screener.stream.gather import Gather
 from screener.stream.history import History
 from screener.stream.hops import Outbox

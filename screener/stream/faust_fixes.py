@@ -32,8 +32,8 @@ restart, and a worker joining mid-stream lost declarations in about 1 run of 7.
    recovery's seek to the committed offsets came first, nothing read them again, and the
    commit then went past them (faust lets the first acknowledged offset be one past the
    committed one, for transaction markers): 1 or 2 records of a gather partition in the two
-   runs examined. Here records of a partition paused meanwhile are handed back
-   to aiokafka (seek to the first of them) instead of returned.
+   runs examined. Here records of a partition paused meanwhile are handed back to aiokafka
+   (seek to the first of them) instead of returned.
 
 5. A message a stream takes while flow is stopped (a rebalance), or of an older generation,
    is skipped, never handled, and yet acknowledged, so a commit can pass it. Here only
@@ -162,10 +162,9 @@ def hand_back_unwanted(
     them again from the first (point 4)."""
     back = {}
     for tp in [tp for tp in records if tp not in wanted]:
-        if records[tp]:
-            back[f"{tp.topic}:{tp.partition}"] = records[tp][0].offset
-            seek(tp, back[f"{tp.topic}:{tp.partition}"])
-        del records[tp]
+        if first := records.pop(tp)[:1]:
+            seek(tp, first[0].offset)
+            back[f"{tp.topic}:{tp.partition}"] = first[0].offset
     if back:
         log.info("records fetched for partitions paused meanwhile, read again from %s", back)
     return records

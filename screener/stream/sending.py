@@ -4,7 +4,6 @@ awaited before the batch that caused them is done."""
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
@@ -15,8 +14,6 @@ from screener.observability import metrics
 from screener.stream.batches import stop_before_commit
 from screener.stream.envelopes import Outgoing, Output, Screened
 from screener.stream.hops import Outbox
-
-log = logging.getLogger(__name__)
 
 # topic, partition (None: by key), key, value, headers
 Message = tuple[faust.TopicT, int | None, bytes | None, bytes | None, list]
