@@ -587,7 +587,7 @@ def report_worker_log(log_path: Path) -> None:
 
 def recovery(rows: dict[bytes, bytes], workdir: Path, timeout: float, figures: Figures) -> None:
     from screener.settings import Settings
-    from screener.stream.topics import ensure_topics, pipeline_topics
+    from screener.stream.topics import ensure_pipeline_topics
 
     console.rule("3. recovery: local broker + one worker")
     state_dir = workdir / "kafka"
@@ -597,9 +597,7 @@ def recovery(rows: dict[bytes, bytes], workdir: Path, timeout: float, figures: F
         settings = Settings(
             _env_file=None, kafka_bootstrap=broker.bootstrap, app_id=f"bench-{uuid.uuid4().hex[:8]}"
         )
-        asyncio.run(
-            ensure_topics(broker.bootstrap, pipeline_topics(settings), settings.topic_partitions)
-        )
+        asyncio.run(ensure_pipeline_topics(settings))
         changelog = f"{settings.app_id}-history-changelog"
         asyncio.run(
             produce_changelog(

@@ -519,14 +519,9 @@ def names_evaluate(
 @app.command()
 def topics() -> None:
     """Create the pipeline's topics (partitions from SCREENER_TOPIC_PARTITIONS) if missing."""
-    from screener.stream.topics import ensure_topics, pipeline_topics
+    from screener.stream.topics import ensure_pipeline_topics
 
-    settings = get_settings()
-    created = asyncio.run(
-        ensure_topics(
-            settings.kafka_bootstrap, pipeline_topics(settings), settings.topic_partitions
-        )
-    )
+    created = asyncio.run(ensure_pipeline_topics(get_settings()))
     out.print(f"created: {', '.join(created) or 'none (all exist)'}")
 
 

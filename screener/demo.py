@@ -25,7 +25,7 @@ from screener.observability.probe import http_get
 from screener.settings import Settings
 from screener.sim.declarations import generate
 from screener.stream.clients import Produced, end_offsets, produce, tail
-from screener.stream.topics import ensure_topics, pipeline_topics
+from screener.stream.topics import ensure_pipeline_topics
 
 
 def wait_healthy(
@@ -147,9 +147,8 @@ def run_demo(settings: Settings, count: int, rate: float, seed: int, keep_runnin
         shutil.rmtree(settings.data_dir, ignore_errors=True)
     worker = None
     try:
-        asyncio.run(
-            ensure_topics(broker.bootstrap, pipeline_topics(settings), settings.topic_partitions)
-        )
+        on_broker = settings.model_copy(update={"kafka_bootstrap": broker.bootstrap})
+        asyncio.run(ensure_pipeline_topics(on_broker))
         log_path = settings.data_dir.parent / "worker.log"
         console.print(f"[bold]starting the screener worker[/] (log: {log_path}) ...")
         worker = start_worker(settings, broker.bootstrap, log_path)

@@ -44,14 +44,22 @@ from screener.observability import metrics
 from screener.settings import Settings
 from screener.stream import faust_fixes
 from screener.stream.batches import stopping_if_it_fails
-from screener.stream.envelopes import Incoming, Output, Screened, accept, failed, trace_id_of
+from screener.stream.envelopes import (
+    Incoming,
+    Output,
+    Screened,
+    accept,
+    failed,
+    fitted,
+    trace_id_of,
+)
 from screener.stream.gather import Gather
 from screener.stream.history import History
 from screener.stream.hops import Outbox
 from screener.stream.reference import follow_reference_topic, record_versions, watch_policy_file
 from screener.stream.sending import Message, hop, observe_outcome, published, publisher
 from screener.stream.state_metrics import watch_state
-from screener.stream.topics import internal_topics
+from screener.stream.topics import LARGEST_RECORD, internal_topics
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +81,10 @@ def _record(event: faust.types.EventT) -> Incoming:
     )
 
 
-def create_app(settings: Settings, book: PolicyBook) -> faust.App:
+def create_app(
+    settings: Settings, book: PolicyBook, dead_letter_limit: int = LARGEST_RECORD
+) -> faust.App:
+    """`dead_letter_limit`: the largest record the dead-letter topic takes (`fitted`)."""
     app = faust.App(
         settings.app_id,
         broker=[f"kafka://{host.strip()}" for host in settings.kafka_bootstrap.split(",")],
@@ -94,6 +105,7 @@ def create_app(settings: Settings, book: PolicyBook) -> faust.App:
         # aiokafka waits for a full batch to be sent before it takes the next message.
         producer_max_batch_size=settings.producer_batch_bytes,
         producer_linger_ms=settings.producer_linger_ms,
+        producer_max_request_size=LARGEST_RECORD,
         topic_replication_factor=1,
         topic_partitions=settings.internal_partitions,
         TableManager=faust_fixes.TableManager,
@@ -191,7 +203,8 @@ def create_app(settings: Settings, book: PolicyBook) -> faust.App:
                     log.exception("screening %s failed", accepted.declaration_id)
                     accepted = failed(record, exc)
             if isinstance(accepted, Screened):
-                messages += published(outputs, accepted.outgoing)
+                dead = [fitted(o, dead_letter_limit) for o in accepted.outgoing]
+                messages += published(outputs, dead)
                 outcomes.append((accepted, record.timestamp))
                 continue
             to_gather.add(accepted.declaration_id, declaration_item)

@@ -7,6 +7,7 @@ high enough) or one dead letter.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -103,6 +104,39 @@ def dead_letter(record: Incoming, rejection: Rejection, received_at: datetime) -
         ("dlq-expected-schema", b"shipment-declaration/1"),
     ]
     return Outgoing(Output.DEAD_LETTERS, record.key, record.value, headers)
+
+
+RECORD_OVERHEAD = 512  # bytes of a record batch beyond its key, value and headers, rounded up
+
+
+def record_size(o: Outgoing) -> int:
+    """An upper bound of the bytes `o` takes on the broker."""
+    sizes = (len(k.encode()) + len(v) + 8 for k, v in o.headers)
+    return len(o.key or b"") + len(o.value or b"") + sum(sizes) + RECORD_OVERHEAD
+
+
+def fitted(dead: Outgoing, limit: int) -> Outgoing:
+    """A dead letter the dead-letter topic can take (records up to `limit` bytes). Over it,
+    the value is left out (then the original headers, if still over) rather than the worker
+    stopped at the record after every restart; the headers give the value's size and
+    SHA-256, and dlq-source-* where the original is."""
+    if record_size(dead) <= limit:
+        return dead
+    value = dead.value or b""
+    noted = [
+        *dead.headers,
+        ("dlq-value-omitted", f"{len(value)} bytes, over this topic's limit".encode()),
+        ("dlq-value-sha256", hashlib.sha256(value).hexdigest().encode()),
+    ]
+    ours = [(k, v) for k, v in noted if k.startswith("dlq-")]
+    ours.append(("dlq-headers-omitted", b"true"))
+    for smaller in (
+        Outgoing(dead.output, dead.key, None, noted),
+        Outgoing(dead.output, dead.key, None, ours),
+    ):
+        if record_size(smaller) <= limit:
+            return smaller
+    return Outgoing(dead.output, None, None, [*ours, ("dlq-key-omitted", b"true")])
 
 
 def accept(record: Incoming, now: datetime | None = None) -> Declaration | Screened:

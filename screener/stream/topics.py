@@ -1,4 +1,11 @@
-"""Creating the topics screener reads and writes, before the worker subscribes."""
+"""Creating the topics screener reads and writes, before the worker subscribes.
+
+Records the worker writes can be larger than the declaration that caused them: a dead letter
+is the declaration's bytes plus its headers, a pending row a whole declaration (up to 1 MiB)
+with the features of every entity it touches. Topics the worker writes to are made to take
+records up to `LARGEST_RECORD`; with Kafka's default limit (1 MiB) a valid declaration near
+it could not be carried on, and the worker stopped at it after every restart.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +13,15 @@ import asyncio
 import time
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import for_code
 
 from screener.settings import Settings
 
 TOPIC_ALREADY_EXISTS = 36
+LARGEST_RECORD = 8 * 1024 * 1024
+LARGE_RECORDS = {"max.message.bytes": str(LARGEST_RECORD)}
+COMPACTED = {"cleanup.policy": "compact"}
 
 
 async def _wait_for_leaders(
@@ -42,28 +53,54 @@ def changelog_topics(settings: Settings) -> list[str]:
     return [f"{settings.app_id}-history-changelog", f"{settings.app_id}-pending-changelog"]
 
 
+def output_topics(settings: Settings) -> list[str]:
+    return [settings.dead_letter_topic, settings.assessments_topic, settings.alerts_topic]
+
+
 def pipeline_topics(settings: Settings) -> list[str]:
+    return [settings.declarations_topic, *output_topics(settings)]
+
+
+async def ensure_pipeline_topics(settings: Settings) -> list[str]:
+    """The declarations topic with the broker's record limit (the producers' contract), the
+    outputs with room for a dead letter of the largest declaration; returns those created."""
+    bootstrap, partitions = settings.kafka_bootstrap, settings.topic_partitions
     return [
-        settings.declarations_topic,
-        settings.dead_letter_topic,
-        settings.assessments_topic,
-        settings.alerts_topic,
+        *await ensure_topics(bootstrap, [settings.declarations_topic], partitions),
+        *await ensure_topics(bootstrap, output_topics(settings), partitions, config=LARGE_RECORDS),
     ]
+
+
+async def ensure_worker_topics(settings: Settings) -> None:
+    """The hops and the tables' changelogs (compacted), which the worker owns: made to take
+    large records, and set so if they were made before. Policy versions: one compacted
+    partition, kept and read in order."""
+    bootstrap, internal = settings.kafka_bootstrap, settings.internal_partitions
+    await ensure_topics(bootstrap, internal_topics(settings), internal, LARGE_RECORDS, own=True)
+    changelog = COMPACTED | LARGE_RECORDS
+    await ensure_topics(bootstrap, changelog_topics(settings), internal, changelog, own=True)
+    await ensure_topics(bootstrap, [settings.reference_topic], 1, COMPACTED)
 
 
 async def ensure_topics(
     bootstrap: str,
     names: list[str],
     partitions: int,
-    replication_factor: int = 1,
     config: dict[str, str] | None = None,
+    *,
+    own: bool = False,
+    replication_factor: int = 1,
 ) -> list[str]:
-    """Create the topics of `names` that do not exist yet; returns the ones created."""
+    """Create the topics of `names` that do not exist yet; returns the ones created. `own`:
+    topics of the worker's, whose existing ones are set to `config` too."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:
         existing = set(await admin.list_topics())
         missing = [n for n in names if n not in existing]
+        if own and config:
+            present = [n for n in names if n in existing]
+            await _set_config(admin, present, config)
         if not missing:
             return []
         response = await admin.create_topics(
@@ -77,5 +114,32 @@ async def ensure_topics(
                 raise for_code(code)(f"cannot create topic {topic}: {rest[0] if rest else ''}")
         await _wait_for_leaders(admin, missing)
         return missing
+    finally:
+        await admin.close()
+
+
+async def _set_config(admin: AIOKafkaAdminClient, names: list[str], config: dict[str, str]):
+    """Set the topics' configuration to `config` (AlterConfigs replaces what was set)."""
+    if not names:
+        return
+    resources = [ConfigResource(ConfigResourceType.TOPIC, n, dict(config)) for n in names]
+    for response in await admin.alter_configs(resources):
+        for code, message, _, name in response.resources:
+            if code:
+                raise for_code(code)(f"cannot configure topic {name}: {message}")
+
+
+async def record_limit(bootstrap: str, topic: str) -> int:
+    """The largest record `topic` takes (its max.message.bytes)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        wanted = ConfigResource(ConfigResourceType.TOPIC, topic, {"max.message.bytes": None})
+        (response,) = await admin.describe_configs([wanted])
+        (resource,) = response.resources
+        code, message, *_, entries = resource
+        if code:
+            raise for_code(code)(f"cannot read the configuration of {topic}: {message}")
+        return next(int(e[1]) for e in entries if e[0] == "max.message.bytes")
     finally:
         await admin.close()

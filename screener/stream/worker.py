@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import logging
 
 import faust
 
@@ -11,12 +12,13 @@ from screener.core.policy import PolicyBook, load_policy
 from screener.observability.metrics import watch_gc_pauses
 from screener.settings import Settings
 from screener.stream.app import create_app
-from screener.stream.topics import (
-    changelog_topics,
-    ensure_topics,
-    internal_topics,
-    pipeline_topics,
-)
+from screener.stream.topics import ensure_pipeline_topics, ensure_worker_topics, record_limit
+
+log = logging.getLogger(__name__)
+
+# What a dead letter adds to the declaration's bytes: dlq-* headers, a reason of up to 1,000
+# characters, room for the original headers.
+DEAD_LETTER_ROOM = 64 * 1024
 
 
 def tune_gc() -> None:
@@ -31,25 +33,35 @@ def tune_gc() -> None:
     watch_gc_pauses()
 
 
+async def check_dead_letter_room(settings: Settings) -> int:
+    """The dead-letter topic's record limit; a warning when a dead letter of the largest
+    declaration would not fit in it (such dead letters go out without their value)."""
+    bootstrap = settings.kafka_bootstrap
+    limit = await record_limit(bootstrap, settings.dead_letter_topic)
+    largest_input = await record_limit(bootstrap, settings.declarations_topic)
+    if limit < largest_input + DEAD_LETTER_ROOM:
+        log.warning(
+            "%s takes records up to %d bytes, %s up to %d: a dead letter of a declaration "
+            "near that size will go out without its value (set the dead-letter topic's "
+            "max.message.bytes to %d or more)",
+            settings.dead_letter_topic,
+            limit,
+            settings.declarations_topic,
+            largest_input,
+            largest_input + DEAD_LETTER_ROOM,
+        )
+    return limit
+
+
 def run_worker(settings: Settings) -> None:
     book = PolicyBook(load_policy(settings.policy_file))  # fail fast, before touching Kafka
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
-    bootstrap = settings.kafka_bootstrap
-    loop.run_until_complete(
-        ensure_topics(bootstrap, pipeline_topics(settings), settings.topic_partitions)
-    )
     # Created before faust subscribes: a topic it cannot see yet at its first assignment is
-    # left unassigned. Policy versions: one compacted partition, kept and read in order.
-    compacted = {"cleanup.policy": "compact"}
-    internal = settings.internal_partitions
-    loop.run_until_complete(ensure_topics(bootstrap, internal_topics(settings), internal))
-    loop.run_until_complete(
-        ensure_topics(bootstrap, changelog_topics(settings), internal, config=compacted)
-    )
-    loop.run_until_complete(
-        ensure_topics(bootstrap, [settings.reference_topic], 1, config=compacted)
-    )
-    app = create_app(settings, book)
+    # left unassigned.
+    loop.run_until_complete(ensure_pipeline_topics(settings))
+    loop.run_until_complete(ensure_worker_topics(settings))
+    dead_letter_limit = loop.run_until_complete(check_dead_letter_room(settings))
+    app = create_app(settings, book, dead_letter_limit)
     tune_gc()
     faust.Worker(app, loglevel=settings.log_level, loop=loop).execute_from_commandline()

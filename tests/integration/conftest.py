@@ -28,6 +28,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from screener import local_kafka
 from screener.observability.probe import http_get
+from screener.stream.topics import LARGE_RECORDS
 
 HERE = Path(__file__).resolve().parent
 
@@ -226,13 +227,15 @@ async def make_pipeline(kafka_bootstrap: str, topic_factory: TopicFactory, tmp_p
     """``await make_pipeline(partitions=6)`` -> a new isolated Pipeline; all stopped at the end."""
     made: list[Pipeline] = []
 
-    async def make(partitions: int = 3) -> Pipeline:
+    async def make(partitions: int = 3, dead_letter_config: dict | None = None) -> Pipeline:
+        """Outputs made as `screener topics` makes them, unless `dead_letter_config`."""
+        dead_letter_config = LARGE_RECORDS if dead_letter_config is None else dead_letter_config
         p = Pipeline(
             bootstrap=kafka_bootstrap,
             declarations=await topic_factory("declarations", partitions=partitions),
-            dead_letters=await topic_factory("dlq", partitions=3),
-            assessments=await topic_factory("assessments", partitions=3),
-            alerts=await topic_factory("alerts", partitions=3),
+            dead_letters=await topic_factory("dlq", partitions=3, config=dead_letter_config),
+            assessments=await topic_factory("assessments", partitions=3, config=LARGE_RECORDS),
+            alerts=await topic_factory("alerts", partitions=3, config=LARGE_RECORDS),
             workdir=tmp_path / f"pipeline-{len(made)}",
         )
         p.workdir.mkdir()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import signal
 import time
 from pathlib import Path
@@ -201,3 +202,62 @@ async def test_a_worker_killed_mid_stream_loses_nothing(pipeline):
         body = orjson.loads(r.value)
         body.pop("assessed_at")
         assert firsts.setdefault(r.key.decode(), body) == body
+
+
+def as_large_as_a_producer_sends(declaration_id: str, size: int = 1_048_300) -> bytes:
+    """The example declaration grown to `size` bytes with items, each with the longest
+    description the contract allows: about the largest record Kafka's default limit takes."""
+    d = orjson.loads(EXAMPLE.read_bytes()) | {"declaration_id": declaration_id}
+    item = d["items"][0]
+    line = len(orjson.dumps(item | {"description": "x" * 2000})) + 1
+    count = (size - len(orjson.dumps(d))) // line
+    d["items"] = [item | {"line": n + 1, "description": "x" * 2000} for n in range(count)]
+    short = item | {"line": count + 1, "description": ""}
+    rest = size - len(orjson.dumps(d)) - len(orjson.dumps(short)) - 1
+    d["items"].append(short | {"description": "x" * rest})  # the last bytes up to `size`
+    return orjson.dumps(d)
+
+
+async def test_declarations_at_the_size_limit_are_assessed_and_dead_lettered_whole(pipeline):
+    """A record of about 1 MiB is carried through the hops and the pending row (more than
+    1 MiB with its features), and a bad one is dead-lettered with its bytes and headers:
+    before the worker's own topics took large records, either stopped the worker at that
+    record after every restart."""
+    large = as_large_as_a_producer_sends("BIG-1")
+    bad = as_large_as_a_producer_sends("BIG-2").replace(b'"country":"CN"', b'"country":"cn"', 1)
+    after = example_sample()
+    samples = [
+        SampleMessage(b"BIG-1", large, "ordinary", "BIG-1"),
+        SampleMessage(b"BIG-2", bad, "malformed:lower_case_country", None),
+        after,
+    ]
+    assert len(large) > 1_000_000 and len(bad) > 1_000_000
+    port = pipeline.start_worker()
+    sent = await send_all(pipeline.bootstrap, pipeline.declarations, samples)
+    records = await collect(pipeline, accounted(pipeline, len(sent)), timeout=60)
+    assessed = {r.key for r in by_topic(records, pipeline.assessments)}
+    assert assessed == {b"BIG-1", after.key}, pipeline.log_tail(port)
+    (dead,) = by_topic(records, pipeline.dead_letters)
+    assert dead.value == bad and dead.headers["trace-id"] == b"t-1"
+    assert dead.headers["dlq-error-code"] == b"schema-violation"
+    assert pipeline.workers[0].poll() is None
+
+
+async def test_a_dead_letter_over_its_topics_limit_goes_out_without_its_value(make_pipeline):
+    """A dead-letter topic left at Kafka's default limit cannot take a dead letter of the
+    largest declaration: it goes out without its value (its size and digest in headers,
+    dlq-source-* where the original is), and the worker goes on."""
+    pipeline = await make_pipeline(dead_letter_config={})
+    bad = as_large_as_a_producer_sends("BIG-3").replace(b'"country":"CN"', b'"country":"cn"', 1)
+    samples = [SampleMessage(b"BIG-3", bad, "malformed:lower_case_country", None), example_sample()]
+    port = pipeline.start_worker()
+    sent = await send_all(pipeline.bootstrap, pipeline.declarations, samples)
+    records = await collect(pipeline, accounted(pipeline, len(sent)), timeout=60)
+    (dead,) = by_topic(records, pipeline.dead_letters)
+    assert dead.value is None, pipeline.log_tail(port)
+    assert dead.headers["dlq-value-omitted"].startswith(f"{len(bad)} bytes".encode())
+    assert dead.headers["dlq-value-sha256"] == hashlib.sha256(bad).hexdigest().encode()
+    source = (int(dead.headers["dlq-source-partition"]), int(dead.headers["dlq-source-offset"]))
+    assert source == (sent[0].partition, sent[0].offset)
+    assert len(by_topic(records, pipeline.assessments)) == 1
+    assert "a dead letter of a declaration near that size" in pipeline.log_tail(port, 400)

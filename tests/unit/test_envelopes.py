@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime
 
 import orjson
 
 from screener.models import Alert, Assessment
-from screener.stream.envelopes import Incoming, Output, failed, trace_id_of
+from screener.stream.envelopes import (
+    Incoming,
+    Output,
+    failed,
+    fitted,
+    record_size,
+    trace_id_of,
+)
 from tests.conftest import EXAMPLE, screen_statelessly
 
 NOW = datetime(2026, 11, 28, 10, tzinfo=UTC)
@@ -71,6 +79,40 @@ def test_a_valid_declaration_screener_failed_on_is_set_aside_as_a_dead_letter():
     assert headers["dlq-reason"] == b"KeyError: 'hs6:850511'"
     assert headers["trace-id"] == b"t2"
     assert (headers["dlq-source-partition"], headers["dlq-source-offset"]) == (b"4", b"1234")
+
+
+def dead_letter_of(value: bytes, headers=(), key: bytes | None = b"k"):
+    (dead,) = failed(record(value, list(headers), key), ValueError("x"), NOW).outgoing
+    return dead
+
+
+def test_a_dead_letter_within_its_topics_limit_is_left_whole():
+    dead = dead_letter_of(b"v" * 10_000, [("trace-id", b"t")])
+    assert record_size(dead) > 10_000
+    assert fitted(dead, record_size(dead)) == dead
+
+
+def test_a_dead_letter_over_its_topics_limit_goes_without_its_value_then_its_headers():
+    value = b"v" * 10_000
+    dead = dead_letter_of(value, [("trace-id", b"t"), ("big", b"h" * 5_000)])
+
+    smaller = fitted(dead, 9_000)
+    headers = dict(smaller.headers)
+    assert smaller.value is None and smaller.key == b"k" and record_size(smaller) <= 9_000
+    assert headers["trace-id"] == b"t" and headers["dlq-error-code"] == b"processing-error"
+    assert headers["dlq-value-omitted"] == b"10000 bytes, over this topic's limit"
+    assert headers["dlq-value-sha256"] == hashlib.sha256(value).hexdigest().encode()
+    assert (headers["dlq-source-partition"], headers["dlq-source-offset"]) == (b"4", b"1234")
+
+    smallest = fitted(dead, 3_000)
+    headers = dict(smallest.headers)
+    assert "trace-id" not in headers and "big" not in headers and record_size(smallest) <= 3_000
+    assert headers["dlq-headers-omitted"] == b"true" and smallest.key == b"k"
+    assert headers["dlq-value-sha256"] == hashlib.sha256(value).hexdigest().encode()
+
+    huge_key = dead_letter_of(value, key=b"k" * 5_000)
+    keyless = fitted(huge_key, 3_000)
+    assert keyless.key is None and dict(keyless.headers)["dlq-key-omitted"] == b"true"
 
 
 def test_trace_id_from_trace_id_or_traceparent():
