@@ -37,7 +37,7 @@ from screener.core.intake import parse_declaration
 from screener.core.policy import PolicyBook, load_policy
 from screener.models import Declaration
 from screener.sim.declarations import generate
-from screener.stream.envelopes import verdict
+from screener.stream.envelopes import Incoming, origin_of, verdict
 from screener.stream.hops import Outbox, items_of
 
 console = Console(highlight=False, width=110)
@@ -45,11 +45,13 @@ PARTITIONS = 6  # of the worker's internal topics, as by default
 STAGES = ("parse", "scatter", "history", "assess", "ledger", "encode", "hops")
 
 
-def hops(declaration: Declaration, events: list[EntityEvent], features: list[dict]) -> None:
+def hops(raw: bytes, declaration: Declaration, events: list[EntityEvent], features: list[dict]):
     """The serialisation the worker adds between its agents, for one declaration."""
     key = declaration.declaration_id
     to_entities, to_gather, back = Outbox(PARTITIONS), Outbox(PARTITIONS), Outbox(PARTITIONS)
-    to_gather.add(key, {"t": "declaration", "declaration": declaration.model_dump(mode="json")})
+    record = Incoming("declarations", 0, 0, key.encode(), raw, [("trace-id", b"t")])
+    carried = {"raw": raw.decode("latin-1"), "origin": origin_of(record)}
+    to_gather.add(key, {"t": "declaration", "declaration_id": key, **carried})
     for e in events:
         to_entities.add(e.key, {"t": "event", "event": e.to_dict()})
     for _, value in to_entities.messages():
@@ -60,7 +62,7 @@ def hops(declaration: Declaration, events: list[EntityEvent], features: list[dic
     for _, value in back.messages():
         items_of(value)
     for _, value in to_gather.messages():
-        Declaration.model_validate(items_of(value)[0]["declaration"])
+        parse_declaration(items_of(value)[0]["raw"].encode("latin-1"))
 
 
 def screen_timed(raws: list[bytes], book: PolicyBook, store: Store) -> dict[str, list[int]]:
@@ -93,7 +95,7 @@ def screen_timed(raws: list[bytes], book: PolicyBook, store: Store) -> dict[str,
         t5 = clock()
         verdict(assessment, policy)
         t6 = clock()
-        hops(declaration, events, features)
+        hops(raw, declaration, events, features)
         t7 = clock()
         marks = (t0, t1, t2, t3, t4, t5, t6, t7)
         for stage, start, end in zip(STAGES, marks, marks[1:], strict=False):

@@ -25,7 +25,7 @@ are then held and written behind, a few times a second, and only after that is t
 acked to faust (`write_behind.py`), so an offset never commits ahead of what it caused or of
 the rows it changed. Agent concurrency stays 1: with more, faust can commit past a message
 still in flight. A batch that raises stops the worker, uncommitted (`batches.py`); a valid
-declaration screen fails on becomes a dead letter (`processing-error`).
+declaration screen or gather fails on becomes a dead letter (`processing-error`).
 """
 
 from __future__ import annotations
@@ -51,6 +51,7 @@ from screener.stream.envelopes import (
     accept,
     failed,
     fitted,
+    origin_of,
     trace_id_of,
 )
 from screener.stream.gather import Gather
@@ -161,6 +162,7 @@ def create_app(
         entity_topic,
         gather_topic,
         outputs,
+        dead_letter_limit,
     )
 
     def scattered(declaration: Declaration, record: Incoming) -> tuple[Item, list[Keyed]]:
@@ -169,7 +171,11 @@ def create_app(
         entity_events = scatter(declaration, book.for_time(declaration.declared_at))
         declaration_item = {
             "t": "declaration",
-            "declaration": declaration.model_dump(mode="json"),
+            "declaration_id": declaration.declaration_id,
+            # The original bytes (as latin-1 text): parsed again in gather, and the value of
+            # its dead letter should assessing it fail.
+            "raw": record.value.decode("latin-1"),
+            "origin": origin_of(record),
             "expected": sorted({e.key for e in entity_events}),
             "trace_id": trace_id_of(record.headers),
             "timestamp": record.timestamp,

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Any
 
 import orjson
 
@@ -145,6 +146,30 @@ def accept(record: Incoming, now: datetime | None = None) -> Declaration | Scree
     if isinstance(parsed, Rejection):
         return Screened([dead_letter(record, parsed, now or datetime.now(UTC))], rejection=parsed)
     return parsed
+
+
+def origin_of(record: Incoming) -> dict[str, Any]:
+    """What a later agent needs to dead-letter the record: where it was, its key and headers
+    (bytes as latin-1 text, which gives every byte back)."""
+    return {
+        "topic": record.topic,
+        "partition": record.partition,
+        "offset": record.offset,
+        "key": None if record.key is None else record.key.decode("latin-1"),
+        "headers": [[k, v.decode("latin-1")] for k, v in record.headers],
+    }
+
+
+def incoming_from(origin: dict[str, Any], value: bytes) -> Incoming:
+    key = origin["key"]
+    return Incoming(
+        origin["topic"],
+        origin["partition"],
+        origin["offset"],
+        None if key is None else key.encode("latin-1"),
+        value,
+        [(k, v.encode("latin-1")) for k, v in origin["headers"]],
+    )
 
 
 def failed(record: Incoming, exc: Exception, now: datetime | None = None) -> Screened:

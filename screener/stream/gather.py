@@ -12,14 +12,18 @@ waits for it, and the rows it holds are flushed before the partitions go
 
 Pending rows are written behind (`write_behind.py`): most declarations are answered before
 the next flush, so their row is written once, answered, instead of once per part.
+
+The declaration travels as its original bytes, with where it came in: a declaration whose
+assessment fails becomes a dead letter like any other, and its answer.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import faust
@@ -27,16 +31,20 @@ import orjson
 
 from screener.core.assess import assess
 from screener.core.history import HistorySnapshot
+from screener.core.intake import Rejection, parse_declaration
 from screener.core.policy import PolicyBook
 from screener.models import Declaration
 from screener.observability import metrics
 from screener.settings import Settings
 from screener.stream.answers import AnswerTimes, answered, recall, remember
 from screener.stream.batches import handling
-from screener.stream.envelopes import Output, Screened, verdict
+from screener.stream.envelopes import Output, Screened, failed, fitted, incoming_from, verdict
 from screener.stream.hops import Outbox, items_of, partition_of
 from screener.stream.sending import Message, Publish, hop, observe_outcome, published
+from screener.stream.topics import LARGEST_RECORD
 from screener.stream.write_behind import WriteBehind
+
+log = logging.getLogger(__name__)
 
 # What gather merges: an item, its gather partition, when it was sent, and the event that
 # brought it (None: handed over in-process)
@@ -54,6 +62,15 @@ class Gathered:
 
 def _encode_pending(row: dict[str, Any] | None) -> bytes | None:
     return None if row is None else orjson.dumps(row)
+
+
+def _declaration_of(row: dict[str, Any]) -> Declaration:
+    if "raw" not in row:  # sent before the original bytes travelled with it
+        return Declaration.model_validate(row["declaration"])
+    parsed = parse_declaration(row["raw"].encode("latin-1"))
+    if isinstance(parsed, Rejection):  # screen accepted these very bytes
+        raise ValueError(f"taken in, then refused: {parsed.reason}")
+    return parsed
 
 
 def _observe_stages(row: dict[str, Any]) -> None:
@@ -83,6 +100,7 @@ class Gather:
         entity_topic: faust.TopicT,
         gather_topic: faust.TopicT,
         outputs: Mapping[Output, faust.TopicT],
+        dead_letter_limit: int = LARGEST_RECORD,
     ) -> None:
         self.settings = settings
         self.book = book
@@ -90,6 +108,7 @@ class Gather:
         self.publish = publish
         self.entity_topic, self.gather_topic = entity_topic, gather_topic
         self.outputs = outputs
+        self.dead_letter_limit = dead_letter_limit
         self.waiting = WriteBehind(pending, _encode_pending, publish, settings.row_flush_ms / 1000)
         self.answer_times = AnswerTimes()
         self.held_here: set[int] = set()  # gather partitions whose features merge in-process
@@ -154,10 +173,10 @@ class Gather:
         to_entities = Outbox(self.settings.internal_partitions)
         for item, partition, sent_at, event in parts:
             handling(event)
-            if item["t"] == "declaration":
-                key = item["declaration"]["declaration_id"]
-            else:
+            if "declaration_id" in item:
                 key = item["declaration_id"]
+            else:  # a declaration sent before its original bytes travelled with it
+                key = item["declaration"]["declaration_id"]
             if key not in rows:
                 held = self.waiting.get(key)
                 if held is None:
@@ -175,21 +194,17 @@ class Gather:
             # redelivered entity event sees the history after itself.
             if item["t"] == "declaration":
                 row["copies"] = row.get("copies", 0) + 1  # one assessment per copy
-                fields = ("declaration", "expected", "trace_id", "timestamp")
-                row.update({k: item[k] for k in fields})
+                fields = ("raw", "origin", "declaration", "expected", "trace_id", "timestamp")
+                row.update({k: item[k] for k in fields if k in item})
                 row["screened_at"] = sent_at  # when the previous agent sent it
             else:
                 found = row.setdefault("features", {})
                 for entity, features in item["features"].items():
                     found.setdefault(entity, features)
                 row["featured_at"] = max(row.get("featured_at") or 0, sent_at or 0)
-            if "declaration" not in row or set(row["expected"]) - set(row.get("features", {})):
+            if "expected" not in row or set(row["expected"]) - set(row.get("features", {})):
                 continue
-            declaration = Declaration.model_validate(row["declaration"])
-            policy = self.book.for_time(declaration.declared_at)
-            snapshot = HistorySnapshot.of(row["features"].values())
-            assessment = assess(declaration, policy, snapshot, trace_id=row["trace_id"])
-            screened = verdict(assessment, policy)
+            screened = self._screen(key, row)
             _observe_stages(row)
             messages += published(self.outputs, screened.outgoing * row["copies"])
             outcomes += [(screened, row["timestamp"])] * row["copies"]
@@ -201,7 +216,7 @@ class Gather:
                             "t": "alert",
                             "key": entity,
                             "declaration_id": key,
-                            "declared_at": int(declaration.declared_at.timestamp()),
+                            "declared_at": int(screened.alert.declared_at.timestamp()),
                         },
                     )
             rows[key] = remember(screened.outgoing, time.time())
@@ -211,6 +226,24 @@ class Gather:
             {k: (p, rows[k]) for k, p in partitions.items()},
             outcomes,
         )
+
+    def _screen(self, key: str, row: dict[str, Any]) -> Screened:
+        """A complete row's verdict; its dead letter (`processing-error`, the original bytes)
+        if screening fails: a defect of screener's, which would otherwise stop the worker at
+        this declaration again after every restart."""
+        try:
+            declaration = _declaration_of(row)
+            policy = self.book.for_time(declaration.declared_at)
+            snapshot = HistorySnapshot.of(row["features"].values())
+            assessment = assess(declaration, policy, snapshot, trace_id=row["trace_id"])
+            return verdict(assessment, policy)
+        except Exception as exc:
+            if "raw" not in row:  # sent before the original bytes travelled with it
+                raise
+            log.exception("assessing %s failed: set aside as a dead letter", key)
+            dead = failed(incoming_from(row["origin"], row["raw"].encode("latin-1")), exc)
+            limit = self.dead_letter_limit
+            return replace(dead, outgoing=[fitted(o, limit) for o in dead.outgoing])
 
     async def _answer(
         self, gathered: Gathered, events: Sequence[faust.EventT], also: Sequence[Message] = ()

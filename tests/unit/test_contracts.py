@@ -20,7 +20,7 @@ from screener.core.policy import Policy
 from screener.models import MAX_MESSAGE_BYTES, SCHEMAS, Declaration, alert_id_for
 from screener.schemas import schema_files, stale_files
 from screener.settings import Settings
-from screener.stream.envelopes import Incoming, Output, dead_letter
+from screener.stream.envelopes import Incoming, Output, dead_letter, fitted, record_size
 from screener.stream.topics import pipeline_topics
 from tests.conftest import screen_statelessly, with_changes
 
@@ -188,10 +188,23 @@ def test_dead_letters_carry_exactly_the_documented_headers(
     schema = documented["headers"]
     added = [name for name, _ in out.headers[len(original) :]]
     assert out.headers[: len(original)] == original
-    assert set(added) == set(schema["properties"]) == set(schema["required"])
+    assert set(added) == set(schema["required"])
     check(schema, as_text(out.headers))
     check(documented["bindings"]["kafka"]["key"], out.key)
     assert out.value == value  # untouched: no value stays no value
+
+
+@pytest.mark.parametrize("limit", [3_000, 2_000, 1_200], ids=["value", "headers", "key"])
+def test_a_dead_letter_over_its_topics_limit_carries_the_documented_headers(limit: int) -> None:
+    original = [("traceparent", TRACEPARENT), ("x-large", b"h" * 1_500)]
+    record = Incoming("shipments.declarations.v1", 3, 18842, b"k" * 600, b"x" * 4_000, original)
+    out = fitted(dead_letter(record, parse_declaration(record.value), NOW), limit)
+
+    schema = message("deadLetter")["headers"]
+    ours = {name for name, _ in out.headers if name.startswith("dlq-")}
+    assert set(schema["required"]) < ours <= set(schema["properties"])
+    check(schema, as_text(out.headers))
+    assert out.value is None and record_size(out) <= limit
 
 
 # --- (d) published headers --------------------------------------------------------------

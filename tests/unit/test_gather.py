@@ -17,7 +17,8 @@ from screener.core.intake import parse_declaration
 from screener.core.policy import PolicyBook
 from screener.models import Assessment
 from screener.settings import Settings
-from screener.stream.envelopes import Output
+from screener.stream import gather as gather_module
+from screener.stream.envelopes import Incoming, Output, origin_of
 from screener.stream.gather import Gather
 from screener.stream.hops import partition_of
 from tests.unit.test_write_behind import Event
@@ -53,10 +54,21 @@ def features_of(declaration, policy, applied_before: bool) -> dict:
     return {"t": "features", "declaration_id": declaration.declaration_id, "features": found}
 
 
-def declaration_item(declaration, policy) -> dict:
+def declaration_item(declaration, policy, raw: bytes | None = None) -> dict:
+    """What screen sends to gather: the original bytes and where they came in (`raw`), or
+    as before they travelled with it, the declaration itself."""
+    carried = (
+        {"declaration": declaration.model_dump(mode="json")}
+        if raw is None
+        else {
+            "declaration_id": declaration.declaration_id,
+            "raw": raw.decode("latin-1"),
+            "origin": origin_of(Incoming("declarations", 2, 77, b"key", raw, [("x", b"\xff")])),
+        }
+    )
     return {
         "t": "declaration",
-        "declaration": declaration.model_dump(mode="json"),
+        **carried,
         "expected": sorted({e.key for e in scatter(declaration, policy)}),
         "trace_id": None,
         "timestamp": 1.0,
@@ -128,3 +140,48 @@ def test_features_of_a_redelivery_wait_for_the_first_ones_in_the_gather_topic(de
     expected = assessment_from(declaration, policy, first)
     assert answer.history_digest == expected.history_digest
     assert answer.history_digest != assessment_from(declaration, policy, replayed).history_digest
+
+
+def dead_letters(sent: list) -> list[tuple]:
+    return [m for call in sent for m in call if "dlq-error-code" in dict(m[4])]
+
+
+def test_a_declaration_whose_assessment_fails_is_set_aside_and_the_batch_goes_on(
+    declaration, policy, monkeypatch
+):
+    """A defect in assessing one declaration makes it a dead letter with its original bytes
+    and where they came in; without this the batch raised, and the worker stopped at it again
+    after every restart. The others of the batch are answered, and a copy gets the same
+    dead letter."""
+    raw = EXAMPLE.read_bytes()
+    other = parse_declaration(raw.replace(b"CN-EXP-2026-0000123", b"CN-EXP-2026-0000999"))
+    real_assess = gather_module.assess
+
+    def assess_failing_once(d, *args, **kwargs):
+        if d.declaration_id == declaration.declaration_id:
+            raise ZeroDivisionError("a defect")
+        return real_assess(d, *args, **kwargs)
+
+    monkeypatch.setattr(gather_module, "assess", assess_failing_once)
+    gather, sent = make_gather(policy)
+    items = [
+        item
+        for d, bytes_ in ((declaration, raw), (other, None))
+        for item in (
+            declaration_item(d, policy, bytes_),
+            features_of(d, policy, applied_before=False),
+        )
+    ]
+    asyncio.run(gather.batch([GatherEvent(items, 0)]))
+    ((_, _, key, value, headers),) = dead_letters(sent)
+    headers = dict(headers)
+    assert (key, value) == (b"key", raw)
+    assert headers["dlq-error-code"] == b"processing-error"
+    assert headers["dlq-reason"] == b"ZeroDivisionError: a defect"
+    assert (headers["dlq-source-topic"], headers["dlq-source-partition"]) == (b"declarations", b"2")
+    assert headers["dlq-source-offset"] == b"77" and headers["x"] == b"\xff"
+    assert [a.declaration_id for a in assessments(sent)] == [other.declaration_id]
+
+    copy = declaration_item(declaration, policy, raw)
+    asyncio.run(gather.batch([GatherEvent([copy], 0)]))
+    assert dead_letters(sent)[1][3] == raw
