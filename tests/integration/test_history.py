@@ -271,3 +271,33 @@ async def test_a_history_batch_that_raises_stops_the_worker_and_loses_nothing(
     assert flag.exists() and failing.returncode == 70
     pipeline.start_worker()  # the flag is there: no second failure
     await assert_nothing_lost_and_history_as_batch(pipeline, samples)
+
+
+async def test_a_declaration_whose_assessment_raises_is_dead_lettered_and_the_rest_go_on(
+    make_pipeline,
+):
+    """Assessing one declaration raises every time (a defect): it becomes a processing-error
+    dead letter with its original bytes, where it came in, and the error; the worker goes on
+    and every other declaration is assessed. Before, the gather batch raised, and the worker
+    stopped at that declaration again after every restart."""
+    samples = valid(generate(120, seed=43))
+    poison = samples[60]
+    pipeline = await make_pipeline(partitions=3)
+    pipeline.extra_env.update(
+        PYTHONPATH=os.pathsep.join(filter(None, [str(FAULTS), os.environ.get("PYTHONPATH")])),
+        SCREENER_TEST_FAIL_ASSESS=poison.declaration_id,
+    )
+    port = pipeline.start_worker()
+    sent = await send_all(pipeline.bootstrap, pipeline.declarations, samples)
+    records = await collect(pipeline, accounted(pipeline, len(sent)))
+    (dead,) = by_topic(records, pipeline.dead_letters)
+    (poison_sent,) = [s for s in sent if s.sample is poison]
+    assert dead.value == poison.value and dead.key == poison.key
+    assert dead.headers["dlq-error-code"] == b"processing-error"
+    assert dead.headers["dlq-reason"] == b"ZeroDivisionError: injected failure"
+    assert dead.headers["trace-id"] == poison_sent.trace_id.encode()
+    source = (int(dead.headers["dlq-source-partition"]), int(dead.headers["dlq-source-offset"]))
+    assert source == (poison_sent.partition, poison_sent.offset)
+    assessed = {r.key for r in by_topic(records, pipeline.assessments)}
+    assert assessed == {s.key for s in samples if s is not poison}
+    assert pipeline.workers[0].poll() is None, pipeline.log_tail(port)

@@ -1,11 +1,16 @@
-"""Fault injection for worker processes started by the integration tests: with this folder
-on PYTHONPATH, the history batch numbered SCREENER_TEST_FAIL_HISTORY_BATCH raises, once per
-flag file (SCREENER_TEST_FAIL_FLAG), as a defect of screener's would."""
+"""Fault injection for worker processes started by the integration tests, with this folder
+on PYTHONPATH, as defects of screener's would be:
+
+- SCREENER_TEST_FAIL_HISTORY_BATCH=N: the N-th history batch raises, once per flag file
+  (SCREENER_TEST_FAIL_FLAG);
+- SCREENER_TEST_FAIL_ASSESS=ID: assessing the declaration ID raises, every time.
+"""
 
 import os
 
 _nth = os.environ.get("SCREENER_TEST_FAIL_HISTORY_BATCH")
 _flag = os.environ.get("SCREENER_TEST_FAIL_FLAG")
+_poison = os.environ.get("SCREENER_TEST_FAIL_ASSESS")
 
 if _nth and _flag and not os.path.exists(_flag):
     from screener.stream import history
@@ -22,3 +27,15 @@ if _nth and _flag and not os.path.exists(_flag):
         return await _batch(self, events, hand_on)
 
     history.History.batch = _failing_batch
+
+if _poison:
+    from screener.stream import gather
+
+    _assess = gather.assess
+
+    def _failing_assess(declaration, *args, **kwargs):
+        if declaration.declaration_id == _poison:
+            raise ZeroDivisionError("injected failure")
+        return _assess(declaration, *args, **kwargs)
+
+    gather.assess = _failing_assess
