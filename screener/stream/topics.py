@@ -10,15 +10,19 @@ it could not be carried on, and the worker stopped at it after every restart.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
-from aiokafka.errors import for_code
+from aiokafka.errors import KafkaError, for_code
 
 from screener.settings import Settings
 
+log = logging.getLogger(__name__)
+
 TOPIC_ALREADY_EXISTS = 36
+TOPIC_CONFIG = 1  # DescribeConfigs: a setting made on the topic itself
 LARGEST_RECORD = 8 * 1024 * 1024
 LARGE_RECORDS = {"max.message.bytes": str(LARGEST_RECORD)}
 COMPACTED = {"cleanup.policy": "compact"}
@@ -119,14 +123,36 @@ async def ensure_topics(
 
 
 async def _set_config(admin: AIOKafkaAdminClient, names: list[str], config: dict[str, str]):
-    """Set the topics' configuration to `config` (AlterConfigs replaces what was set)."""
+    """Add `config` to what is set on each topic (AlterConfigs replaces every setting of a
+    topic, so the ones set on it are read first and kept); a topic that has it is left be.
+    Without the rights to do so, a warning: the topic keeps what it has."""
+    try:
+        for name, current in (await topic_settings(admin, names)).items():
+            wanted = current | config
+            if wanted == current:
+                continue
+            resource = ConfigResource(ConfigResourceType.TOPIC, name, wanted)
+            for response in await admin.alter_configs([resource]):
+                for code, message, *_ in response.resources:
+                    if code:
+                        raise for_code(code)(f"cannot configure topic {name}: {message}")
+    except KafkaError as exc:
+        log.warning("topics %s keep their settings, not %s: %s", names, config, exc)
+
+
+async def topic_settings(admin: AIOKafkaAdminClient, names: list[str]) -> dict[str, dict]:
+    """The settings made on each topic itself (not the broker's defaults)."""
     if not names:
-        return
-    resources = [ConfigResource(ConfigResourceType.TOPIC, n, dict(config)) for n in names]
-    for response in await admin.alter_configs(resources):
-        for code, message, _, name in response.resources:
+        return {}
+    resources = [ConfigResource(ConfigResourceType.TOPIC, n, None) for n in names]
+    settings = {}
+    for response in await admin.describe_configs(resources):
+        for code, message, _, name, entries in response.resources:
             if code:
-                raise for_code(code)(f"cannot configure topic {name}: {message}")
+                raise for_code(code)(f"cannot read the configuration of {name}: {message}")
+            # entries: name, value, read only, source, sensitive, ...
+            settings[name] = {e[0]: e[1] for e in entries if e[3] == TOPIC_CONFIG and not e[4]}
+    return settings
 
 
 async def record_limit(bootstrap: str, topic: str) -> int:

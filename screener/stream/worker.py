@@ -7,6 +7,7 @@ import gc
 import logging
 
 import faust
+from aiokafka.errors import KafkaError
 
 from screener.core.policy import PolicyBook, load_policy
 from screener.observability.metrics import watch_gc_pauses
@@ -19,6 +20,7 @@ log = logging.getLogger(__name__)
 # What a dead letter adds to the declaration's bytes: dlq-* headers, a reason of up to 1,000
 # characters, room for the original headers.
 DEAD_LETTER_ROOM = 64 * 1024
+KAFKA_DEFAULT_LIMIT = 1_048_588  # max.message.bytes unless a broker or topic sets another
 
 
 def tune_gc() -> None:
@@ -37,8 +39,12 @@ async def check_dead_letter_room(settings: Settings) -> int:
     """The dead-letter topic's record limit; a warning when a dead letter of the largest
     declaration would not fit in it (such dead letters go out without their value)."""
     bootstrap = settings.kafka_bootstrap
-    limit = await record_limit(bootstrap, settings.dead_letter_topic)
-    largest_input = await record_limit(bootstrap, settings.declarations_topic)
+    try:
+        limit = await record_limit(bootstrap, settings.dead_letter_topic)
+        largest_input = await record_limit(bootstrap, settings.declarations_topic)
+    except KafkaError as exc:
+        log.warning("topic settings unreadable (%s): dead letters kept under 1 MiB", exc)
+        return KAFKA_DEFAULT_LIMIT
     if limit < largest_input + DEAD_LETTER_ROOM:
         log.warning(
             "%s takes records up to %d bytes, %s up to %d: a dead letter of a declaration "
