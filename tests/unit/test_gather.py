@@ -55,20 +55,14 @@ def features_of(declaration, policy, applied_before: bool) -> dict:
 
 
 def declaration_item(declaration, policy, raw: bytes | None = None) -> dict:
-    """What screen sends to gather: the original bytes and where they came in (`raw`), or
-    as before they travelled with it, the declaration itself."""
-    carried = (
-        {"declaration": declaration.model_dump(mode="json")}
-        if raw is None
-        else {
-            "declaration_id": declaration.declaration_id,
-            "raw": raw.decode("latin-1"),
-            "origin": origin_of(Incoming("declarations", 2, 77, b"key", raw, [("x", b"\xff")])),
-        }
-    )
+    """What screen sends to gather: the declaration's original bytes (`raw`, by default the
+    example's) and where they came in."""
+    raw = EXAMPLE.read_bytes() if raw is None else raw
     return {
         "t": "declaration",
-        **carried,
+        "declaration_id": declaration.declaration_id,
+        "raw": raw.decode("latin-1"),
+        "origin": origin_of(Incoming("declarations", 2, 77, b"key", raw, [("x", b"\xff")])),
         "expected": sorted({e.key for e in scatter(declaration, policy)}),
         "trace_id": None,
         "timestamp": 1.0,
@@ -154,7 +148,8 @@ def test_a_declaration_whose_assessment_fails_is_set_aside_and_the_batch_goes_on
     after every restart. The others of the batch are answered, and a copy gets the same
     dead letter."""
     raw = EXAMPLE.read_bytes()
-    other = parse_declaration(raw.replace(b"CN-EXP-2026-0000123", b"CN-EXP-2026-0000999"))
+    other_raw = raw.replace(b"CN-EXP-2026-0000123", b"CN-EXP-2026-0000999")
+    other = parse_declaration(other_raw)
     real_assess = gather_module.assess
 
     def assess_failing_once(d, *args, **kwargs):
@@ -166,7 +161,7 @@ def test_a_declaration_whose_assessment_fails_is_set_aside_and_the_batch_goes_on
     gather, sent = make_gather(policy)
     items = [
         item
-        for d, bytes_ in ((declaration, raw), (other, None))
+        for d, bytes_ in ((declaration, raw), (other, other_raw))
         for item in (
             declaration_item(d, policy, bytes_),
             features_of(d, policy, applied_before=False),
@@ -185,3 +180,16 @@ def test_a_declaration_whose_assessment_fails_is_set_aside_and_the_batch_goes_on
     copy = declaration_item(declaration, policy, raw)
     asyncio.run(gather.batch([GatherEvent([copy], 0)]))
     assert dead_letters(sent)[1][3] == raw
+
+
+def test_a_declaration_sent_before_its_original_bytes_travelled_is_answered(declaration, policy):
+    """Gather items and pending rows of an earlier version carry the declaration itself."""
+    gather, sent = make_gather(policy)
+    earlier = declaration_item(declaration, policy)
+    for field in ("declaration_id", "raw", "origin"):
+        del earlier[field]
+    earlier["declaration"] = declaration.model_dump(mode="json")
+    first = features_of(declaration, policy, applied_before=False)
+    asyncio.run(gather.batch([GatherEvent([earlier, first], 0)]))
+    (answer,) = assessments(sent)
+    assert answer.history_digest == assessment_from(declaration, policy, first).history_digest
