@@ -30,6 +30,8 @@ MAX_MESSAGE_BYTES = 1024 * 1024
 MAX_ITEMS = 1000
 MAX_DOCUMENTS = 100
 MAX_PARTIES_TEXT = 300
+MAX_EVIDENCE_CHARS = 2000  # of one indicator hit, whatever the number of lines it is about
+MAX_FACT_ITEMS = 25  # entries of a list in one indicator hit's facts
 
 COUNTRY_CODES = frozenset(c.alpha_2 for c in pycountry.countries)
 _CURRENCIES = frozenset(c.alpha_3 for c in pycountry.currencies)
@@ -247,9 +249,15 @@ class IndicatorHit(Contract):
     )
     title: str = Field(description="Short human-readable name of the indicator")
     points: Annotated[float, Field(ge=0, le=100)]
-    evidence: str = Field(description="Why it fired, in words an analyst can check")
+    evidence: str = Field(
+        max_length=MAX_EVIDENCE_CHARS,
+        description="Why it fired, in words an analyst can check. Over many lines of a "
+        "declaration: the first ones, then how many more (e.g. '; and 443 more').",
+    )
     facts: dict[str, Any] = Field(
-        default_factory=dict, description="The values behind the evidence, for dashboards"
+        default_factory=dict,
+        description=f"The values behind the evidence, for dashboards. A list holds at most "
+        f"{MAX_FACT_ITEMS} entries; `<name>_more` then says how many of `<name>` were left out.",
     )
 
 

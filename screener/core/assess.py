@@ -6,12 +6,57 @@ same function, so a backtest and the live service agree for the same input.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
+from typing import Any
 
 from screener.core.context import Context
 from screener.core.history.snapshot import HistorySnapshot
 from screener.core.policy import Policy
-from screener.models import Alert, Assessment, Declaration, IndicatorHit
+from screener.models import (
+    MAX_EVIDENCE_CHARS,
+    MAX_FACT_ITEMS,
+    Alert,
+    Assessment,
+    Declaration,
+    IndicatorHit,
+)
+
+# What one indicator says is bounded, however many lines of a declaration it fired on (up to
+# 1,000): an analyst reads the first of them, and an assessment stays far below a Kafka
+# record's limit (a 1,000-line declaration made one of 680 KB before).
+_MORE = "; and {} more"
+
+
+def bounded_evidence(text: str) -> str:
+    """At most MAX_EVIDENCE_CHARS: the first whole parts ("; " between them) and how many
+    more there were."""
+    if len(text) <= MAX_EVIDENCE_CHARS:
+        return text
+    parts = text.split("; ")
+    room = MAX_EVIDENCE_CHARS - len(_MORE.format(len(parts)))
+    size, kept = -2, 0
+    for part in parts:
+        size += len(part) + 2
+        if size > room:
+            break
+        kept += 1
+    if kept == 0:  # the first part alone is too long
+        return text[: MAX_EVIDENCE_CHARS - 1] + "…"
+    return "; ".join(parts[:kept]) + _MORE.format(len(parts) - kept)
+
+
+def bounded_facts(facts: Mapping[str, Any]) -> dict[str, Any]:
+    """Lists of at most MAX_FACT_ITEMS entries, the number left out of `<name>` in
+    `<name>_more`."""
+    bounded: dict[str, Any] = {}
+    for name, value in facts.items():
+        if isinstance(value, list) and len(value) > MAX_FACT_ITEMS:
+            bounded[name] = value[:MAX_FACT_ITEMS]
+            bounded[f"{name}_more"] = len(value) - MAX_FACT_ITEMS
+        else:
+            bounded[name] = value
+    return bounded
 
 
 def assess(
@@ -33,8 +78,8 @@ def assess(
                 code=active.indicator.code,
                 title=active.indicator.title,
                 points=round(active.weight * max(0.0, min(1.0, finding.strength)), 2),
-                evidence=finding.evidence,
-                facts=dict(finding.facts),
+                evidence=bounded_evidence(finding.evidence),
+                facts=bounded_facts(finding.facts),
             )
         )
     hits.sort(key=lambda h: (-h.points, h.code))

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from screener.core.assess import alert_for, assess
+from screener.core.assess import alert_for, assess, bounded_evidence, bounded_facts
+from screener.models import MAX_EVIDENCE_CHARS, MAX_FACT_ITEMS
 
 
 def codes(assessment) -> set[str]:
@@ -192,6 +193,51 @@ def test_score_is_capped_and_indicators_are_ordered_by_points(declaration, polic
     assert result.score == 100
     points = [h.points for h in result.indicators]
     assert points == sorted(points, reverse=True)
+
+
+def test_what_an_indicator_says_about_a_thousand_lines_is_bounded(declaration, policy):
+    """1,000 lines of magnets declared as 'assorted parts' at a dollar each: every line
+    fires, and the assessment names the first lines and counts the rest (it was 680 KB)."""
+    line = {
+        "hs_code": "8505111000",
+        "description": "assorted parts " + "x" * 150,
+        "quantity": 1,
+        "quantity_unit": "kg",
+        "net_mass_kg": 1000.0,
+        "value": {"amount": "1.00", "currency": "USD"},
+        "origin_country": "CN",
+        "licence_ref": None,
+    }
+    many = declaration(items=[line | {"line": n} for n in range(1, 1001)])
+    result = assess(many, policy)
+    assert len(result.model_dump_json()) < 60_000
+    for h in result.indicators:
+        assert len(h.evidence) <= MAX_EVIDENCE_CHARS
+        assert all(len(v) <= MAX_FACT_ITEMS for v in h.facts.values() if isinstance(v, list))
+    described = hit(result, "DESCRIPTION_CONTRADICTS_HS")
+    assert described.evidence.startswith("line 1 HS 8505111000")
+    assert described.evidence.endswith(" more")
+    kept = described.evidence.count("described as")
+    assert described.evidence.endswith(f"; and {1000 - kept} more")
+    assert described.facts["lines_more"] == 1000 - MAX_FACT_ITEMS
+    assert [f["line"] for f in described.facts["lines"]] == list(range(1, MAX_FACT_ITEMS + 1))
+
+
+def test_evidence_is_cut_between_parts_and_facts_keep_their_shape():
+    assert bounded_evidence("short; text") == "short; text"
+    parts = [f"line {n} " + "y" * 40 for n in range(200)]
+    cut = bounded_evidence("; ".join(parts))
+    *kept, more = cut.split("; ")
+    assert kept == parts[: len(kept)] and more == f"and {200 - len(kept)} more"
+    assert len(cut) <= MAX_EVIDENCE_CHARS
+    assert bounded_evidence("z" * 5000) == "z" * (MAX_EVIDENCE_CHARS - 1) + "…"
+    facts = {"lines": list(range(30)), "other": [1, 2], "n": 3}
+    assert bounded_facts(facts) == {
+        "lines": list(range(MAX_FACT_ITEMS)),
+        "lines_more": 30 - MAX_FACT_ITEMS,
+        "other": [1, 2],
+        "n": 3,
+    }
 
 
 def consignee(name: str, address: str, country: str = "JP") -> dict:
