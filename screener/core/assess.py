@@ -24,7 +24,7 @@ from screener.models import (
 
 # What one indicator says is bounded, however many lines of a declaration it fired on (up to
 # 1,000): an analyst reads the first of them, and an assessment stays far below a Kafka
-# record's limit (a 1,000-line declaration made one of 680 KB before).
+# record's limit (a 1,000-line declaration made one of about 650 KB before).
 _MORE = "; and {} more"
 
 

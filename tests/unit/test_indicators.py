@@ -197,7 +197,7 @@ def test_score_is_capped_and_indicators_are_ordered_by_points(declaration, polic
 
 def test_what_an_indicator_says_about_a_thousand_lines_is_bounded(declaration, policy):
     """1,000 lines of magnets declared as 'assorted parts' at a dollar each: every line
-    fires, and the assessment names the first lines and counts the rest (it was 680 KB)."""
+    fires, and the assessment names the first lines and counts the rest (about 650 KB before)."""
     line = {
         "hs_code": "8505111000",
         "description": "assorted parts " + "x" * 150,
