@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import json
+
 import orjson
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from screener.core.intake import RejectCode, Rejection, parse_declaration
+from screener.core.intake import MAX_REASON_CHARS, RejectCode, Rejection, parse_declaration
 from screener.models import MAX_MESSAGE_BYTES, Declaration
+from screener.stream.envelopes import Incoming, accept
 from tests.conftest import EXAMPLE, example_dict, with_changes
 
 
@@ -60,3 +65,53 @@ def test_many_errors_are_summarised():
 def test_oversized_messages_are_refused_before_parsing():
     r = rejected(b"{" + b" " * MAX_MESSAGE_BYTES + b"}")
     assert r.code is RejectCode.TOO_LARGE
+
+
+# --- anything a producer may send ---------------------------------------------------------
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=12,
+)
+EXAMPLE_PATHS = [
+    "schema_version",
+    "declaration_id",
+    "declared_at",
+    "parties.consignee",
+    "parties.consignee.country",
+    "route",
+    "route.transit_countries",
+    "items",
+    "items.0.quantity",
+    "items.0.net_mass_kg",
+    "items.0.value.amount",
+    "documents",
+    "payment",
+    "amendments",
+]
+
+
+def answered_whatever_it_is(raw: bytes) -> None:
+    """A declaration, or one dead letter of the bytes as sent with a reason; never a raise."""
+    accepted = accept(Incoming("declarations", 0, 7, None, raw, [("trace-id", b"t")]))
+    if isinstance(accepted, Declaration):
+        return
+    (dead,) = accepted.outgoing
+    assert dead.value == raw
+    headers = dict(dead.headers)
+    assert headers["dlq-error-code"].decode() in {code.value for code in RejectCode}
+    assert 0 < len(headers["dlq-reason"].decode()) <= 4 * MAX_REASON_CHARS
+
+
+@settings(max_examples=200, deadline=None)
+@given(raw=st.binary(max_size=300))
+def test_any_bytes_get_an_answer(raw):
+    answered_whatever_it_is(raw)
+
+
+@settings(max_examples=300, deadline=None)
+@given(path=st.sampled_from(EXAMPLE_PATHS), value=json_values)
+def test_the_example_with_any_json_in_one_place_gets_an_answer(path, value):
+    # json, not orjson: a producer may send integers beyond 64 bits
+    answered_whatever_it_is(json.dumps(with_changes(example_dict(), {path: value})).encode())
