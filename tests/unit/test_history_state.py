@@ -3,6 +3,7 @@ declaration, counted once per declaration, the same after storage, and bounded i
 
 from __future__ import annotations
 
+import gc
 import random
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
@@ -247,6 +248,22 @@ def party_event(n: int, days: float = 0, consignee: str = SIAM, route: str = "CN
         mass_g=MAGNETS,
         value_cents=8_640_000,
     )
+
+
+def test_day_buckets_leave_the_garbage_collectors_lists():
+    """A full collection visits every object it tracks, with the event loop stopped. Day
+    buckets are tuples, which it stops tracking once they hold only numbers: as lists, the
+    90 buckets of 2,000 cached rows made up to 180,000 more objects to visit, and full
+    collections after an overload took 37-45 ms instead of 18-22."""
+    row = EntityRow.new(Kind.PARTY)
+    for n in range(120):
+        row.observe(party_event(n, days=n * 0.75))
+    decoded = EntityRow.from_dict(orjson.loads(encode_row(row)))
+    gc.collect()
+    for kept in (row, decoded):
+        assert len(kept.history.days) == RETAIN_DAYS
+        assert not any(gc.is_tracked(bucket) for bucket in kept.history.days.values())
+    assert encode_row(decoded) == encode_row(row)
 
 
 def test_a_redelivered_declaration_counts_once_and_sees_the_history_as_it_is_now():
