@@ -40,7 +40,7 @@ BLOOM_BITS = 1024
 PRICED_HS6_K = 8  # HS6 codes whose unit values a party remembers (its own prices)
 APPLIED_SIZE = 256  # recent declarations (digests) kept to refuse a copy sent twice
 ALERTED_SIZE = 64  # recent alerts kept to refuse counting one twice
-# Day bucket: [declarations, controlled declarations, mass g, controlled mass g]
+# Day bucket: (declarations, controlled declarations, mass g, controlled mass g)
 BUCKET_FIELDS = 4
 EMPTY_DAY = (0,) * BUCKET_FIELDS
 
