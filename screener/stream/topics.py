@@ -140,32 +140,41 @@ async def _set_config(admin: AIOKafkaAdminClient, names: list[str], config: dict
         log.warning("topics %s keep their settings, not %s: %s", names, config, exc)
 
 
-async def topic_settings(admin: AIOKafkaAdminClient, names: list[str]) -> dict[str, dict]:
-    """The settings made on each topic itself (not the broker's defaults)."""
-    if not names:
-        return {}
-    resources = [ConfigResource(ConfigResourceType.TOPIC, n, None) for n in names]
-    settings = {}
+async def _described(
+    admin: AIOKafkaAdminClient, names: list[str], keys: list[str] | None = None
+) -> dict[str, list]:
+    """Each topic's configuration entries (name, value, read only, source, sensitive, ...),
+    only those of `keys` if given, in one request."""
+    wanted = None if keys is None else dict.fromkeys(keys)
+    resources = [ConfigResource(ConfigResourceType.TOPIC, n, wanted) for n in names]
+    described = {}
     for response in await admin.describe_configs(resources):
         for code, message, _, name, entries in response.resources:
             if code:
                 raise for_code(code)(f"cannot read the configuration of {name}: {message}")
-            # entries: name, value, read only, source, sensitive, ...
-            settings[name] = {e[0]: e[1] for e in entries if e[3] == TOPIC_CONFIG and not e[4]}
-    return settings
+            described[name] = entries
+    return described
 
 
-async def record_limit(bootstrap: str, topic: str) -> int:
-    """The largest record `topic` takes (its max.message.bytes)."""
+async def topic_settings(admin: AIOKafkaAdminClient, names: list[str]) -> dict[str, dict]:
+    """The settings made on each topic itself (not the broker's defaults)."""
+    if not names:
+        return {}
+    return {
+        name: {e[0]: e[1] for e in entries if e[3] == TOPIC_CONFIG and not e[4]}
+        for name, entries in (await _described(admin, names)).items()
+    }
+
+
+async def record_limits(bootstrap: str, names: list[str]) -> dict[str, int]:
+    """The largest record each topic takes (its max.message.bytes)."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:
-        wanted = ConfigResource(ConfigResourceType.TOPIC, topic, {"max.message.bytes": None})
-        (response,) = await admin.describe_configs([wanted])
-        (resource,) = response.resources
-        code, message, *_, entries = resource
-        if code:
-            raise for_code(code)(f"cannot read the configuration of {topic}: {message}")
-        return next(int(e[1]) for e in entries if e[0] == "max.message.bytes")
+        described = await _described(admin, names, ["max.message.bytes"])
     finally:
         await admin.close()
+    return {
+        name: next(int(e[1]) for e in entries if e[0] == "max.message.bytes")
+        for name, entries in described.items()
+    }

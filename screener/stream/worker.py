@@ -13,7 +13,7 @@ from screener.core.policy import PolicyBook, load_policy
 from screener.observability.metrics import watch_gc_pauses
 from screener.settings import Settings
 from screener.stream.app import create_app
-from screener.stream.topics import ensure_pipeline_topics, ensure_worker_topics, record_limit
+from screener.stream.topics import ensure_pipeline_topics, ensure_worker_topics, record_limits
 
 log = logging.getLogger(__name__)
 
@@ -40,11 +40,13 @@ async def check_dead_letter_room(settings: Settings) -> int:
     declaration would not fit in it (such dead letters go out without their value)."""
     bootstrap = settings.kafka_bootstrap
     try:
-        limit = await record_limit(bootstrap, settings.dead_letter_topic)
-        largest_input = await record_limit(bootstrap, settings.declarations_topic)
+        limits = await record_limits(
+            bootstrap, [settings.dead_letter_topic, settings.declarations_topic]
+        )
     except KafkaError as exc:
         log.warning("topic settings unreadable (%s): dead letters kept under 1 MiB", exc)
         return KAFKA_DEFAULT_LIMIT
+    limit, largest_input = limits[settings.dead_letter_topic], limits[settings.declarations_topic]
     if limit < largest_input + DEAD_LETTER_ROOM:
         log.warning(
             "%s takes records up to %d bytes, %s up to %d: a dead letter of a declaration "

@@ -9,7 +9,7 @@ from screener.stream.topics import (
     LARGE_RECORDS,
     LARGEST_RECORD,
     ensure_topics,
-    record_limit,
+    record_limits,
     topic_settings,
 )
 
@@ -31,11 +31,11 @@ async def test_an_own_topic_made_before_gets_large_records_and_keeps_its_setting
     """A changelog made by an earlier version (compacted, with a retention an operator set)."""
     kept = COMPACTED | {"retention.ms": "86400000"}
     made = await topic_factory("changelog", partitions=2, config=kept)
-    assert await record_limit(kafka_bootstrap, made) == KAFKA_DEFAULT
+    assert (await record_limits(kafka_bootstrap, [made]))[made] == KAFKA_DEFAULT
 
     created = await ensure_topics(kafka_bootstrap, [made], 2, COMPACTED | LARGE_RECORDS, own=True)
     assert created == []
-    assert await record_limit(kafka_bootstrap, made) == LARGEST_RECORD
+    assert (await record_limits(kafka_bootstrap, [made]))[made] == LARGEST_RECORD
     assert await settings_of(kafka_bootstrap, made) == {
         "cleanup.policy": "compact",
         "retention.ms": "86400000",
@@ -46,5 +46,5 @@ async def test_an_own_topic_made_before_gets_large_records_and_keeps_its_setting
 async def test_a_topic_of_others_is_left_as_it_was_made(kafka_bootstrap, topic_factory):
     theirs = await topic_factory("declarations", partitions=1)
     assert await ensure_topics(kafka_bootstrap, [theirs], 1, LARGE_RECORDS) == []
-    assert await record_limit(kafka_bootstrap, theirs) == KAFKA_DEFAULT
+    assert (await record_limits(kafka_bootstrap, [theirs]))[theirs] == KAFKA_DEFAULT
     assert await settings_of(kafka_bootstrap, theirs) == {}
