@@ -255,8 +255,7 @@ class Gather:
         written."""
         await self.publish([*also, *gathered.messages])
         self.waiting.hold(events, gathered.rows)
-        if self.waiting.due():
-            await self.waiting.flush()
+        await self.waiting.flush_due()
         for screened, timestamp in gathered.outcomes:
             observe_outcome(screened, timestamp)
 

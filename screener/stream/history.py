@@ -100,8 +100,7 @@ class History:
             self.behind.hold(
                 events, {k: (last_event[k].message.partition, row) for k, row in touched.items()}
             )
-            if self.behind.due():
-                await self.behind.flush()
+            await self.behind.flush_due()
 
     def _load(self, key: str) -> bytes | None:
         return self.table.get(key.encode())

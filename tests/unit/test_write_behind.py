@@ -5,6 +5,7 @@ import asyncio
 from types import SimpleNamespace
 
 from screener.observability import metrics
+from screener.stream import write_behind
 from screener.stream.write_behind import WriteBehind
 from tests.unit.test_table_writes import Table
 
@@ -86,3 +87,67 @@ def test_dropped_rows_leave_their_events_unacknowledged():
     event.ack()
     behind.drop()
     assert not event.message.committable and behind.get("party:a") is None
+
+
+def test_a_due_flush_writes_the_rows_held_longest_and_acks_the_batches_they_complete(
+    monkeypatch,
+):
+    """interval 4 s in 4 slices: a due flush writes what was held 3 s ago or before."""
+    assert write_behind.SLICES == 4
+    now = [0.0]
+    clock = SimpleNamespace(monotonic=lambda: now[0], perf_counter=lambda: now[0])
+    monkeypatch.setattr(write_behind, "time", clock)
+    table, published = Table(), []
+
+    async def publish(records):
+        published.append(sorted(key.decode() for _, _, key, _, _ in records))
+        return [SimpleNamespace(topic="changelog", offset=n) for n in range(len(records))]
+
+    behind = WriteBehind(table, lambda row: repr(row).encode(), publish, interval=4)
+    a, b, c = Event(), Event(), Event()
+    behind.hold([a], {"x": (0, 1), "y": (0, 1)})
+    now[0] = 2
+    behind.hold([b], {"y": (0, 2), "z": (1, 1)})  # y held already: it keeps its time
+    for e in (a, b):
+        e.ack()
+    now[0] = 3.5
+    run(behind.flush_due())
+    assert published == [] and not behind.due()
+
+    now[0] = 4  # x and y held for an interval; z, held at 2, not yet for 3 s
+    run(behind.flush_due())
+    assert published == [["x", "y"]]
+    assert [r.value for r in table.applied] == [b"1", b"2"]  # y as batch b left it
+    assert a.message.committable and not b.message.committable
+    assert behind.get("x") is None and behind.get("z") == 1
+
+    now[0] = 4.5
+    behind.hold([c], {"x": (0, 3)})  # written, then changed again: held anew, from now
+    c.ack()
+    now[0] = 6  # z and batch b held for an interval; x since 4.5
+    run(behind.flush_due())
+    assert published[1:] == [["z"]]
+    assert b.message.committable and not c.message.committable
+
+    run(behind.flush())  # everything, as before a rebalance
+    assert published[2:] == [["x"]] and c.message.committable
+    assert not behind.rows and not behind.due()
+
+
+def test_a_batch_that_changed_no_row_is_acknowledged_in_its_turn(monkeypatch):
+    now = [0.0]
+    clock = SimpleNamespace(monotonic=lambda: now[0], perf_counter=lambda: now[0])
+    monkeypatch.setattr(write_behind, "time", clock)
+
+    async def publish(records):
+        raise AssertionError("no row to publish")
+
+    behind = WriteBehind(Table(), repr, publish, interval=1)
+    event = Event()
+    behind.hold([event], {})  # gather: copies of answered declarations change nothing
+    event.ack()
+    assert not behind.due() and not event.message.committable
+    now[0] = 1
+    assert behind.due()
+    run(behind.flush_due())
+    assert event.message.committable and not behind.due()
