@@ -38,9 +38,9 @@ class Settings(BaseSettings):
         description="Busy history rows kept decoded between flushes (0: none); emptied at "
         "every rebalance",
     )
-    # 500, not 250: each flush rewrites every row it touched, so at live rates a busy row goes
-    # to the changelog once per flush; half as many flushes make a quarter fewer changelog
-    # records, and less for the broker to append and compact (docs/benchmarks.md, 8th round).
+    # 500, not 250: a busy row goes to the changelog about once per interval, so a longer one
+    # makes fewer changelog records (a quarter fewer than 250), less for the broker to append
+    # and compact (docs/benchmarks.md, 8th round). Rows go out in slices (write_behind.py).
     row_flush_ms: float = Field(
         500.0,
         gt=0,
