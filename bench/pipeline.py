@@ -77,6 +77,7 @@ class Group:
     output: str
     workdir: Path
     store: str
+    env: dict[str, str] = field(default_factory=dict)  # more settings for the workers
     procs: list[subprocess.Popen] = field(default_factory=list)
     ports: list[int] = field(default_factory=list)
 
@@ -118,6 +119,7 @@ class Group:
                 "SCREENER_STORE": self.store,
                 "SCREENER_WEB_PORT": str(port),
                 "SCREENER_DATA_DIR": str(self.workdir / f"worker-{i}"),
+                **self.env,
             }
             self.procs.append(self._spawn(i, [sys.executable, "-m", "screener", "worker"], env))
 

@@ -73,6 +73,16 @@ class Settings(BaseSettings):
     producer_batch_bytes: int = Field(
         512 * 1024, ge=16 * 1024, le=1_000_000, description="Producer batch size per partition"
     )
+    # 0, as in Kafka Streams (faust's own is 1): a standby copy reads back every changelog
+    # record another worker writes, and with two workers cost a quarter of their CPU at high
+    # rates; without one, a takeover reads the partition's changelog (docs/benchmarks.md,
+    # tenth round; bench/failover.py).
+    standby_replicas: int = Field(
+        0,
+        ge=0,
+        description="Other workers that keep a copy of each table partition, to take it over "
+        "without reading its changelog from the start",
+    )
     broker_session_timeout: float = Field(30.0, gt=0, description="Consumer session timeout, s")
     broker_heartbeat_interval: float = Field(3.0, gt=0, description="Consumer heartbeat, s")
 

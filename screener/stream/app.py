@@ -109,6 +109,7 @@ def create_app(
         producer_max_request_size=LARGEST_RECORD,
         topic_replication_factor=1,
         topic_partitions=settings.internal_partitions,
+        table_standby_replicas=settings.standby_replicas,
         TableManager=faust_fixes.TableManager,
     )
     faust_fixes.apply(

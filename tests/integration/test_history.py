@@ -10,6 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import orjson
+import pytest
 
 from screener.batch import HistoryScreener
 from screener.core.history import scatter
@@ -233,11 +234,14 @@ async def test_a_worker_joining_mid_stream_leaves_the_same_history(make_pipeline
     assert metric(joined, "screener_declarations_consumed_total") > 0
 
 
-async def test_a_worker_stopped_mid_stream_leaves_the_same_history(make_pipeline):
+@pytest.mark.parametrize("standby", [0, 1])
+async def test_a_worker_stopped_mid_stream_leaves_the_same_history(make_pipeline, standby):
     """One of two workers is stopped (SIGTERM, as in a rolling restart) while declarations
-    flow: it hands its partitions over cleanly and the other takes them under way."""
+    flow: it hands its partitions over cleanly and the other takes them under way, reading
+    their changelogs (no standby) or promoting the standby copies it kept."""
     samples = valid(generate(600, seed=37))
     pipeline = await make_pipeline(partitions=6)
+    pipeline.extra_env["SCREENER_STANDBY_REPLICAS"] = str(standby)
     pipeline.start_workers(2, partitions=6)
     leaving = pipeline.workers[1]
     sending = asyncio.create_task(send_in_waves(pipeline, samples))
