@@ -54,7 +54,8 @@ class StateCollector(Collector):
         )
         keys = GaugeMetricFamily(
             "screener_table_keys",
-            "Keys in a state table on this worker's partitions (RocksDB estimate)",
+            "Keys in a state table's stores on this worker, standby copies included "
+            "(RocksDB estimate)",
             labels=["table"],
         )
         for name, table in self.tables.items():
