@@ -64,7 +64,11 @@ def quantiles(values: list[int]) -> str:
 
 
 async def one_config(
-    standby: int, broker, filling: list[rig.Message], live: list[rig.Message], args
+    standby: int,
+    broker: rig.local_kafka.BrokerInfo,
+    filling: list[rig.Message],
+    live: list[rig.Message],
+    args: argparse.Namespace,
 ) -> None:
     tag = f"bench-failover{standby}-{uuid.uuid4().hex[:8]}"
     workdir = args.workdir / tag
@@ -112,8 +116,8 @@ async def one_config(
         sent = await rig.timestamps(broker.bootstrap, source)
         received = await rig.timestamps(broker.bootstrap, output)
         ids = [m.trace_id for m in live]
-        lat = {i: received[i] - sent[i] for i in ids if i in received}
-        latencies(sent, received, ids)  # raises if one is missing
+        latencies(sent, received, ids)  # raises if an output is missing
+        lat = {i: received[i] - sent[i] for i in ids}
         before = sorted(v for i, v in lat.items() if sent[i] < stopped_ms)
         after = sorted(v for i, v in lat.items() if sent[i] >= stopped_ms)
         console.print(f"  latency before the stop: {quantiles(before)}")
