@@ -21,7 +21,6 @@ import gc
 import json
 import os
 import signal
-import tempfile
 import time
 import uuid
 from itertools import islice
@@ -156,14 +155,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--timeout", type=float, default=600.0, help="per phase, s")
     parser.add_argument("--workdir", type=Path, help="keep logs and state here")
-    args = parser.parse_args()
-    if args.workdir is not None:
-        args.workdir.mkdir(parents=True, exist_ok=True)
-        asyncio.run(main_async(args))
-        return
-    with tempfile.TemporaryDirectory(prefix="screener-bench-") as tmp:
-        args.workdir = Path(tmp)
-        asyncio.run(main_async(args))
+    rig.run_in_workdir(main_async, parser.parse_args())
 
 
 if __name__ == "__main__":

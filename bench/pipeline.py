@@ -35,14 +35,12 @@ costs some CPU too, so compare figures of runs without it.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import gc
 import json
 import os
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -636,14 +634,7 @@ def main() -> None:
         "--profile", choices=("saturation", "paced"), help="py-spy the first worker in this phase"
     )
     parser.add_argument("--workdir", type=Path, help="keep logs and state here")
-    args = parser.parse_args()
-    if args.workdir is not None:
-        args.workdir.mkdir(parents=True, exist_ok=True)
-        asyncio.run(main_async(args))
-        return
-    with tempfile.TemporaryDirectory(prefix="screener-bench-") as tmp:
-        args.workdir = Path(tmp)
-        asyncio.run(main_async(args))
+    rig.run_in_workdir(main_async, parser.parse_args())
 
 
 if __name__ == "__main__":

@@ -10,10 +10,12 @@ publishes and the passthrough forwards untouched.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import os
 import platform
+import tempfile
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -26,6 +28,23 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from screener import local_kafka
 
 LOG_APPEND_TIME = {"message.timestamp.type": "LogAppendTime"}
+
+
+# --------------------------------------------------------------------------- running
+
+
+def run_in_workdir(
+    main: Callable[[argparse.Namespace], Awaitable[None]], args: argparse.Namespace
+) -> None:
+    """Run `main(args)` in `args.workdir` (kept afterwards, for its logs and state) or, when
+    none is given, in a temporary directory removed at the end."""
+    if args.workdir is not None:
+        args.workdir.mkdir(parents=True, exist_ok=True)
+        asyncio.run(main(args))
+        return
+    with tempfile.TemporaryDirectory(prefix="screener-bench-") as tmp:
+        args.workdir = Path(tmp)
+        asyncio.run(main(args))
 
 
 # --------------------------------------------------------------------------- machine
