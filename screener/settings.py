@@ -74,8 +74,8 @@ class Settings(BaseSettings):
         512 * 1024, ge=16 * 1024, le=1_000_000, description="Producer batch size per partition"
     )
     # 0, as in Kafka Streams (faust's own is 1): a standby copy reads back every changelog
-    # record another worker writes, and with two workers cost a quarter of their CPU at high
-    # rates; without one, a takeover reads the partition's changelog (docs/benchmarks.md,
+    # record another worker writes, and with two workers cost a sixth to a quarter of their
+    # CPU; without one, a takeover reads the partition's changelog (docs/benchmarks.md,
     # tenth round; bench/failover.py).
     standby_replicas: int = Field(
         0,

@@ -252,6 +252,10 @@ async def test_a_worker_stopped_mid_stream_leaves_the_same_history(make_pipeline
     assert leaving.returncode == 0, pipeline.log_tail(pipeline.web_ports[1])
     assert metric(left, "screener_declarations_consumed_total") > 0  # it had a share
     await assert_nothing_lost_and_history_as_batch(pipeline, samples)
+    survivor = (pipeline.workdir / f"worker-{pipeline.web_ports[0]}.log").read_text(
+        "utf-8", "replace"
+    )
+    assert ("Starting standby partitions" in survivor) == bool(standby)  # the setting took
 
 
 async def test_a_history_batch_that_raises_stops_the_worker_and_loses_nothing(
