@@ -22,12 +22,11 @@ import json
 import os
 import signal
 import time
-import uuid
 from itertools import islice
 from pathlib import Path
 
 from bench import rig
-from bench.pipeline import PARTITIONS, Group, console, latencies, samples, tail_seconds
+from bench.pipeline import PARTITIONS, console, fresh_group, latencies, samples, tail_seconds
 from screener.observability.probe import http_get
 from screener.sim.declarations import generate
 
@@ -69,14 +68,9 @@ async def one_config(
     live: list[rig.Message],
     args: argparse.Namespace,
 ) -> None:
-    tag = f"bench-failover{standby}-{uuid.uuid4().hex[:8]}"
-    workdir = args.workdir / tag
-    workdir.mkdir()
-    source, output = f"{tag}.declarations", f"{tag}.out"
-    await rig.create_topics(broker.bootstrap, [source], PARTITIONS)
-    await rig.create_topics(broker.bootstrap, [output], PARTITIONS, rig.LOG_APPEND_TIME)
     env = {"SCREENER_STANDBY_REPLICAS": str(standby)}
-    group = Group("pipeline", 2, broker.bootstrap, source, output, workdir, args.store, env)
+    group = await fresh_group("pipeline", 2, broker, f"failover{standby}", args, env)
+    source, output = group.source, group.output
     console.rule(f"standby replicas {standby}")
     try:
         group.start()

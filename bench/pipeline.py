@@ -215,18 +215,33 @@ def stop_profiler(spy: subprocess.Popen | None, out: Path) -> str:
     return report(out.read_text()) if out.exists() else "py-spy wrote no profile"
 
 
+async def fresh_group(
+    kind: str,
+    size: int,
+    broker: rig.local_kafka.BrokerInfo,
+    name: str,
+    args: argparse.Namespace,
+    env: dict[str, str] | None = None,
+) -> Group:
+    """A group (not started) on topics, a consumer group and a workdir of its own, all named
+    `bench-<name>-<random>`; its output topic stamps LogAppendTime."""
+    tag = f"bench-{name}-{uuid.uuid4().hex[:8]}"
+    workdir = args.workdir / tag
+    workdir.mkdir()
+    source, output = f"{tag}.declarations", f"{tag}.out"
+    await rig.create_topics(broker.bootstrap, [source], PARTITIONS)
+    await rig.create_topics(broker.bootstrap, [output], PARTITIONS, rig.LOG_APPEND_TIME)
+    return Group(kind, size, broker.bootstrap, source, output, workdir, args.store, env or {})
+
+
 async def run_config(
     kind: str, size: int, broker: rig.local_kafka.BrokerInfo, pool: list[rig.Message], args
 ) -> Result:
     result = Result(f"{kind} x{size}", kind, size)
-    tag = f"bench-{kind}{size}-{uuid.uuid4().hex[:8]}"
-    workdir = args.workdir / tag
-    workdir.mkdir()
-    source, output = f"{tag}.declarations", f"{tag}.out"
-    bootstrap = broker.bootstrap
-    await rig.create_topics(bootstrap, [source], PARTITIONS)
-    await rig.create_topics(bootstrap, [output], PARTITIONS, rig.LOG_APPEND_TIME)
-    group = Group(kind, size, bootstrap, source, output, workdir, args.store)
+    group = await fresh_group(kind, size, broker, f"{kind}{size}", args)
+    bootstrap, source, output = group.bootstrap, group.source, group.output
+    workdir = group.workdir
+    tag = workdir.name  # the prefix of every topic of the run
     console.rule(result.name)
     try:
         group.start()
@@ -527,12 +542,8 @@ async def warm_up(broker: rig.local_kafka.BrokerInfo, pool: list[rig.Message], a
     live = pool[args.count : args.count + int(args.warm_up_rate * args.warm_up_seconds)]
     if not live:
         return
-    tag = f"bench-warm-up-{uuid.uuid4().hex[:8]}"
-    workdir = args.workdir / tag
-    workdir.mkdir()
-    source, output = f"{tag}.declarations", f"{tag}.out"
-    await rig.create_topics(broker.bootstrap, [source, output], PARTITIONS)
-    group = Group("pipeline", 2, broker.bootstrap, source, output, workdir, args.store)
+    group = await fresh_group("pipeline", 2, broker, "warm-up", args)
+    source, output = group.source, group.output
     try:
         group.start()
         group.wait_settled(args.timeout)
