@@ -23,6 +23,9 @@ group, app id and state directory:
                half) of the sustained rate (of the saturation rate for the passthrough, or
                with `--sweep-rates` empty), for `--paced-seconds`. Latency = output
                LogAppendTime - input CreateTime, p50 / p95 / p99.
+4. half max    (workers) the same, at half the saturation throughput (1.), for
+               `--half-max-seconds`: the benchmark aim's "half of the maximum throughput" read
+               literally. The passthrough's paced run (3.) is already at that rate.
 
 The passthrough's output is its copy of each declaration; the pipeline's is its assessment.
 Malformed declarations are left out (every input gives exactly one output); the
@@ -185,6 +188,7 @@ class Result:
     latency: tuple[float, float, float] = (0.0, 0.0, 0.0)  # ms p50 p95 p99, paced
     sweep: list[PacedRun] = field(default_factory=list)
     sustained: float = 0.0  # the highest sweep rate kept up with (p99 under the bound)
+    half_max: PacedRun | None = None  # workers: paced at half the saturation throughput
     profile: str = ""
 
 
@@ -317,9 +321,19 @@ async def run_config(
         if args.profile == "paced" and kind == "pipeline":
             spy = start_profiler(pids[0], workdir / "profile.txt")
         run = await paced_run(group, tag, paced, result.paced_target, done, args, "paced")
+        done += len(paced)
         if spy is not None:
             result.profile = stop_profiler(spy, workdir / "profile.txt")
         result.paced_rate, result.paced_seconds, result.latency = run.rate, run.seconds, run.latency
+
+        # 4. paced at half the saturation throughput (the passthrough's paced run is that)
+        if kind == "pipeline" and args.half_max_seconds:
+            wanted = int(result.rate / 2 * args.half_max_seconds)
+            half = list(islice(fresh, wanted))
+            if len(half) < wanted:
+                console.print(f"  [yellow]half-max run shortened to {len(half):,} (--paced-pool)")
+            label = "half the saturation throughput"
+            result.half_max = await paced_run(group, tag, half, result.rate / 2, done, args, label)
     finally:
         group.stop()
     return result
@@ -512,6 +526,21 @@ def summary(results: list[Result]) -> Table:
     return table
 
 
+def half_max_table(results: list[Result]) -> Table:
+    """Latency at half the saturation throughput: for the passthrough its paced run."""
+    table = Table(title="at half the saturation throughput (the aim: p99 under 100 ms)")
+    for col in ("config", "saturation decl/s", "paced decl/s", "p50", "p95", "p99"):
+        table.add_column(col, justify="left" if col == "config" else "right")
+    for r in results:
+        rate, latency = (r.paced_rate, r.latency) if r.kind == "passthrough" else (0.0, None)
+        if r.half_max is not None:
+            rate, latency = r.half_max.rate, r.half_max.latency
+        if latency is not None:
+            cells = (f"{v:.0f} ms" for v in latency)
+            table.add_row(r.name, f"{r.rate:,.0f}", f"{rate:,.0f}", *cells)
+    return table
+
+
 def sweep_table(results: list[Result], bound: float) -> Table:
     table = Table(title=f"paced sweep: latency by rate (kept up with: p99 < {bound:,.0f} ms)")
     for col in ("config", "decl/s", "p50", "p95", "p99", "CPU µs/decl", "records/decl"):
@@ -593,6 +622,8 @@ async def main_async(args: argparse.Namespace) -> None:
     if any(r.sweep for r in results):
         console.print(sweep_table(results, args.kept_up_p99_ms))
     console.print(summary(results))
+    if any(r.half_max for r in results):
+        console.print(half_max_table(results))
     console.print(
         "decl/s: saturation throughput (a backlog drained); ratio: to the passthrough with as "
         "many processes; CPU: the configuration's processes, not the broker, at saturation; "
@@ -611,12 +642,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=5_000, help="declarations at saturation")
     parser.add_argument("--paced-seconds", type=float, default=30.0)
-    parser.add_argument("--paced-share", type=float, default=0.5, help="of the saturation rate")
+    parser.add_argument(
+        "--paced-share", type=float, default=0.5, help="of the sustained (or saturation) rate"
+    )
+    parser.add_argument(
+        "--half-max-seconds",
+        type=float,
+        default=30.0,
+        help="workers: paced at half the saturation throughput, after the paced run; 0 skips",
+    )
     parser.add_argument(
         "--paced-rate", type=float, default=0.0, help="declarations/s instead of a share"
     )
     parser.add_argument(
-        "--paced-pool", type=int, default=70_000, help="fresh declarations for paced runs"
+        "--paced-pool", type=int, default=110_000, help="fresh declarations for paced runs"
     )
     parser.add_argument(
         "--sweep-rates",
