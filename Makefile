@@ -18,7 +18,7 @@ unit: install
 integration: install
 	$(BIN)/pytest tests/integration
 
-# Prints figures, asserts nothing; a few minutes. BENCH_ARGS="--count 20000 --profile" etc.
+# Prints figures, asserts nothing; about ten minutes. BENCH_ARGS="--count 20000 --profile paced" etc.
 bench: install ## Core cost per declaration, then the pipeline against a bare passthrough
 	$(BIN)/python -m bench.core_cost
 	$(BIN)/python -m bench.pipeline $(BENCH_ARGS)
