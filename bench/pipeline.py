@@ -333,7 +333,10 @@ async def run_config(
             if len(half) < wanted:
                 console.print(f"  [yellow]half-max run shortened to {len(half):,} (--paced-pool)")
             label = "half the saturation throughput"
-            result.half_max = await paced_run(group, tag, half, result.rate / 2, done, args, label)
+            if half:
+                result.half_max = await paced_run(
+                    group, tag, half, result.rate / 2, done, args, label
+                )
     finally:
         group.stop()
     return result
@@ -532,12 +535,14 @@ def half_max_table(results: list[Result]) -> Table:
     for col in ("config", "saturation decl/s", "paced decl/s", "p50", "p95", "p99"):
         table.add_column(col, justify="left" if col == "config" else "right")
     for r in results:
-        rate, latency = (r.paced_rate, r.latency) if r.kind == "passthrough" else (0.0, None)
         if r.half_max is not None:
             rate, latency = r.half_max.rate, r.half_max.latency
-        if latency is not None:
-            cells = (f"{v:.0f} ms" for v in latency)
-            table.add_row(r.name, f"{r.rate:,.0f}", f"{rate:,.0f}", *cells)
+        elif r.kind == "passthrough":
+            rate, latency = r.paced_rate, r.latency
+        else:
+            continue
+        cells = (f"{v:.0f} ms" for v in latency)
+        table.add_row(r.name, f"{r.rate:,.0f}", f"{rate:,.0f}", *cells)
     return table
 
 
