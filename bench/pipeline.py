@@ -192,10 +192,14 @@ class Result:
     profile: str = ""
 
 
-def latencies(sent: dict[str, int], received: dict[str, int], ids: list[str]) -> list[int]:
+def check_all_out(received: dict[str, int], ids: list[str]) -> None:
     missing = [i for i in ids if i not in received]
     if missing:
         raise RuntimeError(f"{len(missing)} outputs missing, e.g. trace-id {missing[0]}")
+
+
+def latencies(sent: dict[str, int], received: dict[str, int], ids: list[str]) -> list[int]:
+    check_all_out(received, ids)
     return sorted(received[i] - sent[i] for i in ids)
 
 
@@ -328,15 +332,14 @@ async def run_config(
 
         # 4. paced at half the saturation throughput (the passthrough's paced run is that)
         if kind == "pipeline" and args.half_max_seconds:
-            wanted = int(result.rate / 2 * args.half_max_seconds)
+            rate = result.rate / 2
+            wanted = int(rate * args.half_max_seconds)
             half = list(islice(fresh, wanted))
             if len(half) < wanted:
                 console.print(f"  [yellow]half-max run shortened to {len(half):,} (--paced-pool)")
-            label = "half the saturation throughput"
             if half:
-                result.half_max = await paced_run(
-                    group, tag, half, result.rate / 2, done, args, label
-                )
+                label = "half the saturation throughput"
+                result.half_max = await paced_run(group, tag, half, rate, done, args, label)
     finally:
         group.stop()
     return result
