@@ -49,8 +49,8 @@ class Settings(BaseSettings):
     )
     gather_in_process: bool = Field(
         True,
-        description="Features for a declaration whose gather partition is held here go "
-        "straight to gather too (the gather topic still gets them)",
+        description="A declaration whose gather partition is held here, and its features, "
+        "go straight to gather instead of through the gather topic",
     )
     commit_interval_s: float = Field(
         2.8,

@@ -3,13 +3,14 @@
 Three agents, each committing its input only after what it caused is published:
 
   screen   declarations -> dead letter, or one entity event per entity (scatter) plus the
-           declaration itself to the gather topic
+           declaration itself to gather
   history  entity events -> features of the entity *before* the declaration, then the
            declaration is applied (once) to the entity's row in the `history` table
            (`history.py`)
   gather   declaration + all its features -> assess -> assessment (+ alert); alerts go back
-           to the entities' ledgers (`gather.py`; features for the gather partitions held
-           here also come straight from the history agent)
+           to the entities' ledgers (`gather.py`). Parts for the gather partitions held
+           here are merged by the agent that made them; only the others take the gather
+           topic and its agent.
 
 Entity events go to the partition of their entity, so every declaration touching an entity
 reaches the one partition (and worker) that owns its row, whichever input partition it came
@@ -195,10 +196,12 @@ def create_app(
 
     async def screen_batch(events: list[faust.EventT]) -> None:
         """One batch of declarations: dead letters out, and each valid declaration on to
-        gather and to the history of every entity it touches (`scattered`)."""
+        gather and to the history of every entity it touches (`scattered`). The batch is
+        acknowledged once gather has the declarations: published to the gather topic, or
+        merged here and their pending rows written (`Gather.hand_over`)."""
         messages: list[Message] = []
         outcomes: list[tuple[Screened, float | None]] = []
-        to_entities, to_gather = outbox(), outbox()
+        to_entities, to_gather = outbox(), []
         for event in events:
             record = _record(event)
             metrics.CONSUMED.inc()
@@ -214,15 +217,17 @@ def create_app(
                 messages += published(outputs, dead)
                 outcomes.append((accepted, record.timestamp))
                 continue
-            to_gather.add(accepted.declaration_id, declaration_item)
+            to_gather.append(declaration_item)
             for key, item in entity_items:
                 to_entities.add(key, item)
-        await publish(messages + hop(entity_topic, to_entities) + hop(gather_topic, to_gather))
+        await gather.hand_over(to_gather, events, messages + hop(entity_topic, to_entities))
         for screened, timestamp in outcomes:
             observe_outcome(screened, timestamp)
 
-    # History rows, held between flushes, the busiest kept decoded (history.py).
-    history_rows = History(app, settings, history, publish, gather_topic)
+    # History rows, held between flushes, the busiest kept decoded (history.py). Features
+    # merged in-process are published nowhere else: their pending rows are written first.
+    history_rows = History(app, settings, history, publish)
+    history_rows.behind.writes_after(gather.waiting)
 
     @app.agent(entity_topic, name="history", concurrency=1)
     async def update_history(stream: faust.StreamT) -> None:

@@ -1,14 +1,15 @@
 """Gather: each declaration waits in its pending row for the features of every entity it
 touches; once all are there it is assessed, the answer published and kept (`answers.py`).
 
-Parts come through the gather topic: the declaration from screen, features from history.
-Features for a declaration whose gather partition this worker holds are also merged at once,
-inside the history batch that found them, unless they come from a redelivered entity event
-(`features`): the declaration is answered a hop sooner (at 250 decl/s the hop took p50 10-20
-ms), and the published copy, when gather reads it, finds the row answered or the features
-there. The history batch's events stay unacknowledged until after the merge, so a rebalance
-waits for it, and the rows it holds are flushed before the partitions go
-(`WriteBehind.attach`).
+The declaration comes from screen, its features from history. When this worker holds the
+declaration's gather partition they are merged at once, inside the batch that made them
+(`hand_over`; features of a redelivered entity event excepted); otherwise they travel through
+the gather topic. In-process the declaration is answered a hop sooner (at 250 decl/s the hop
+took p50 10-20 ms), and neither the broker nor gather handles a record for it: the pending
+row is what keeps the parts. A screen batch's events are acknowledged once the pending rows
+are written; a history batch's once its own rows are, which are written after every pending
+row held (`WriteBehind.writes_after`). So a rebalance waits for both, and the rows held are
+flushed before the partitions go (`WriteBehind.attach`).
 
 Pending rows are written behind (`write_behind.py`): most declarations are answered before
 the next flush, so their row is written once, answered, instead of once per part.
@@ -22,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -132,29 +133,49 @@ class Gather:
         ]
         await self._merge_and_answer(parts, events)
 
-    async def features(
-        self, items: list[dict[str, Any]], messages: list[Message], redelivered: set[str]
-    ) -> None:
-        """A history batch's features (`items`, published as `messages`): published, and
-        those of the gather partitions held here merged at once; what they answer goes out
-        with them, in one round trip.
+    async def features(self, items: list[dict[str, Any]], redelivered: set[str]) -> None:
+        """A history batch's features, one item per declaration (`hand_over`). The batch's
+        events are held by history, whose rows are written after every pending row held
+        (`WriteBehind.writes_after`): an entity event is never committed while features
+        merged here could still be lost.
 
-        Not those of a redelivered entity event (`redelivered`: declaration ids): its
-        features show the history after the declaration, and the first features, computed
-        when it was applied, may still wait in the gather topic, where they come first. An
-        event applied now gives the same features it gave the first time, if there was one
-        (a crash before its row was written): it is applied to the row as it was then."""
+        Not merged here: the features of a redelivered entity event (`redelivered`:
+        declaration ids). They show the history after the declaration, and the first
+        features, computed when it was applied, are in its pending row or still wait in the
+        gather topic, where they come first. An event applied now gives the same features
+        it gave the first time, if there was one (a crash before its row was written): it
+        is applied to the row as it was then."""
+        await self.hand_over(items, (), (), redelivered)
+
+    async def hand_over(
+        self,
+        items: list[dict[str, Any]],
+        events: Sequence[faust.EventT],
+        also: Sequence[Message],
+        redelivered: Set[str] = frozenset(),
+    ) -> None:
+        """Parts from an agent of this worker (a screen batch's declarations, a history
+        batch's features): those of the gather partitions held here merged at once, the
+        others published to the gather topic; published with `also`, and with what the
+        merge answers, in one round trip. What is merged here is published nowhere else:
+        the pending rows keep it, and the agent's `events` are acknowledged once they are
+        written."""
         now = time.time()
         partitions = self.settings.internal_partitions
         parts: list[Part] = []
+        to_gather = Outbox(partitions)
         for item in items:
-            partition = partition_of(item["declaration_id"], partitions)
-            if partition in self.held_here and item["declaration_id"] not in redelivered:
+            declaration_id = item["declaration_id"]
+            partition = partition_of(declaration_id, partitions)
+            if partition in self.held_here and declaration_id not in redelivered:
                 parts.append((item, partition, now, None))
+            else:
+                to_gather.add(declaration_id, item)
+        messages = [*also, *hop(self.gather_topic, to_gather)]
         if not parts:
             await self.publish(messages)
             return
-        await self._merge_and_answer(parts, (), messages)
+        await self._merge_and_answer(parts, events, messages)
 
     # --- merging and answering -------------------------------------------------------
 

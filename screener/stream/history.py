@@ -23,13 +23,13 @@ from screener.core.history.state import EntityRow, RowBatch, encode_row
 from screener.observability import metrics
 from screener.settings import Settings
 from screener.stream.batches import handling
-from screener.stream.hops import Outbox, items_of
-from screener.stream.sending import Message, Publish, hop
+from screener.stream.hops import items_of
+from screener.stream.sending import Publish
 from screener.stream.write_behind import WriteBehind
 
-# What history hands on: the features items of a batch, their records for the gather topic,
-# and the declarations whose features include a redelivery (`Gather.features`)
-HandOn = Callable[[list[dict[str, Any]], list[Message], set[str]], Any]
+# What history hands on: the features items of a batch (one per declaration), and the
+# declarations whose features include a redelivery (`Gather.features`)
+HandOn = Callable[[list[dict[str, Any]], set[str]], Any]
 
 
 class History:
@@ -41,11 +41,9 @@ class History:
         settings: Settings,
         table: faust.Table,
         publish: Publish,
-        gather_topic: faust.TopicT,
     ) -> None:
         self.settings = settings
         self.table = table
-        self.gather_topic = gather_topic
         self.behind = WriteBehind(table, encode_row, publish, settings.row_flush_ms / 1000)
         self.cache: LRUCache[str, EntityRow] | None = (
             LRUCache(settings.row_cache_size) if settings.row_cache_size else None
@@ -54,7 +52,7 @@ class History:
 
     async def batch(self, events: Sequence[faust.EventT], hand_on: HandOn) -> None:
         """One batch of entity events and alerts for the entities' ledgers: features found
-        are handed on (published to gather), then the rows changed are held."""
+        are handed on to gather, then the rows changed are held."""
         async with self.behind.lock:
             rows = RowBatch(self._load, self.behind.get, self.cache)
             last_event: dict[str, faust.EventT] = {}  # a row is written in its partition
@@ -89,14 +87,11 @@ class History:
                 self.behind.drop()
                 raise
             # One item per declaration: all the features this batch found for it.
-            to_gather = Outbox(self.settings.internal_partitions)
             items = [
                 {"t": "features", "declaration_id": declaration_id, "features": parts}
                 for declaration_id, parts in found.items()
             ]
-            for item in items:
-                to_gather.add(item["declaration_id"], item)
-            await hand_on(items, hop(self.gather_topic, to_gather), redelivered)
+            await hand_on(items, redelivered)
             self.behind.hold(
                 events, {k: (last_event[k].message.partition, row) for k, row in touched.items()}
             )

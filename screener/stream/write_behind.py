@@ -8,8 +8,9 @@ which writes each row once however many batches changed it.
 
 What keeps this safe is the order of three things:
 
-1. rows are held only after what the batch caused (features, answers) is acknowledged, so
-   a flushed row never holds a declaration whose features or answer were lost;
+1. rows are held only after what the batch caused (features, answers) is acknowledged by
+   the broker, or held in rows of a table written first (`writes_after`), so a flushed row
+   never holds a declaration whose features or answer were lost;
 2. the batch's input events are acknowledged to faust only after the flush that wrote their
    rows, so no offset is committed ahead of the rows it implies; a crash before the flush
    replays the events onto the rows as they were last flushed;
@@ -70,6 +71,16 @@ class WriteBehind:
         self.rows: dict[str, tuple[int, Any]] = {}  # key -> (partition, decoded row)
         self._since: dict[str, float] = {}  # key -> when held unwritten; oldest first
         self._batches: deque[tuple[float, list[faust.EventT]]] = deque()  # oldest first
+        self._first: list[WriteBehind] = []  # tables whose held rows go out before these
+
+    def writes_after(self, other: WriteBehind) -> None:
+        """Write every row `other` holds before each flush of these: a row written here
+        never holds a change whose consequences in `other` could still be lost (gather's
+        pending rows take features in-process that are published nowhere else). All of
+        them, not a slice: a row keeps the time it was first held, so one written here may
+        hold changes of batches much later than that. `other`'s lock is taken inside this
+        one's: whatever holds `other`'s lock must never wait for this one."""
+        self._first.append(other)
 
     def get(self, key: str) -> Any | None:
         held = self.rows.get(key)
@@ -111,6 +122,9 @@ class WriteBehind:
         the events of the batches held by then. Call with `lock` held."""
         if self._oldest() is None:
             return
+        for first in self._first:
+            async with first.lock:
+                await first.flush()
         started = time.perf_counter()
         keys = list(takewhile(lambda key: self._since[key] <= held_before, self._since))
         writes = TableWrites(self.table)

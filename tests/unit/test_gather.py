@@ -1,11 +1,12 @@
 """Gather: a declaration is answered once the features of every entity it touches are there,
 and the first features of each entity win, whether they come through the gather topic or
-straight from the history agent of the same worker."""
+straight from the history agent of the same worker (and then only from there)."""
 
 from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from types import SimpleNamespace
 
 import faust
 import orjson
@@ -76,7 +77,7 @@ def make_gather(policy) -> tuple[Gather, list]:
 
     async def publish(messages):
         sent.append(list(messages))
-        return []
+        return [SimpleNamespace(topic="changelog", offset=n) for n in range(len(messages))]
 
     topic = app.topic("out")
     gather = Gather(
@@ -106,17 +107,64 @@ def assessment_from(declaration, policy, item: dict) -> Assessment:
     return assess(declaration, policy, HistorySnapshot.of(item["features"].values()))
 
 
-def test_features_found_now_answer_at_once_with_the_features_published(declaration, policy):
+def to_gather_topic(sent: list) -> list[dict]:
+    """The items published to the gather topic."""
+    return [
+        item
+        for call in sent
+        for topic, _, _, value, _ in call
+        if topic.get_topic_name() == "gather"
+        for item in orjson.loads(value)
+    ]
+
+
+def test_features_found_here_answer_at_once_and_are_published_nowhere_else(declaration, policy):
+    """The pending row keeps them: it is written before the history rows that found them
+    (`WriteBehind.writes_after`)."""
     gather, sent = make_gather(policy)
     partition = partition_of(declaration.declaration_id, PARTITIONS)
     asyncio.run(gather.batch([GatherEvent([declaration_item(declaration, policy)], partition)]))
     first = features_of(declaration, policy, applied_before=False)
-    features_record = ("gather-topic", partition, None, b"features", [])
-    asyncio.run(gather.features([first], [features_record], redelivered=set()))
+    asyncio.run(gather.features([first], redelivered=set()))
     (answer,) = assessments(sent)
-    assert sent[-1][0] == features_record  # one round trip: the features, then the answer
     expected = assessment_from(declaration, policy, first)
     assert (answer.score, answer.history_digest) == (expected.score, expected.history_digest)
+    assert to_gather_topic(sent) == []
+    assert gather.waiting.get(declaration.declaration_id)["outgoing"]  # held, answered
+
+
+def test_a_declaration_handed_over_here_is_acknowledged_once_its_pending_row_is_written(
+    declaration, policy
+):
+    """Screen's batch: the declaration merged at once, published nowhere (`also` is), and
+    the screen events held until the pending row is on the changelog."""
+    gather, sent = make_gather(policy)
+    screened = Event()
+    entity_record = (gather.entity_topic, 0, None, b"[]", [])
+    item = declaration_item(declaration, policy)
+    asyncio.run(gather.hand_over([item], [screened], [entity_record]))
+    assert sent == [[entity_record]] and to_gather_topic(sent) == []
+    assert gather.waiting.get(declaration.declaration_id)["raw"] == item["raw"]
+    screened.ack()  # faust's, when screen takes its next batch
+    assert not screened.message.committable
+    asyncio.run(gather.waiting.flush())
+    assert screened.message.committable
+    first = features_of(declaration, policy, applied_before=False)
+    asyncio.run(gather.features([first], redelivered=set()))
+    (answer,) = assessments(sent)
+    assert answer.history_digest == assessment_from(declaration, policy, first).history_digest
+
+
+def test_features_for_a_gather_partition_held_elsewhere_go_through_the_gather_topic(
+    declaration, policy
+):
+    gather, sent = make_gather(policy)
+    partition = partition_of(declaration.declaration_id, PARTITIONS)
+    gather.held_here.discard(partition)
+    first = features_of(declaration, policy, applied_before=False)
+    asyncio.run(gather.features([first], redelivered=set()))
+    assert to_gather_topic(sent) == [first]
+    assert gather.waiting.get(declaration.declaration_id) is None  # not merged here
 
 
 def test_features_of_a_redelivery_wait_for_the_first_ones_in_the_gather_topic(declaration, policy):
@@ -126,14 +174,29 @@ def test_features_of_a_redelivery_wait_for_the_first_ones_in_the_gather_topic(de
     partition = partition_of(declaration.declaration_id, PARTITIONS)
     asyncio.run(gather.batch([GatherEvent([declaration_item(declaration, policy)], partition)]))
     replayed = features_of(declaration, policy, applied_before=True)
-    asyncio.run(gather.features([replayed], [], redelivered={declaration.declaration_id}))
+    asyncio.run(gather.features([replayed], redelivered={declaration.declaration_id}))
     assert assessments(sent) == []  # not merged in-process
+    assert to_gather_topic(sent) == [replayed]  # but sent after the first ones
     first = features_of(declaration, policy, applied_before=False)
     asyncio.run(gather.batch([GatherEvent([first, replayed], partition)]))
     (answer,) = assessments(sent)
     expected = assessment_from(declaration, policy, first)
     assert answer.history_digest == expected.history_digest
     assert answer.history_digest != assessment_from(declaration, policy, replayed).history_digest
+
+
+def test_features_of_a_redelivery_lose_to_the_first_ones_merged_here(declaration, policy):
+    """The first features merged in-process and the pending row written; after a crash the
+    replayed event's features come through the gather topic and are dropped."""
+    gather, sent = make_gather(policy)
+    partition = partition_of(declaration.declaration_id, PARTITIONS)
+    first = features_of(declaration, policy, applied_before=False)
+    asyncio.run(gather.features([first], redelivered=set()))
+    replayed = features_of(declaration, policy, applied_before=True)
+    items = [declaration_item(declaration, policy), replayed]
+    asyncio.run(gather.batch([GatherEvent(items, partition)]))
+    (answer,) = assessments(sent)
+    assert answer.history_digest == assessment_from(declaration, policy, first).history_digest
 
 
 def dead_letters(sent: list) -> list[tuple]:

@@ -151,3 +151,37 @@ def test_a_batch_that_changed_no_row_is_acknowledged_in_its_turn(monkeypatch):
     assert behind.due()
     run(behind.flush_due())
     assert event.message.committable and not behind.due()
+
+
+def test_a_table_written_after_another_writes_all_the_others_rows_first(monkeypatch):
+    """History rows go out only after every pending row held by then, even one held after the
+    slice: a history row keeps the time it was first held, and may hold the change of a
+    later batch whose features only the pending row keeps."""
+    now = [0.0]
+    clock = SimpleNamespace(monotonic=lambda: now[0], perf_counter=lambda: now[0])
+    monkeypatch.setattr(write_behind, "time", clock)
+    order: list[str] = []
+
+    def publisher(name):
+        async def publish(records):
+            order.extend(f"{name}:{key.decode()}" for _, _, key, _, _ in records)
+            return [SimpleNamespace(topic=name, offset=n) for n in range(len(records))]
+
+        return publish
+
+    history = WriteBehind(Table(), repr, publisher("history"), interval=4)
+    pending = WriteBehind(Table(), repr, publisher("pending"), interval=4)
+    history.writes_after(pending)
+    early, late = Event(), Event()
+    history.hold([early], {"hs6:850511": (0, 1)})
+    now[0] = 3.9
+    pending.hold((), {"d-1": (2, {"features": 1})})  # merged in-process by the later batch
+    history.hold([late], {"hs6:850511": (0, 2)})  # the same row, changed again
+    now[0] = 4
+    run(history.flush_due())
+    assert order == ["pending:d-1", "history:hs6:850511"]
+    early.ack()
+    assert early.message.committable and pending.get("d-1") is None
+
+    run(pending.flush())  # the other way round, nothing is waited for
+    assert order == ["pending:d-1", "history:hs6:850511"]
