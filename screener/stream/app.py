@@ -198,7 +198,7 @@ def create_app(
         """One batch of declarations: dead letters out, and each valid declaration on to
         gather and to the history of every entity it touches (`scattered`). The batch is
         acknowledged once gather has the declarations: published to the gather topic, or
-        merged here and their pending rows written (`Gather.hand_over`)."""
+        merged here and their pending rows written (`Gather.declarations`)."""
         messages: list[Message] = []
         outcomes: list[tuple[Screened, float | None]] = []
         to_entities, to_gather = outbox(), []
@@ -220,7 +220,7 @@ def create_app(
             to_gather.append(declaration_item)
             for key, item in entity_items:
                 to_entities.add(key, item)
-        await gather.hand_over(to_gather, events, messages + hop(entity_topic, to_entities))
+        await gather.declarations(to_gather, events, messages + hop(entity_topic, to_entities))
         for screened, timestamp in outcomes:
             observe_outcome(screened, timestamp)
 

@@ -2,14 +2,14 @@
 touches; once all are there it is assessed, the answer published and kept (`answers.py`).
 
 The declaration comes from screen, its features from history. When this worker holds the
-declaration's gather partition they are merged at once, inside the batch that made them
-(`hand_over`; features of a redelivered entity event excepted); otherwise they travel through
-the gather topic. In-process the declaration is answered a hop sooner (at 250 decl/s the hop
-took p50 10-20 ms), and neither the broker nor gather handles a record for it: the pending
-row is what keeps the parts. A screen batch's events are acknowledged once the pending rows
-are written; a history batch's once its own rows are, which are written after every pending
-row held (`WriteBehind.writes_after`). So a rebalance waits for both, and the rows held are
-flushed before the partitions go (`WriteBehind.attach`).
+declaration's gather partition they are merged at once, by the agent that made them
+(`declarations`, `features`; features of a redelivered entity event excepted); otherwise they
+travel through the gather topic. In-process the declaration is answered a hop sooner (at 250
+decl/s the hop took p50 10-20 ms), and neither the broker nor gather handles a record for
+it: the pending row is what keeps the parts. A screen batch's events are acknowledged once
+the pending rows are written; a history batch's once its own rows are, which are written
+after every pending row held (`WriteBehind.writes_after`). So a rebalance waits for both,
+and the rows held are flushed before the partitions go (`WriteBehind.attach`).
 
 Pending rows are written behind (`write_behind.py`): most declarations are answered before
 the next flush, so their row is written once, answered, instead of once per part.
@@ -133,8 +133,23 @@ class Gather:
         ]
         await self._merge_and_answer(parts, events)
 
+    async def declarations(
+        self, items: list[dict[str, Any]], events: Sequence[faust.EventT], also: list[Message]
+    ) -> None:
+        """A screen batch's declarations, published with `also` (its entity events and dead
+        letters) unless merged here (`_here_or_there`). The publish comes first, outside the
+        pending lock: a merge of declarations alone seldom answers any, and held, the lock
+        made screen wait for the round trips of history and gather. The batch's `events`
+        are acknowledged once the pending rows of the declarations merged here are
+        written."""
+        parts, messages = self._here_or_there(items)
+        await self.publish(also + messages)
+        if parts:
+            await self._merge_and_answer(parts, events)
+
     async def features(self, items: list[dict[str, Any]], redelivered: set[str]) -> None:
-        """A history batch's features, one item per declaration (`hand_over`). The batch's
+        """A history batch's features, one item per declaration: merged here, or published
+        (`_here_or_there`), with what the merge answers, in one round trip. The batch's
         events are held by history, whose rows are written after every pending row held
         (`WriteBehind.writes_after`): an entity event is never committed while features
         merged here could still be lost.
@@ -145,21 +160,18 @@ class Gather:
         gather topic, where they come first. An event applied now gives the same features
         it gave the first time, if there was one (a crash before its row was written): it
         is applied to the row as it was then."""
-        await self.hand_over(items, (), (), redelivered)
+        parts, messages = self._here_or_there(items, redelivered)
+        if not parts:
+            await self.publish(messages)
+            return
+        await self._merge_and_answer(parts, (), messages)
 
-    async def hand_over(
-        self,
-        items: list[dict[str, Any]],
-        events: Sequence[faust.EventT],
-        also: Sequence[Message],
-        redelivered: Set[str] = frozenset(),
-    ) -> None:
-        """Parts from an agent of this worker (a screen batch's declarations, a history
-        batch's features): those of the gather partitions held here merged at once, the
-        others published to the gather topic; published with `also`, and with what the
-        merge answers, in one round trip. What is merged here is published nowhere else:
-        the pending rows keep it, and the agent's `events` are acknowledged once they are
-        written."""
+    def _here_or_there(
+        self, items: list[dict[str, Any]], redelivered: Set[str] = frozenset()
+    ) -> tuple[list[Part], list[Message]]:
+        """Parts made by an agent of this worker: those of the gather partitions held here
+        to merge at once, the records of the others for the gather topic. What is merged
+        here is published nowhere else: the pending rows keep it."""
         now = time.time()
         partitions = self.settings.internal_partitions
         parts: list[Part] = []
@@ -171,11 +183,7 @@ class Gather:
                 parts.append((item, partition, now, None))
             else:
                 to_gather.add(declaration_id, item)
-        messages = [*also, *hop(self.gather_topic, to_gather)]
-        if not parts:
-            await self.publish(messages)
-            return
-        await self._merge_and_answer(parts, events, messages)
+        return parts, hop(self.gather_topic, to_gather)
 
     # --- merging and answering -------------------------------------------------------
 
@@ -281,7 +289,9 @@ class Gather:
         declaration is not read again, only the parts after the last commit); the other way
         round it is only published twice. `events` are acknowledged once the rows are
         written."""
-        await self.publish([*also, *gathered.messages])
+        messages = [*also, *gathered.messages]
+        if messages:
+            await self.publish(messages)
         self.waiting.hold(events, gathered.rows)
         await self.waiting.flush_due()
         for screened, timestamp in gathered.outcomes:

@@ -142,7 +142,7 @@ def test_a_declaration_handed_over_here_is_acknowledged_once_its_pending_row_is_
     screened = Event()
     entity_record = (gather.entity_topic, 0, None, b"[]", [])
     item = declaration_item(declaration, policy)
-    asyncio.run(gather.hand_over([item], [screened], [entity_record]))
+    asyncio.run(gather.declarations([item], [screened], [entity_record]))
     assert sent == [[entity_record]] and to_gather_topic(sent) == []
     assert gather.waiting.get(declaration.declaration_id)["raw"] == item["raw"]
     screened.ack()  # faust's, when screen takes its next batch
