@@ -133,7 +133,7 @@ def test_features_found_here_answer_at_once_and_are_published_nowhere_else(decla
     assert gather.waiting.get(declaration.declaration_id)["outgoing"]  # held, answered
 
 
-def test_a_declaration_handed_over_here_is_acknowledged_once_its_pending_row_is_written(
+def test_a_declaration_merged_here_is_acknowledged_once_its_pending_row_is_written(
     declaration, policy
 ):
     """Screen's batch: the declaration merged at once, published nowhere (`also` is), and
@@ -192,6 +192,8 @@ def test_features_of_a_redelivery_lose_to_the_first_ones_merged_here(declaration
     partition = partition_of(declaration.declaration_id, PARTITIONS)
     first = features_of(declaration, policy, applied_before=False)
     asyncio.run(gather.features([first], redelivered=set()))
+    asyncio.run(gather.waiting.flush())
+    assert gather.waiting.get(declaration.declaration_id) is None  # read from the table now
     replayed = features_of(declaration, policy, applied_before=True)
     items = [declaration_item(declaration, policy), replayed]
     asyncio.run(gather.batch([GatherEvent(items, partition)]))
