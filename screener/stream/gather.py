@@ -8,8 +8,9 @@ travel through the gather topic. In-process the declaration is answered a hop so
 decl/s the hop took p50 10-20 ms), and neither the broker nor gather handles a record for
 it: the pending row is what keeps the parts. A screen batch's events are acknowledged once
 the pending rows are written; a history batch's once its own rows are, which are written
-after every pending row held (`WriteBehind.writes_after`). So a rebalance waits for both,
-and the rows held are flushed before the partitions go (`WriteBehind.attach`).
+after every pending row that took features in-process (`WriteBehind.writes_after`). So a
+rebalance waits for both, and the rows held are flushed before the partitions go
+(`WriteBehind.attach`).
 
 Pending rows are written behind (`write_behind.py`): most declarations are answered before
 the next flush, so their row is written once, answered, instead of once per part.
@@ -150,9 +151,9 @@ class Gather:
     async def features(self, items: list[dict[str, Any]], redelivered: set[str]) -> None:
         """A history batch's features, one item per declaration: merged here, or published
         (`_here_or_there`), with what the merge answers, in one round trip. The batch's
-        events are held by history, whose rows are written after every pending row held
-        (`WriteBehind.writes_after`): an entity event is never committed while features
-        merged here could still be lost.
+        events are held by history, whose rows are written after every pending row that
+        took features here (`WriteBehind.writes_after`): an entity event is never committed
+        while features merged here could still be lost.
 
         Not merged here: the features of a redelivered entity event (`redelivered`:
         declaration ids). They show the history after the declaration, and the first
@@ -164,7 +165,7 @@ class Gather:
         if not parts:
             await self.publish(messages)
             return
-        await self._merge_and_answer(parts, (), messages)
+        await self._merge_and_answer(parts, (), messages, owed=True)
 
     def _here_or_there(
         self, items: list[dict[str, Any]], redelivered: Set[str] = frozenset()
@@ -188,11 +189,17 @@ class Gather:
     # --- merging and answering -------------------------------------------------------
 
     async def _merge_and_answer(
-        self, parts: list[Part], events: Sequence[faust.EventT], also: Sequence[Message] = ()
+        self,
+        parts: list[Part],
+        events: Sequence[faust.EventT],
+        also: Sequence[Message] = (),
+        owed: bool = False,
     ) -> None:
+        """`owed`: the parts came with another agent's events, which wait for the rows
+        (`WriteBehind.hold`)."""
         async with self.waiting.lock:
             try:
-                await self._answer(self.merge(parts), events, also)
+                await self._answer(self.merge(parts), events, also, owed)
             except BaseException:
                 # Held rows may hold these parts' half-done changes (rows are changed in
                 # place); the worker stops, and reads the events again after the restart.
@@ -282,7 +289,11 @@ class Gather:
             return replace(dead, outgoing=[fitted(o, limit) for o in dead.outgoing])
 
     async def _answer(
-        self, gathered: Gathered, events: Sequence[faust.EventT], also: Sequence[Message] = ()
+        self,
+        gathered: Gathered,
+        events: Sequence[faust.EventT],
+        also: Sequence[Message] = (),
+        owed: bool = False,
     ) -> None:
         """Publish what gathering caused (and `also`), then hold the rows it changed: a row
         answered but not yet published would be lost with a crash in between (its
@@ -292,7 +303,7 @@ class Gather:
         messages = [*also, *gathered.messages]
         if messages:
             await self.publish(messages)
-        self.waiting.hold(events, gathered.rows)
+        self.waiting.hold(events, gathered.rows, owed)
         await self.waiting.flush_due()
         for screened, timestamp in gathered.outcomes:
             observe_outcome(screened, timestamp)

@@ -9,8 +9,8 @@ which writes each row once however many batches changed it.
 What keeps this safe is the order of three things:
 
 1. rows are held only after what the batch caused (features, answers) is acknowledged by
-   the broker, or held in rows of a table written first (`writes_after`), so a flushed row
-   never holds a declaration whose features or answer were lost;
+   the broker, or held owed in rows of a table written first (`writes_after`), so a flushed
+   row never holds a declaration whose features or answer were lost;
 2. the batch's input events are acknowledged to faust only after the flush that wrote their
    rows, so no offset is committed ahead of the rows it implies; a crash before the flush
    replays the events onto the rows as they were last flushed;
@@ -71,25 +71,33 @@ class WriteBehind:
         self.rows: dict[str, tuple[int, Any]] = {}  # key -> (partition, decoded row)
         self._since: dict[str, float] = {}  # key -> when held unwritten; oldest first
         self._batches: deque[tuple[float, list[faust.EventT]]] = deque()  # oldest first
-        self._first: list[WriteBehind] = []  # tables whose held rows go out before these
+        self._first: list[WriteBehind] = []  # tables whose owed rows go out before these
+        self._owed: set[str] = set()  # held rows the tables written after this one wait for
 
     def writes_after(self, other: WriteBehind) -> None:
-        """Write every row `other` holds before each flush of these: a row written here
-        never holds a change whose consequences in `other` could still be lost (gather's
-        pending rows take features in-process that are published nowhere else). All of
-        them, not a slice: a row keeps the time it was first held, so one written here may
-        hold changes of batches much later than that. `other`'s lock is taken inside this
-        one's: whatever holds `other`'s lock must never wait for this one."""
+        """Before each flush of these, write every row `other` holds `owed`: a row written
+        here never holds a change whose consequences in `other` could still be lost
+        (gather's pending rows take features in-process that are published nowhere else).
+        All of them, not a slice: a row keeps the time it was first held, so one written
+        here may hold changes of batches much later than that. `other`'s lock is taken
+        inside this one's: whatever holds `other`'s lock must never wait for this one."""
         self._first.append(other)
 
     def get(self, key: str) -> Any | None:
         held = self.rows.get(key)
         return None if held is None else held[1]
 
-    def hold(self, events: Iterable[faust.EventT], rows: dict[str, tuple[int, Any]]) -> None:
+    def hold(
+        self,
+        events: Iterable[faust.EventT],
+        rows: dict[str, tuple[int, Any]],
+        owed: bool = False,
+    ) -> None:
         """Keep a batch's rows until a flush writes them, and its events unacknowledged till
         then (faust acknowledges a batch's events when the agent takes the next batch; one
-        more reference per event makes that acknowledgement not the last)."""
+        more reference per event makes that acknowledgement not the last). `owed`: the rows
+        hold what another agent's events caused; a table written after this one writes
+        them first (`writes_after`)."""
         now = time.monotonic()
         held = list(events)
         for event in held:
@@ -99,6 +107,8 @@ class WriteBehind:
         self.rows.update(rows)
         for key in rows:  # a row held already keeps its place and its time
             self._since.setdefault(key, now)
+        if owed:
+            self._owed.update(rows)
 
     def _oldest(self) -> float | None:
         """When the oldest row or batch still held was held."""
@@ -116,17 +126,21 @@ class WriteBehind:
         if self.due():
             await self.flush(time.monotonic() - self.interval * (SLICES - 1) / SLICES)
 
-    async def flush(self, held_before: float = float("inf")) -> None:
-        """Publish the rows held at or before `held_before` (all by default) to the
-        changelog, write them to the local store once the broker has them, then acknowledge
-        the events of the batches held by then. Call with `lock` held."""
+    async def flush(self, held_before: float = float("inf"), owed: bool = False) -> None:
+        """Publish the rows held at or before `held_before` (all by default), and the rows
+        held `owed` if asked, to the changelog, write them to the local store once the
+        broker has them, then acknowledge the events of the batches held by then. Call with
+        `lock` held."""
         if self._oldest() is None:
             return
         for first in self._first:
             async with first.lock:
-                await first.flush()
+                if first._owed:
+                    await first.flush(float("-inf"), owed=True)
         started = time.perf_counter()
         keys = list(takewhile(lambda key: self._since[key] <= held_before, self._since))
+        if owed:
+            keys += [key for key in self._owed if self._since[key] > held_before]
         writes = TableWrites(self.table)
         for key in keys:
             partition, row = self.rows[key]
@@ -137,6 +151,7 @@ class WriteBehind:
             writes.apply(await self.publish(records))
         for key in keys:
             del self.rows[key], self._since[key]
+            self._owed.discard(key)
         while self._batches and self._batches[0][0] <= held_before:
             for event in self._batches.popleft()[1]:
                 event.ack()
@@ -157,6 +172,7 @@ class WriteBehind:
         self.rows.clear()
         self._since.clear()
         self._batches.clear()
+        self._owed.clear()
 
     def attach(self, app: faust.App) -> None:
         """Flush when no batch came to do it, and before faust waits for every event to be

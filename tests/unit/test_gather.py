@@ -22,6 +22,8 @@ from screener.stream import gather as gather_module
 from screener.stream.envelopes import Incoming, Output, origin_of
 from screener.stream.gather import Gather
 from screener.stream.hops import partition_of
+from screener.stream.write_behind import WriteBehind
+from tests.unit.test_table_writes import Table
 from tests.unit.test_write_behind import Event
 
 EXAMPLE = Path(__file__).parents[2] / "contracts/examples/shipment-declaration.magnets-via-th.json"
@@ -118,6 +120,18 @@ def to_gather_topic(sent: list) -> list[dict]:
     ]
 
 
+def history_written_after(gather: Gather) -> WriteBehind:
+    """A history table holding a row, written after the pending rows owed to it."""
+
+    async def publish(records):
+        return [SimpleNamespace(topic="history", offset=n) for n in range(len(records))]
+
+    history = WriteBehind(Table(), repr, publish, interval=3600)
+    history.writes_after(gather.waiting)
+    history.hold([], {"hs6:850511": (0, {})})
+    return history
+
+
 def test_features_found_here_answer_at_once_and_are_published_nowhere_else(declaration, policy):
     """The pending row keeps them: it is written before the history rows that found them
     (`WriteBehind.writes_after`)."""
@@ -131,6 +145,9 @@ def test_features_found_here_answer_at_once_and_are_published_nowhere_else(decla
     assert (answer.score, answer.history_digest) == (expected.score, expected.history_digest)
     assert to_gather_topic(sent) == []
     assert gather.waiting.get(declaration.declaration_id)["outgoing"]  # held, answered
+    history = history_written_after(gather)
+    asyncio.run(history.flush())
+    assert gather.waiting.get(declaration.declaration_id) is None  # written first
 
 
 def test_a_declaration_merged_here_is_acknowledged_once_its_pending_row_is_written(
@@ -145,6 +162,8 @@ def test_a_declaration_merged_here_is_acknowledged_once_its_pending_row_is_writt
     asyncio.run(gather.declarations([item], [screened], [entity_record]))
     assert sent == [[entity_record]] and to_gather_topic(sent) == []
     assert gather.waiting.get(declaration.declaration_id)["raw"] == item["raw"]
+    asyncio.run(history_written_after(gather).flush())
+    assert gather.waiting.get(declaration.declaration_id) is not None  # owes history nothing
     screened.ack()  # faust's, when screen takes its next batch
     assert not screened.message.committable
     asyncio.run(gather.waiting.flush())

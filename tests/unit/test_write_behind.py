@@ -153,10 +153,11 @@ def test_a_batch_that_changed_no_row_is_acknowledged_in_its_turn(monkeypatch):
     assert event.message.committable and not behind.due()
 
 
-def test_a_table_written_after_another_writes_all_the_others_rows_first(monkeypatch):
-    """History rows go out only after every pending row held by then, even one held after the
-    slice: a history row keeps the time it was first held, and may hold the change of a
-    later batch whose features only the pending row keeps."""
+def test_a_table_written_after_another_writes_all_the_rows_owed_to_it_first(monkeypatch):
+    """History rows go out only after every pending row that took features in-process (held
+    owed), even one held after the slice: a history row keeps the time it was first held,
+    and may hold the change of a later batch whose features only the pending row keeps.
+    Pending rows that owe nothing keep their own pace."""
     now = [0.0]
     clock = SimpleNamespace(monotonic=lambda: now[0], perf_counter=lambda: now[0])
     monkeypatch.setattr(write_behind, "time", clock)
@@ -172,16 +173,22 @@ def test_a_table_written_after_another_writes_all_the_others_rows_first(monkeypa
     history = WriteBehind(Table(), repr, publisher("history"), interval=4)
     pending = WriteBehind(Table(), repr, publisher("pending"), interval=4)
     history.writes_after(pending)
-    early, late = Event(), Event()
+    early, late, screened = Event(), Event(), Event()
     history.hold([early], {"hs6:850511": (0, 1)})
     now[0] = 3.9
-    pending.hold((), {"d-1": (2, {"features": 1})})  # merged in-process by the later batch
+    pending.hold([screened], {"d-2": (1, {"raw": "..."})})  # a declaration from screen
+    pending.hold((), {"d-1": (2, {"features": 1})}, owed=True)  # merged by the later batch
     history.hold([late], {"hs6:850511": (0, 2)})  # the same row, changed again
     now[0] = 4
     run(history.flush_due())
     assert order == ["pending:d-1", "history:hs6:850511"]
     early.ack()
     assert early.message.committable and pending.get("d-1") is None
+    assert pending.get("d-2") is not None and screened.message.refcount == 2  # not yet
 
-    run(pending.flush())  # the other way round, nothing is waited for
-    assert order == ["pending:d-1", "history:hs6:850511"]
+    late.ack()
+    run(history.flush())  # the later batch's row went out already; nothing owed is left
+    assert order == ["pending:d-1", "history:hs6:850511"] and late.message.committable
+    assert pending.get("d-2") is not None  # pending rows that owe nothing keep their pace
+    run(pending.flush())
+    assert order[-1] == "pending:d-2" and not pending.rows
