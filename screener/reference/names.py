@@ -478,16 +478,20 @@ def is_patronymic(token: str) -> bool:
     return len(token) > 6 and token.endswith(PATRONYMIC_ENDINGS)
 
 
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+@lru_cache(maxsize=4096)
+def _padded_words(text: str) -> str:
+    """" import export " for "Import-Export": words between single spaces, padded."""
+    return f" {' '.join(_WORD.findall(text.casefold()))} "
+
+
 def phrases_in(phrases: list[str], text: str | None) -> list[str]:
     """The phrases (word sequences, any case and punctuation) that occur in `text` as whole
     words: "import export" is in "Kowloon Import-Export Ltd.", "metal" is not in "Metals"."""
-    padded = f" {' '.join(re.findall(r'[a-z0-9]+', (text or '').casefold()))} "
-    found = []
-    for phrase in phrases:
-        words = " ".join(re.findall(r"[a-z0-9]+", phrase.casefold()))
-        if words and f" {words} " in padded:
-            found.append(phrase)
-    return found
+    padded = _padded_words(text or "")
+    return [p for p in phrases if (words := _padded_words(p)) != "  " and words in padded]
 
 
 def normalise(name: str) -> str:

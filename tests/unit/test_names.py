@@ -11,6 +11,7 @@ from screener.reference.names import (
     legal_forms,
     normalise,
     phonetic_key,
+    phrases_in,
     skeleton,
     sorted_key,
     tokens,
@@ -187,3 +188,17 @@ def test_misspelt_descriptive_words_still_become_the_canonical_word():
 def test_patronymics_are_recognised():
     assert is_patronymic("vladimirovich") and is_patronymic("nikolayevna")
     assert not is_patronymic("ivanov") and not is_patronymic("dmitri")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Kowloon Import-Export Ltd.", ["import export", "Export"]),
+        ("Kowloon IMPORT  EXPORT Ltd.", ["import export", "Export"]),
+        ("Kowloon Metals Trading", []),  # "metal" is a word of its own, not a prefix
+        ("", []),
+        (None, []),
+    ],
+)
+def test_phrases_are_found_as_whole_words_in_any_case_and_punctuation(text, expected):
+    assert phrases_in(["import export", "metal", "Export", "", "--"], text) == expected

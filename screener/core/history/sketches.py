@@ -8,10 +8,22 @@ set of items added, not on their order.
 from __future__ import annotations
 
 import hashlib
+from functools import lru_cache
+
+# The same keys come back declaration after declaration (a party's counterparties, its
+# routes), and a full BottomK hashes all k of them for each new item and each estimate.
+HASH_CACHE_SIZE = 1 << 16
 
 
+@lru_cache(maxsize=HASH_CACHE_SIZE)
 def hash64(item: str) -> int:
     return int.from_bytes(hashlib.blake2b(item.encode(), digest_size=8).digest(), "big")
+
+
+@lru_cache(maxsize=HASH_CACHE_SIZE)
+def _bloom_positions(item: str, m: int, hashes: int) -> tuple[int, ...]:
+    digest = hashlib.blake2b(item.encode(), digest_size=12).digest()
+    return tuple(int.from_bytes(digest[i * 4 : i * 4 + 4], "big") % m for i in range(hashes))
 
 
 class BottomK:
@@ -61,11 +73,8 @@ class Bloom:
         self.m = m
         self.bits = bits
 
-    def _positions(self, item: str) -> list[int]:
-        digest = hashlib.blake2b(item.encode(), digest_size=12).digest()
-        return [
-            int.from_bytes(digest[i * 4 : i * 4 + 4], "big") % self.m for i in range(self.HASHES)
-        ]
+    def _positions(self, item: str) -> tuple[int, ...]:
+        return _bloom_positions(item, self.m, self.HASHES)
 
     def add(self, item: str) -> None:
         for p in self._positions(item):

@@ -145,17 +145,16 @@ class EntityHistory:
         """Bucket sums over the last `size` days up to `day` (inclusive), for each size, in
         one pass over the retained days (busy rows keep 90)."""
         ordered = sorted(sizes)
-        parts = [[0] * BUCKET_FIELDS for _ in ordered]  # days in each size, not in a smaller
+        parts: list[list[tuple[int, ...]]] = [[] for _ in ordered]  # not in a smaller size
         for d, bucket in self.days.items():
             age = day - d
             if 0 <= age < ordered[-1]:
-                part = parts[bisect.bisect_right(ordered, age)]
-                for i, v in enumerate(bucket):
-                    part[i] += v
+                parts[bisect.bisect_right(ordered, age)].append(bucket)
         sums, total = {}, [0] * BUCKET_FIELDS
         for size, part in zip(ordered, parts, strict=True):
-            total = [a + b for a, b in zip(total, part, strict=True)]
-            sums[size] = total
+            if part:  # column sums of the part's buckets, added to the smaller sizes' totals
+                total = [a + sum(column) for a, column in zip(total, zip(*part), strict=True)]
+            sums[size] = [*total]  # one list per size, as callers may keep them
         return {str(size): sums[size] for size in sizes}
 
     def features(self, e: EntityEvent) -> dict[str, Any]:
