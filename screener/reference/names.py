@@ -483,7 +483,7 @@ _WORD = re.compile(r"[a-z0-9]+")
 
 @lru_cache(maxsize=4096)
 def _padded_words(text: str) -> str:
-    """" import export " for "Import-Export": words between single spaces, padded."""
+    """ " import export " for "Import-Export": words between single spaces, padded."""
     return f" {' '.join(_WORD.findall(text.casefold()))} "
 
 

@@ -153,7 +153,10 @@ class EntityHistory:
         sums, total = {}, [0] * BUCKET_FIELDS
         for size, part in zip(ordered, parts, strict=True):
             if part:  # column sums of the part's buckets, added to the smaller sizes' totals
-                total = [a + sum(column) for a, column in zip(total, zip(*part), strict=True)]
+                total = [
+                    a + sum(column)
+                    for a, column in zip(total, zip(*part, strict=True), strict=True)
+                ]
             sums[size] = [*total]  # one list per size, as callers may keep them
         return {str(size): sums[size] for size in sizes}
 
