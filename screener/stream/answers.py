@@ -23,14 +23,15 @@ def answered(row: dict[str, Any]) -> bool:
 
 def remember(outgoing: list[Outgoing], at: float) -> dict[str, Any]:
     """The pending row of an answered declaration. Headers are bytes: kept as latin-1 text,
-    which gives every byte back."""
+    which gives every byte back; so is a dead letter's value, the declaration's original
+    bytes. An assessment or alert is kept as JSON, which orjson writes back byte for byte."""
     return {
         "answered_at": at,
         "outgoing": [
             {
                 "output": o.output.value,
                 "key": o.key.decode("latin-1") if o.key is not None else None,
-                "value": orjson.Fragment(o.value) if o.value is not None else None,
+                "value": _kept(o),
                 "headers": [[k, v.decode("latin-1")] for k, v in o.headers],
             }
             for o in outgoing
@@ -38,16 +39,32 @@ def remember(outgoing: list[Outgoing], at: float) -> dict[str, Any]:
     }
 
 
+def _kept(o: Outgoing) -> Any:
+    if o.value is None:
+        return None
+    if o.output is Output.DEAD_LETTERS:
+        return o.value.decode("latin-1")
+    return orjson.Fragment(o.value)
+
+
 def recall(row: dict[str, Any]) -> list[Outgoing]:
     return [
         Outgoing(
             Output(o["output"]),
             o["key"].encode("latin-1") if o["key"] is not None else None,
-            orjson.dumps(o["value"]) if o["value"] is not None else None,
+            _value(o["value"]),
             [(k, v.encode("latin-1")) for k, v in o["headers"]],
         )
         for o in row["outgoing"]
     ]
+
+
+def _value(kept: Any) -> bytes | None:
+    if kept is None:
+        return None
+    if isinstance(kept, str):  # bytes as latin-1 text
+        return kept.encode("latin-1")
+    return orjson.dumps(kept)  # JSON (and dead letters kept as JSON by earlier versions)
 
 
 class AnswerTimes:

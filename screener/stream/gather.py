@@ -136,17 +136,18 @@ class Gather:
 
     async def declarations(
         self, items: list[dict[str, Any]], events: Sequence[faust.EventT], also: list[Message]
-    ) -> None:
+    ) -> list[Any]:
         """A screen batch's declarations, published with `also` (its entity events and dead
         letters) unless merged here (`_here_or_there`). The publish comes first, outside the
         pending lock: a merge of declarations alone seldom answers any, and held, the lock
         made screen wait for the round trips of history and gather. The batch's `events`
         are acknowledged once the pending rows of the declarations merged here are
-        written."""
+        written. Returns what the broker acknowledged of `also` (record metadata), first."""
         parts, messages = self._here_or_there(items)
-        await self.publish(also + messages)
+        acknowledged = await self.publish(also + messages)
         if parts:
             await self._merge_and_answer(parts, events)
+        return acknowledged
 
     async def features(self, items: list[dict[str, Any]], redelivered: set[str]) -> None:
         """A history batch's features, one item per declaration: merged here, or published
@@ -295,15 +296,19 @@ class Gather:
         also: Sequence[Message] = (),
         owed: bool = False,
     ) -> None:
-        """Publish what gathering caused (and `also`), then hold the rows it changed: a row
-        answered but not yet published would be lost with a crash in between (its
-        declaration is not read again, only the parts after the last commit); the other way
-        round it is only published twice. `events` are acknowledged once the rows are
-        written."""
+        """Publish what gathering caused (and `also`) with the rows of the declarations it
+        answered, then hold the other rows it changed. An answered row goes out with its
+        answer, not behind it: features merged in-process were found by a history applied
+        in-process, in an order no topic keeps, and replayed after a crash in another
+        order they could give a declaration already answered another answer. With its row
+        written, a replay gets the first answer again (`recall`). `events` are
+        acknowledged once the held rows are written."""
         messages = [*also, *gathered.messages]
-        if messages:
-            await self.publish(messages)
-        self.waiting.hold(events, gathered.rows, owed)
+        done = {k: r for k, r in gathered.rows.items() if r[1] is not None and answered(r[1])}
+        if messages or done:
+            await self.waiting.publish_with(messages, done)
+        rest = {k: r for k, r in gathered.rows.items() if k not in done}
+        self.waiting.hold(events, rest, owed)
         await self.waiting.flush_due()
         for screened, timestamp in gathered.outcomes:
             observe_outcome(screened, timestamp)

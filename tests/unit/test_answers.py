@@ -18,6 +18,22 @@ def test_a_remembered_answer_comes_back_byte_for_byte():
     assert recall(row) == [ASSESSMENT, ALERT]
 
 
+def test_a_remembered_dead_letter_gives_back_the_original_bytes():
+    """Whatever their layout: read back as JSON and written again, they would not be."""
+    raw = b'{\n  "declaration_id": "CN-EXP-2026-0000001",\n  "note": "\xe9"\n}\n'
+    dead = Outgoing(Output.DEAD_LETTERS, b"key", raw, [("dlq-error-code", b"processing-error")])
+    row = orjson.loads(orjson.dumps(remember([dead], at=100.0)))
+    assert recall(row) == [dead]
+
+
+def test_a_dead_letter_remembered_as_json_by_an_earlier_version_comes_back():
+    row = {
+        "answered_at": 1.0,
+        "outgoing": [{"output": "dead_letters", "key": None, "value": {"a": 1}, "headers": []}],
+    }
+    assert recall(row) == [Outgoing(Output.DEAD_LETTERS, None, b'{"a":1}', [])]
+
+
 def test_a_pending_row_is_not_an_answer_and_never_expires():
     partial = {"copies": 1, "declaration": {}, "expected": ["a"], "features": {}}
     assert not answered(partial)

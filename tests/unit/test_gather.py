@@ -133,8 +133,8 @@ def history_written_after(gather: Gather) -> WriteBehind:
 
 
 def test_features_found_here_answer_at_once_and_are_published_nowhere_else(declaration, policy):
-    """The pending row keeps them: it is written before the history rows that found them
-    (`WriteBehind.writes_after`)."""
+    """The pending row keeps them, and goes out with the answer: a replay after a crash gets
+    that answer again, whatever order history is applied in then."""
     gather, sent = make_gather(policy)
     partition = partition_of(declaration.declaration_id, PARTITIONS)
     asyncio.run(gather.batch([GatherEvent([declaration_item(declaration, policy)], partition)]))
@@ -144,9 +144,24 @@ def test_features_found_here_answer_at_once_and_are_published_nowhere_else(decla
     expected = assessment_from(declaration, policy, first)
     assert (answer.score, answer.history_digest) == (expected.score, expected.history_digest)
     assert to_gather_topic(sent) == []
-    assert gather.waiting.get(declaration.declaration_id)["outgoing"]  # held, answered
-    history = history_written_after(gather)
-    asyncio.run(history.flush())
+    (answering,) = [call for call in sent if assessments([call])]
+    changelog = gather.pending.changelog_topic.get_topic_name()
+    assert [m[2] for m in answering if m[0].get_topic_name() == changelog] == [
+        declaration.declaration_id.encode()
+    ]
+    assert gather.waiting.get(declaration.declaration_id) is None  # not held: written
+    stored = orjson.loads(gather.pending[declaration.declaration_id.encode()])
+    assert stored["outgoing"][0]["value"]["history_digest"] == answer.history_digest
+
+
+def test_features_merged_here_and_not_yet_answering_are_written_before_history(declaration, policy):
+    """A pending row that took features in-process is written before the history rows that
+    found them (`WriteBehind.writes_after`)."""
+    gather, _ = make_gather(policy)
+    first = features_of(declaration, policy, applied_before=False)
+    asyncio.run(gather.features([first], redelivered=set()))  # the declaration is not here yet
+    assert gather.waiting.get(declaration.declaration_id)["features"]  # held
+    asyncio.run(history_written_after(gather).flush())
     assert gather.waiting.get(declaration.declaration_id) is None  # written first
 
 

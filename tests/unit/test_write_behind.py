@@ -7,7 +7,7 @@ from types import SimpleNamespace
 from screener.observability import metrics
 from screener.stream import write_behind
 from screener.stream.write_behind import WriteBehind
-from tests.unit.test_table_writes import Table
+from tests.unit.test_table_writes import Table, ack
 
 
 class Message:
@@ -192,3 +192,26 @@ def test_a_table_written_after_another_writes_all_the_rows_owed_to_it_first(monk
     assert pending.get("d-2") is not None  # pending rows that owe nothing keep their pace
     run(pending.flush())
     assert order[-1] == "pending:d-2" and not pending.rows
+
+
+def test_rows_written_with_a_publish_leave_what_is_held():
+    """An answered pending row goes out with its answer; the version held before must not
+    overwrite it at the next flush."""
+    table, published = Table(), []
+
+    async def publish(records):
+        published.append(list(records))
+        return [ack(n) for n in range(len(records))]
+
+    behind = WriteBehind(table, lambda row: repr(row).encode(), publish, interval=3600)
+    event = Event()
+    behind.hold([event], {"d1": (2, {"features": 1}), "d2": (0, {"features": 2})}, owed=True)
+    answer = ("out", None, b"d1", b"answer", [])
+    assert run(behind.publish_with([answer], {"d1": (2, {"answered": 1})})) == [ack(0)]
+    assert published[0][0] == answer and published[0][1][2:4] == (b"d1", b"{'answered': 1}")
+    assert [(c.key, c.value) for c in table.applied] == [(b"d1", b"{'answered': 1}")]
+    assert behind.get("d1") is None and behind.get("d2") == {"features": 2}
+    run(behind.flush())
+    assert [c.key for c in table.applied] == [b"d1", b"d2"]  # d1 not again
+    event.ack()
+    assert event.message.committable
