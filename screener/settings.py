@@ -52,6 +52,11 @@ class Settings(BaseSettings):
         description="A declaration whose gather partition is held here, and its features, "
         "go straight to gather instead of through the gather topic",
     )
+    history_in_process: bool = Field(
+        True,
+        description="Entity events whose entity partition is held here are applied by screen "
+        "at once instead of through the entity-events topic",
+    )
     commit_interval_s: float = Field(
         2.8,
         gt=0,

@@ -6,7 +6,8 @@ Three agents, each committing its input only after what it caused is published:
            declaration itself to gather
   history  entity events -> features of the entity *before* the declaration, then the
            declaration is applied (once) to the entity's row in the `history` table
-           (`history.py`)
+           (`history.py`). Events for the entity partitions held here are applied by
+           screen itself; only the others take the entity topic and its agent.
   gather   declaration + all its features -> assess -> assessment (+ alert); alerts go back
            to the entities' ledgers (`gather.py`). Parts for the gather partitions held
            here are merged by the agent that made them; only the others take the gather
@@ -56,8 +57,8 @@ from screener.stream.envelopes import (
     trace_id_of,
 )
 from screener.stream.gather import Gather
-from screener.stream.history import History
-from screener.stream.hops import Outbox
+from screener.stream.history import History, Update
+from screener.stream.hops import Outbox, partition_of
 from screener.stream.reference import follow_reference_topic, record_versions, watch_policy_file
 from screener.stream.sending import Message, hop, observe_outcome, published, publisher
 from screener.stream.state_metrics import watch_state
@@ -66,7 +67,6 @@ from screener.stream.topics import LARGEST_RECORD, internal_topics
 log = logging.getLogger(__name__)
 
 Item = dict[str, Any]  # one item of a hop (`hops.py`)
-Keyed = tuple[str, Item]  # with the key that chooses its partition
 
 
 def _headers(raw: object) -> list[tuple[str, bytes]]:
@@ -167,9 +167,16 @@ def create_app(
         dead_letter_limit,
     )
 
-    def scattered(declaration: Declaration, record: Incoming) -> tuple[Item, list[Keyed]]:
-        """What screen sends on for a declaration: the item for gather, and the item of each
-        entity event with its entity's key."""
+    # History rows, held between flushes, the busiest kept decoded (history.py). Features
+    # merged in-process are published nowhere else: their pending rows are written first.
+    # Screen applies the entity events of the entity partitions held here itself.
+    history_rows = History(app, settings, history, publish, entity_topic)
+    history_rows.behind.writes_after(gather.waiting)
+    partitions = settings.internal_partitions
+
+    def scattered(declaration: Declaration, record: Incoming) -> tuple[Item, list[Update]]:
+        """What screen sends on for a declaration: the item for gather, and each entity
+        event with where the declaration came in."""
         entity_events = scatter(declaration, book.for_time(declaration.declared_at))
         declaration_item = {
             "t": "declaration",
@@ -183,10 +190,14 @@ def create_app(
             "timestamp": record.timestamp,
         }
         # Where it came in: a replay of the declaration comes with the same place.
-        source = [record.partition, record.offset]
-        return declaration_item, [
-            (e.key, {"t": "event", "event": e.to_dict(), "source": source}) for e in entity_events
-        ]
+        source = (record.partition, record.offset)
+        return declaration_item, [(e, source) for e in entity_events]
+
+    def to_entity_topic(updates: list[Update]) -> list[Message]:
+        to_entities = outbox()
+        for e, source in updates:
+            to_entities.add(e.key, {"t": "event", "event": e.to_dict(), "source": list(source)})
+        return hop(entity_topic, to_entities)
 
     @app.agent(source, name="screen", concurrency=1)
     async def screen(stream: faust.StreamT) -> None:
@@ -197,18 +208,23 @@ def create_app(
     async def screen_batch(events: list[faust.EventT]) -> None:
         """One batch of declarations: dead letters out, and each valid declaration on to
         gather and to the history of every entity it touches (`scattered`). The batch is
-        acknowledged once gather has the declarations: published to the gather topic, or
-        merged here and their pending rows written (`Gather.declarations`)."""
+        acknowledged once gather has the declarations (published to the gather topic, or
+        merged here and their pending rows written: `Gather.declarations`) and history
+        their entity events (published to the entity topic, or applied here and their rows
+        written: `History.here`)."""
         messages: list[Message] = []
         outcomes: list[tuple[Screened, float | None]] = []
-        to_entities, to_gather = outbox(), []
+        to_gather: list[Item] = []
+        here: list[Update] = []  # for the entity partitions held here
+        there: list[Update] = []
+        history_rows.open_caught_up()
         for event in events:
             record = _record(event)
             metrics.CONSUMED.inc()
             accepted = accept(record)
             if not isinstance(accepted, Screened):
                 try:
-                    declaration_item, entity_items = scattered(accepted, record)
+                    declaration_item, updates = scattered(accepted, record)
                 except Exception as exc:
                     log.exception("screening %s failed", accepted.declaration_id)
                     accepted = failed(record, exc)
@@ -218,16 +234,16 @@ def create_app(
                 outcomes.append((accepted, record.timestamp))
                 continue
             to_gather.append(declaration_item)
-            for key, item in entity_items:
-                to_entities.add(key, item)
-        await gather.declarations(to_gather, events, messages + hop(entity_topic, to_entities))
-        for screened, timestamp in outcomes:
+            for update in updates:
+                held = partition_of(update[0].key, partitions) in history_rows.held_here
+                (here if held else there).append(update)
+        history_rows.sent(
+            await gather.declarations(to_gather, events, messages + to_entity_topic(there))
+        )
+        for screened, timestamp in outcomes:  # dead letters, published
             observe_outcome(screened, timestamp)
-
-    # History rows, held between flushes, the busiest kept decoded (history.py). Features
-    # merged in-process are published nowhere else: their pending rows are written first.
-    history_rows = History(app, settings, history, publish)
-    history_rows.behind.writes_after(gather.waiting)
+        if here and (elsewhere := await history_rows.here(here, events, gather.features)):
+            await publish(to_entity_topic(elsewhere))  # a rebalance began meanwhile
 
     @app.agent(entity_topic, name="history", concurrency=1)
     async def update_history(stream: faust.StreamT) -> None:

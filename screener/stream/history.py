@@ -8,10 +8,18 @@ decoded and written behind (`write_behind.py`), and the busiest stay decoded aft
 declaration, 1.1 with 2,000 kept. The cache is kept small, since full garbage collections
 visit every object of every decoded row, and emptied at every rebalance, since another worker
 may change a row once its partition moves.
+
+Screen applies the entity events of the entity partitions this worker holds itself (`here`),
+and only the others take the entity topic: a hop less, and no record for the broker and the
+history agent. A partition opens to screen only once the history agent has applied every
+record of it written before (`open_caught_up`): one partition's declarations must reach a
+row in the order they came in. What the topic gave, an order a crash cannot change, gather
+makes up for: a declaration's answer goes out with its pending row (`gather.py`).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -19,17 +27,24 @@ import faust
 from cachetools import LRUCache
 
 from screener.core.history import EntityEvent
-from screener.core.history.state import EntityRow, RowBatch, encode_row
+from screener.core.history.state import EntityRow, RowBatch, Source, encode_row
 from screener.observability import metrics
 from screener.settings import Settings
 from screener.stream.batches import handling
-from screener.stream.hops import items_of
+from screener.stream.hops import items_of, partition_of
 from screener.stream.sending import Publish
 from screener.stream.write_behind import WriteBehind
+
+log = logging.getLogger(__name__)
 
 # What history hands on: the features items of a batch (one per declaration), and the
 # declarations whose features include a redelivery (`Gather.features`)
 HandOn = Callable[[list[dict[str, Any]], set[str]], Any]
+# An entity event and where its declaration came in (`EntityRow.update`)
+Update = tuple[EntityEvent, Source | None]
+# What a batch applies: an update or an alert item for an entity's ledger, the entity's
+# partition, and the event that brought it (None: made in-process)
+Change = tuple[Update | dict[str, Any], int, faust.EventT | None]
 
 
 class History:
@@ -41,9 +56,18 @@ class History:
         settings: Settings,
         table: faust.Table,
         publish: Publish,
+        entity_topic: faust.TopicT,
     ) -> None:
         self.settings = settings
         self.table = table
+        self.entity_topic = entity_topic
+        self.held_here: set[int] = set()  # entity partitions whose events apply in-process
+        # Since the assignment, for each entity partition: its end offset then (until it is
+        # held_here), the offset after the last record applied here, and after the last
+        # record screen sent there (`open_caught_up`)
+        self._catching_up: dict[int, int] = {}
+        self._applied: dict[int, int] = {}
+        self._sent: dict[int, int] = {}
         self.behind = WriteBehind(table, encode_row, publish, settings.row_flush_ms / 1000)
         self.cache: LRUCache[str, EntityRow] | None = (
             LRUCache(settings.row_cache_size) if settings.row_cache_size else None
@@ -51,51 +75,114 @@ class History:
         self._attach(app)
 
     async def batch(self, events: Sequence[faust.EventT], hand_on: HandOn) -> None:
-        """One batch of entity events and alerts for the entities' ledgers: features found
-        are handed on to gather, then the rows changed are held."""
+        """One batch of the entity topic: entity events and alerts for the entities'
+        ledgers."""
+        changes: list[Change] = []
+        for event in events:
+            partition = event.message.partition
+            for item in items_of(event.message.value):
+                if item["t"] == "alert":
+                    changes.append((item, partition, event))
+                else:
+                    source = item.get("source")
+                    entity_event = EntityEvent.from_dict(item["event"])
+                    changes.append(
+                        ((entity_event, tuple(source) if source else None), partition, event)
+                    )
         async with self.behind.lock:
-            rows = RowBatch(self._load, self.behind.get, self.cache)
-            last_event: dict[str, faust.EventT] = {}  # a row is written in its partition
-            found: dict[str, dict[str, Any]] = {}  # declaration -> entity key -> features
-            redelivered: set[str] = set()  # declarations with features of a redelivery
-            try:
-                for event in events:
-                    handling(event)
-                    for item in items_of(event.message.value):
-                        if item["t"] == "alert":
-                            key = item["key"]
-                            rows.record_alert(key, item["declaration_id"], item["declared_at"])
-                        else:
-                            entity_event = EntityEvent.from_dict(item["event"])
-                            key = entity_event.key
-                            source = item.get("source")
-                            features, why = rows.update(
-                                entity_event, tuple(source) if source else None
-                            )
-                            if why is not None:
-                                redelivered.add(entity_event.declaration_id)
-                            parts = found.setdefault(entity_event.declaration_id, {})
-                            parts.setdefault(key, features)  # first of a redelivery wins
-                        last_event[key] = event
-                touched = rows.touched()
-                for why, n in rows.redeliveries.items():
-                    metrics.REDELIVERED.labels(recognised_as=why).inc(n)
-            except BaseException:
-                # The held and cached rows may hold changes of a batch that did not finish;
-                # the worker stops, and reads the events again after the restart.
-                self._forget_rows()
-                self.behind.drop()
-                raise
-            # One item per declaration: all the features this batch found for it.
-            items = [
-                {"t": "features", "declaration_id": declaration_id, "features": parts}
-                for declaration_id, parts in found.items()
-            ]
-            await hand_on(items, redelivered)
-            self.behind.hold(
-                events, {k: (last_event[k].message.partition, row) for k, row in touched.items()}
-            )
-            await self.behind.flush_due()
+            await self._apply_locked(changes, events, hand_on)
+            for event in events:
+                self._applied[event.message.partition] = event.message.offset + 1
+
+    async def here(
+        self, updates: list[Update], events: Sequence[faust.EventT], hand_on: HandOn
+    ) -> list[Update]:
+        """Entity events made by screen in this worker, for the entity partitions held here:
+        applied at once, with no record of the entity topic. Screen's `events` are
+        acknowledged once the rows are written, and a row is written after the pending rows
+        that took its features in-process, as for a batch of the topic. Returns the updates
+        whose partition is no longer held here (a rebalance began): they take the topic."""
+        async with self.behind.lock:
+            partitions = self.settings.internal_partitions
+            changes: list[Change] = []
+            elsewhere: list[Update] = []
+            for update in updates:
+                partition = partition_of(update[0].key, partitions)
+                if partition in self.held_here:
+                    changes.append((update, partition, None))
+                else:
+                    elsewhere.append(update)
+            if changes:
+                await self._apply_locked(changes, events, hand_on)
+            return elsewhere
+
+    async def _apply_locked(
+        self, changes: list[Change], events: Sequence[faust.EventT], hand_on: HandOn
+    ) -> None:
+        """Features found are handed on to gather, then the rows changed are held with
+        `events`. Call with `behind.lock` held."""
+        rows = RowBatch(self._load, self.behind.get, self.cache)
+        partition_of_row: dict[str, int] = {}  # a row is written in its partition
+        found: dict[str, dict[str, Any]] = {}  # declaration -> entity key -> features
+        redelivered: set[str] = set()  # declarations with features of a redelivery
+        try:
+            for change, partition, event in changes:
+                handling(event)
+                if isinstance(change, dict):  # an alert
+                    key = change["key"]
+                    rows.record_alert(key, change["declaration_id"], change["declared_at"])
+                else:
+                    entity_event, source = change
+                    key = entity_event.key
+                    features, why = rows.update(entity_event, source)
+                    if why is not None:
+                        redelivered.add(entity_event.declaration_id)
+                    parts = found.setdefault(entity_event.declaration_id, {})
+                    parts.setdefault(key, features)  # first of a redelivery wins
+                partition_of_row[key] = partition
+            touched = rows.touched()
+            for why, n in rows.redeliveries.items():
+                metrics.REDELIVERED.labels(recognised_as=why).inc(n)
+        except BaseException:
+            # The held and cached rows may hold changes of a batch that did not finish;
+            # the worker stops, and reads the events again after the restart.
+            self._forget_rows()
+            self.behind.drop()
+            raise
+        # One item per declaration: all the features this batch found for it.
+        items = [
+            {"t": "features", "declaration_id": declaration_id, "features": parts}
+            for declaration_id, parts in found.items()
+        ]
+        await hand_on(items, redelivered)
+        self.behind.hold(events, {k: (partition_of_row[k], row) for k, row in touched.items()})
+        await self.behind.flush_due()
+
+    def catch_up(self, ends: dict[int, int]) -> None:
+        """The entity partitions just assigned, with their end offsets: they open to screen's
+        events once the history agent has reached those (`open_caught_up`)."""
+        self._catching_up = dict(ends)
+
+    def sent(self, acknowledged: Sequence[Any]) -> None:
+        """Screen's records of the entity topic (record metadata): the history agent must
+        apply them too before their partition opens."""
+        topic = self.entity_topic.get_topic_name()
+        for record in acknowledged:
+            if record.topic == topic:
+                sent = self._sent.get(record.partition, 0)
+                self._sent[record.partition] = max(sent, record.offset + 1)
+
+    def open_caught_up(self) -> None:
+        """Entity partitions held here take screen's events in-process once the history
+        agent has applied every record of theirs written before: those there at the
+        assignment, and those screen sent since (`sent`). Before that, a declaration applied
+        in-process could reach a row ahead of an earlier one of its input partition still
+        waiting in the topic, and the earlier one would be taken for a replay
+        (`EntityRow.update`). Only screen calls this, after `sent` for its last batch."""
+        for partition, end in list(self._catching_up.items()):
+            if self._applied.get(partition, 0) >= max(end, self._sent.get(partition, 0)):
+                del self._catching_up[partition]
+                self.held_here.add(partition)
 
     def _load(self, key: str) -> bytes | None:
         return self.table.get(key.encode())
@@ -107,8 +194,27 @@ class History:
     def _attach(self, app: faust.App) -> None:
         self.behind.attach(app)
 
-        async def forget_rows(app: faust.App, partitions: Any, **kwargs: Any) -> None:
+        entity_topic = self.entity_topic.get_topic_name()
+
+        @app.on_partitions_revoked.connect
+        async def on_revoked(app: faust.App, revoked: Any, **kwargs: Any) -> None:
+            self.held_here.clear()
+            self._catching_up.clear()
             self._forget_rows()
 
-        app.on_partitions_revoked.connect(forget_rows)
-        app.on_partitions_assigned.connect(forget_rows)
+        @app.on_partitions_assigned.connect
+        async def on_assigned(app: faust.App, assigned: Any, **kwargs: Any) -> None:
+            self.held_here.clear()
+            self._catching_up.clear()
+            self._applied.clear()
+            self._sent.clear()
+            self._forget_rows()
+            held = [tp for tp in assigned if tp.topic == entity_topic]
+            if not (self.settings.history_in_process and held):
+                return
+            try:
+                ends = await app.consumer.highwaters(*held)
+            except Exception:  # in-process waits for the next assignment; the topic works
+                log.warning("entity topic end offsets unreadable: events take the topic")
+                return
+            self.catch_up({tp.partition: end for tp, end in ends.items()})

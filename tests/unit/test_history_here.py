@@ -1,0 +1,149 @@
+"""History applied in-process: screen's entity events for the entity partitions held here
+skip the entity topic, but only once the history agent has applied every record of the
+partition written before; and screen's batch is acknowledged only once their rows are
+written."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from types import SimpleNamespace
+
+import faust
+import orjson
+import pytest
+
+from screener.core.history import EntityRow, scatter
+from screener.core.intake import parse_declaration
+from screener.settings import Settings
+from screener.stream.history import History
+from screener.stream.hops import partition_of
+from tests.unit.test_write_behind import Event
+
+EXAMPLE = Path(__file__).parents[2] / "contracts/examples/shipment-declaration.magnets-via-th.json"
+PARTITIONS = 6
+DECLARATIONS_PARTITION = 2
+
+
+class TopicEvent(Event):
+    """An entity-topic record as the history agent gets it."""
+
+    def __init__(self, items: list[dict], partition: int, offset: int) -> None:
+        super().__init__()
+        self.message.value = orjson.dumps(items)
+        self.message.partition = partition
+        self.message.offset = offset
+
+
+@pytest.fixture
+def declaration():
+    return parse_declaration(EXAMPLE.read_bytes())
+
+
+def make_history() -> tuple[History, list, list]:
+    app = faust.App("test-history", broker="kafka://127.0.0.1:1", store="memory://")
+    table = app.Table("history", partitions=PARTITIONS, key_type=bytes, value_type=bytes)
+    sent: list = []
+    handed_on: list = []
+
+    async def publish(messages):
+        sent.append(list(messages))
+        return [
+            SimpleNamespace(topic="changelog", partition=0, offset=n)
+            for n, _ in enumerate(messages)
+        ]
+
+    async def hand_on(items, redelivered):
+        handed_on.append((items, redelivered))
+
+    history = History(
+        app, Settings(internal_partitions=PARTITIONS), table, publish, app.topic("entities")
+    )
+    return history, handed_on, hand_on
+
+
+def updates_of(declaration, policy, offset: int) -> list:
+    source = (DECLARATIONS_PARTITION, offset)
+    return [(e, source) for e in scatter(declaration, policy)]
+
+
+def topic_event(update, offset: int) -> TopicEvent:
+    e, source = update
+    item = {"t": "event", "event": e.to_dict(), "source": list(source)}
+    return TopicEvent([item], partition_of(e.key, PARTITIONS), offset)
+
+
+def test_screen_events_wait_for_the_records_there_at_the_assignment(declaration, policy):
+    history, _, hand_on = make_history()
+    first = updates_of(declaration, policy, offset=10)[0]
+    partition = partition_of(first[0].key, PARTITIONS)
+    history.catch_up({partition: 4, (partition + 1) % PARTITIONS: 0})
+    history.open_caught_up()
+    assert history.held_here == {(partition + 1) % PARTITIONS}  # nothing to catch up there
+    asyncio.run(history.batch([topic_event(first, offset=2)], hand_on))
+    history.open_caught_up()
+    assert partition not in history.held_here
+    asyncio.run(history.batch([topic_event(first, offset=3)], hand_on))
+    history.open_caught_up()
+    assert partition in history.held_here
+
+
+def test_screen_events_wait_for_the_records_screen_sent_since(declaration, policy):
+    """Sent through the topic while the partition caught up: an event applied in-process
+    before them would make them look like replays."""
+    history, _, hand_on = make_history()
+    first = updates_of(declaration, policy, offset=10)[0]
+    partition = partition_of(first[0].key, PARTITIONS)
+    history.catch_up({partition: 4})
+    history.sent([SimpleNamespace(topic="entities", partition=partition, offset=6)])
+    history.sent([SimpleNamespace(topic="other", partition=partition, offset=60)])
+    asyncio.run(history.batch([topic_event(first, offset=3)], hand_on))
+    history.open_caught_up()
+    assert partition not in history.held_here
+    asyncio.run(history.batch([topic_event(first, offset=6)], hand_on))
+    history.open_caught_up()
+    assert partition in history.held_here
+
+
+def test_screen_events_held_here_are_applied_and_the_rest_sent_back(declaration, policy):
+    """Applied here: their features handed on; screen's events acknowledged only once the
+    rows are written."""
+    history, handed_on, hand_on = make_history()
+    updates = updates_of(declaration, policy, offset=10)
+    partitions = {partition_of(e.key, PARTITIONS) for e, _ in updates}
+    held = set(list(sorted(partitions))[:-1])
+    history.catch_up({p: 0 for p in held})
+    history.open_caught_up()
+    screened = Event()
+    elsewhere = asyncio.run(history.here(updates, [screened], hand_on))
+    assert elsewhere == [u for u in updates if partition_of(u[0].key, PARTITIONS) not in held]
+    applied_here = [u for u in updates if u not in elsewhere]
+    ((items, redelivered),) = handed_on
+    assert redelivered == set()
+    assert set(items[0]["features"]) == {e.key for e, _ in applied_here}
+    for e, _ in applied_here:  # the features of the entity before the declaration
+        assert items[0]["features"][e.key] == EntityRow.new(e.kind).observe(e)
+    screened.ack()  # faust's, when screen takes its next batch
+    assert not screened.message.committable
+    asyncio.run(history.behind.flush())
+    assert screened.message.committable
+    key = applied_here[0][0].key
+    stored = EntityRow.from_dict(orjson.loads(history.table[key.encode()]))
+    assert stored.history.declarations == 1
+    assert stored.sources == {DECLARATIONS_PARTITION: 10}
+
+
+def test_a_replay_applied_here_is_recognised(declaration, policy):
+    """After a crash the declaration is read again: its events, applied in-process again,
+    are not counted twice, and their features are marked as a redelivery's."""
+    history, handed_on, hand_on = make_history()
+    updates = updates_of(declaration, policy, offset=10)
+    history.catch_up({p: 0 for p in range(PARTITIONS)})
+    history.open_caught_up()
+    asyncio.run(history.here(updates, [Event()], hand_on))
+    asyncio.run(history.behind.flush())
+    asyncio.run(history.here(updates, [Event()], hand_on))
+    assert handed_on[-1][1] == {declaration.declaration_id}
+    key = updates[0][0].key
+    stored = EntityRow.from_dict(orjson.loads(history.table[key.encode()]))
+    assert stored.history.declarations == 1
