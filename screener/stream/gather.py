@@ -12,8 +12,11 @@ after every pending row that took features in-process (`WriteBehind.writes_after
 rebalance waits for both, and the rows held are flushed before the partitions go
 (`WriteBehind.attach`).
 
-Pending rows are written behind (`write_behind.py`): most declarations are answered before
-the next flush, so their row is written once, answered, instead of once per part.
+Pending rows are written behind (`write_behind.py`), but an answered one goes out with its
+answer, in the same round trip: most declarations are answered before the next flush, so
+their row is written once, answered, instead of once per part. Written with the answer, the
+row gives a replay after a crash that answer again, even where the features came from a
+history applied in-process, whose order no topic keeps (`history.py`).
 
 The declaration travels as its original bytes, with where it came in: a declaration whose
 assessment fails becomes a dead letter like any other, and its answer.
