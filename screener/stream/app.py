@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from functools import partial
 from typing import Any
 
 import faust
@@ -58,7 +59,7 @@ from screener.stream.envelopes import (
 )
 from screener.stream.gather import Gather
 from screener.stream.history import History, Update
-from screener.stream.hops import Outbox, partition_of
+from screener.stream.hops import Outbox
 from screener.stream.reference import follow_reference_topic, record_versions, watch_policy_file
 from screener.stream.sending import Message, hop, observe_outcome, published, publisher
 from screener.stream.state_metrics import watch_state
@@ -172,7 +173,6 @@ def create_app(
     # Screen applies the entity events of the entity partitions held here itself.
     history_rows = History(app, settings, history, publish, entity_topic)
     history_rows.behind.writes_after(gather.waiting)
-    partitions = settings.internal_partitions
 
     def scattered(declaration: Declaration, record: Incoming) -> tuple[Item, list[Update]]:
         """What screen sends on for a declaration: the item for gather, and each entity
@@ -215,7 +215,7 @@ def create_app(
         messages: list[Message] = []
         outcomes: list[tuple[Screened, float | None]] = []
         to_gather: list[Item] = []
-        here: list[Update] = []  # for the entity partitions held here
+        here: list[Update] = []  # of the declarations whose entity partitions are all here
         there: list[Update] = []
         history_rows.open_caught_up()
         for event in events:
@@ -234,15 +234,14 @@ def create_app(
                 outcomes.append((accepted, record.timestamp))
                 continue
             to_gather.append(declaration_item)
-            for update in updates:
-                held = partition_of(update[0].key, partitions) in history_rows.held_here
-                (here if held else there).append(update)
+            (here if history_rows.takes(updates) else there).extend(updates)
         history_rows.sent(
             await gather.declarations(to_gather, events, messages + to_entity_topic(there))
         )
         for screened, timestamp in outcomes:  # dead letters, published
             observe_outcome(screened, timestamp)
-        if here and (elsewhere := await history_rows.here(here, events, gather.features)):
+        applied_here = partial(gather.features, ordered=False)
+        if here and (elsewhere := await history_rows.here(here, events, applied_here)):
             await publish(to_entity_topic(elsewhere))  # a rebalance began meanwhile
 
     @app.agent(entity_topic, name="history", concurrency=1)

@@ -12,11 +12,10 @@ after every pending row that took features in-process (`WriteBehind.writes_after
 rebalance waits for both, and the rows held are flushed before the partitions go
 (`WriteBehind.attach`).
 
-Pending rows are written behind (`write_behind.py`), but an answered one goes out with its
-answer, in the same round trip: most declarations are answered before the next flush, so
-their row is written once, answered, instead of once per part. Written with the answer, the
-row gives a replay after a crash that answer again, even where the features came from a
-history applied in-process, whose order no topic keeps (`history.py`).
+Pending rows are written behind (`write_behind.py`): most declarations are answered before
+the next flush, so their row is written once, answered, instead of once per part. A row with
+features of a history applied in-process, whose order no topic keeps (`history.py`), goes out
+with its answer instead, so that a replay after a crash gets that answer again.
 
 The declaration travels as its original bytes, with where it came in: a declaration whose
 assessment fails becomes a dead letter like any other, and its answer.
@@ -70,6 +69,7 @@ class Gathered:
     messages: list[Message]  # answers (and recalled answers) and alerts for the ledgers
     rows: dict[str, tuple[int, dict[str, Any]]]  # changed rows: key -> (partition, row)
     outcomes: list[tuple[Screened, float | None]]  # for the metrics, once published
+    with_answers: set[str]  # rows to write with their answers (features not `ordered`)
 
 
 def _encode_pending(row: dict[str, Any] | None) -> bytes | None:
@@ -152,12 +152,19 @@ class Gather:
             await self._merge_and_answer(parts, events)
         return acknowledged
 
-    async def features(self, items: list[dict[str, Any]], redelivered: set[str]) -> None:
+    async def features(
+        self, items: list[dict[str, Any]], redelivered: set[str], ordered: bool = True
+    ) -> None:
         """A history batch's features, one item per declaration: merged here, or published
         (`_here_or_there`), with what the merge answers, in one round trip. The batch's
         events are held by history, whose rows are written after every pending row that
         took features here (`WriteBehind.writes_after`): an entity event is never committed
         while features merged here could still be lost.
+
+        `ordered`: the features come from entity events read from the entity topic, which a
+        replay after a crash applies in the same order again. Features of a history applied
+        in-process (`History.here`) are not: the declaration's pending row goes out with
+        its answer, so that a replay finds the answer instead of another (`_answer`).
 
         Not merged here: the features of a redelivered entity event (`redelivered`:
         declaration ids). They show the history after the declaration, and the first
@@ -165,6 +172,9 @@ class Gather:
         gather topic, where they come first. An event applied now gives the same features
         it gave the first time, if there was one (a crash before its row was written): it
         is applied to the row as it was then."""
+        if not ordered:
+            for item in items:
+                item["unordered"] = True
         parts, messages = self._here_or_there(items, redelivered)
         if not parts:
             await self.publish(messages)
@@ -217,6 +227,7 @@ class Gather:
         partitions: dict[str, int] = {}  # of the rows changed
         messages: list[Message] = []
         outcomes: list[tuple[Screened, float | None]] = []
+        with_answers: set[str] = set()
         to_entities = Outbox(self.settings.internal_partitions)
         for item, partition, sent_at, event in parts:
             handling(event)
@@ -248,6 +259,8 @@ class Gather:
                 found = row.setdefault("features", {})
                 for entity, features in item["features"].items():
                     found.setdefault(entity, features)
+                if item.get("unordered"):
+                    row["unordered"] = True
                 row["featured_at"] = max(row.get("featured_at") or 0, sent_at or 0)
             if "expected" not in row or set(row["expected"]) - set(row.get("features", {})):
                 continue
@@ -266,12 +279,15 @@ class Gather:
                             "declared_at": int(screened.alert.declared_at.timestamp()),
                         },
                     )
+            if row.get("unordered"):
+                with_answers.add(key)
             rows[key] = remember(screened.outgoing, time.time())
             self.answer_times.note(key, partition, rows[key])
         return Gathered(
             messages + hop(self.entity_topic, to_entities),
             {k: (p, rows[k]) for k, p in partitions.items()},
             outcomes,
+            with_answers,
         )
 
     def _screen(self, key: str, row: dict[str, Any]) -> Screened:
@@ -299,18 +315,22 @@ class Gather:
         also: Sequence[Message] = (),
         owed: bool = False,
     ) -> None:
-        """Publish what gathering caused (and `also`) with the rows of the declarations it
-        answered, then hold the other rows it changed. An answered row goes out with its
-        answer, not behind it: features merged in-process were found by a history applied
-        in-process, in an order no topic keeps, and replayed after a crash in another
-        order they could give a declaration already answered another answer. With its row
-        written, a replay gets the first answer again (`recall`). `events` are
-        acknowledged once the held rows are written."""
+        """Publish what gathering caused (and `also`), then hold the rows it changed: a row
+        answered but not yet published would be lost with a crash in between (its
+        declaration is not read again, only the parts after the last commit); the other way
+        round it is only published twice. `events` are acknowledged once the held rows are
+        written.
+
+        A declaration with features of a history applied in-process (`with_answers`) is
+        written with its answer, in the same round trip, not behind it: that history has no
+        topic to replay it in the same order after a crash, and in another order it could
+        give a declaration already answered another answer. With its row written, a replay
+        gets the first answer again (`recall`)."""
         messages = [*also, *gathered.messages]
-        done = {k: r for k, r in gathered.rows.items() if r[1] is not None and answered(r[1])}
-        if messages or done:
-            await self.waiting.publish_with(messages, done)
-        rest = {k: r for k, r in gathered.rows.items() if k not in done}
+        now = {k: gathered.rows[k] for k in gathered.with_answers}
+        if messages or now:
+            await self.waiting.publish_with(messages, now)
+        rest = {k: r for k, r in gathered.rows.items() if k not in now}
         self.waiting.hold(events, rest, owed)
         await self.waiting.flush_due()
         for screened, timestamp in gathered.outcomes:

@@ -9,12 +9,13 @@ declaration, 1.1 with 2,000 kept. The cache is kept small, since full garbage co
 visit every object of every decoded row, and emptied at every rebalance, since another worker
 may change a row once its partition moves.
 
-Screen applies the entity events of the entity partitions this worker holds itself (`here`),
-and only the others take the entity topic: a hop less, and no record for the broker and the
-history agent. A partition opens to screen only once the history agent has applied every
-record of it written before (`open_caught_up`): one partition's declarations must reach a
-row in the order they came in. What the topic gave, an order a crash cannot change, gather
-makes up for: a declaration's answer goes out with its pending row (`gather.py`).
+Screen applies the entity events of a declaration whose entity partitions this worker all
+holds itself (`here`); the others take the entity topic. One worker alone skips the topic:
+a hop less, and no record for the broker and the history agent. A partition opens to screen
+only once the history agent has applied every record of it written before
+(`open_caught_up`): one partition's declarations must reach a row in the order they came in.
+What the topic gave, an order a crash cannot change, gather makes up for: the declaration's
+pending row goes out with its answer (`Gather.features`).
 """
 
 from __future__ import annotations
@@ -157,6 +158,14 @@ class History:
         await hand_on(items, redelivered)
         self.behind.hold(events, {k: (partition_of_row[k], row) for k, row in touched.items()})
         await self.behind.flush_due()
+
+    def takes(self, updates: Sequence[Update]) -> bool:
+        """Whether a declaration's entity events are applied here: all of them, or none. A
+        declaration with one entity held elsewhere waits for that one's round trip anyway,
+        and its answer would be written with it (`Gather.features`) for nothing."""
+        partitions = self.settings.internal_partitions
+        held = self.held_here
+        return bool(held) and all(partition_of(e.key, partitions) in held for e, _ in updates)
 
     def catch_up(self, ends: dict[int, int]) -> None:
         """The entity partitions just assigned, with their end offsets: they open to screen's

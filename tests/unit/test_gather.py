@@ -133,8 +133,8 @@ def history_written_after(gather: Gather) -> WriteBehind:
 
 
 def test_features_found_here_answer_at_once_and_are_published_nowhere_else(declaration, policy):
-    """The pending row keeps them, and goes out with the answer: a replay after a crash gets
-    that answer again, whatever order history is applied in then."""
+    """The pending row keeps them: it is written before the history rows that found them
+    (`WriteBehind.writes_after`)."""
     gather, sent = make_gather(policy)
     partition = partition_of(declaration.declaration_id, PARTITIONS)
     asyncio.run(gather.batch([GatherEvent([declaration_item(declaration, policy)], partition)]))
@@ -144,6 +144,21 @@ def test_features_found_here_answer_at_once_and_are_published_nowhere_else(decla
     expected = assessment_from(declaration, policy, first)
     assert (answer.score, answer.history_digest) == (expected.score, expected.history_digest)
     assert to_gather_topic(sent) == []
+    assert gather.waiting.get(declaration.declaration_id)["outgoing"]  # held, answered
+    history = history_written_after(gather)
+    asyncio.run(history.flush())
+    assert gather.waiting.get(declaration.declaration_id) is None  # written first
+
+
+def test_features_of_a_history_applied_here_go_out_with_the_answer(declaration, policy):
+    """No topic keeps the order that history was applied in: the row is written with the
+    answer, in the same round trip, so that a replay after a crash gets that answer again."""
+    gather, sent = make_gather(policy)
+    item = declaration_item(declaration, policy)
+    asyncio.run(gather.declarations([item], [Event()], []))
+    first = features_of(declaration, policy, applied_before=False)
+    asyncio.run(gather.features([first], redelivered=set(), ordered=False))
+    (answer,) = assessments(sent)
     (answering,) = [call for call in sent if assessments([call])]
     changelog = gather.pending.changelog_topic.get_topic_name()
     assert [m[2] for m in answering if m[0].get_topic_name() == changelog] == [
@@ -152,6 +167,18 @@ def test_features_found_here_answer_at_once_and_are_published_nowhere_else(decla
     assert gather.waiting.get(declaration.declaration_id) is None  # not held: written
     stored = orjson.loads(gather.pending[declaration.declaration_id.encode()])
     assert stored["outgoing"][0]["value"]["history_digest"] == answer.history_digest
+
+
+def test_features_of_a_history_applied_here_come_before_the_declaration(declaration, policy):
+    """Merged first and held, the row remembers where its features came from."""
+    gather, sent = make_gather(policy)
+    first = features_of(declaration, policy, applied_before=False)
+    asyncio.run(gather.features([first], redelivered=set(), ordered=False))
+    asyncio.run(gather.waiting.flush())
+    item = declaration_item(declaration, policy)
+    asyncio.run(gather.declarations([item], [Event()], []))
+    assert assessments(sent)
+    assert gather.waiting.get(declaration.declaration_id) is None  # written with the answer
 
 
 def test_features_merged_here_and_not_yet_answering_are_written_before_history(declaration, policy):

@@ -147,3 +147,15 @@ def test_a_replay_applied_here_is_recognised(declaration, policy):
     key = updates[0][0].key
     stored = EntityRow.from_dict(orjson.loads(history.table[key.encode()]))
     assert stored.history.declarations == 1
+
+
+def test_a_declaration_is_applied_here_only_if_all_its_entities_are(declaration, policy):
+    """With one entity elsewhere it waits for that round trip anyway."""
+    history, _, _ = make_history()
+    updates = updates_of(declaration, policy, offset=10)
+    partitions = {partition_of(e.key, PARTITIONS) for e, _ in updates}
+    assert not history.takes(updates)
+    history.held_here.update(partitions)
+    assert history.takes(updates)
+    history.held_here.discard(min(partitions))
+    assert not history.takes(updates)
