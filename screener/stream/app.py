@@ -215,8 +215,7 @@ def create_app(
         messages: list[Message] = []
         outcomes: list[tuple[Screened, float | None]] = []
         to_gather: list[Item] = []
-        here: list[Update] = []  # of the declarations whose entity partitions are all here
-        there: list[Update] = []
+        scattered_events: list[list[Update]] = []  # of each valid declaration
         history_rows.open_caught_up()
         for event in events:
             record = _record(event)
@@ -234,7 +233,8 @@ def create_app(
                 outcomes.append((accepted, record.timestamp))
                 continue
             to_gather.append(declaration_item)
-            (here if history_rows.takes(updates) else there).extend(updates)
+            scattered_events.append(updates)
+        here, there = history_rows.split(scattered_events)
         history_rows.sent(
             await gather.declarations(to_gather, events, messages + to_entity_topic(there))
         )

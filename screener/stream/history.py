@@ -11,9 +11,10 @@ may change a row once its partition moves.
 
 Screen applies the entity events of a declaration whose entity partitions this worker all
 holds itself (`here`); the others take the entity topic. One worker alone skips the topic:
-a hop less, and no record for the broker and the history agent. A partition opens to screen
-only once the history agent has applied every record of it written before
-(`open_caught_up`): one partition's declarations must reach a row in the order they came in.
+a hop less, and no record for the broker and the history agent. A partition takes screen's
+events only once the history agent has applied every record of it written before, at the
+assignment or sent by screen since (`split`, `open_caught_up`): one input partition's
+declarations must reach a row in the order they came in.
 What the topic gave, an order a crash cannot change, gather makes up for: the declaration's
 pending row goes out with its answer (`Gather.features`).
 """
@@ -159,13 +160,26 @@ class History:
         self.behind.hold(events, {k: (partition_of_row[k], row) for k, row in touched.items()})
         await self.behind.flush_due()
 
-    def takes(self, updates: Sequence[Update]) -> bool:
-        """Whether a declaration's entity events are applied here: all of them, or none. A
-        declaration with one entity held elsewhere waits for that one's round trip anyway,
-        and its answer would be written with it (`Gather.features`) for nothing."""
+    def split(self, declarations: Sequence[list[Update]]) -> tuple[list[Update], list[Update]]:
+        """A screen batch's entity events: those to apply here (`here`), and those for the
+        topic. A declaration's events stay together: all applied here when every entity
+        partition of theirs is held here, else all sent (a declaration with one entity held
+        elsewhere waits for that round trip anyway). Sending closes the partitions held here
+        that the events go to, until the history agent has applied them (`open_caught_up`):
+        a later declaration applied here first would make them look like replays."""
         partitions = self.settings.internal_partitions
-        held = self.held_here
-        return bool(held) and all(partition_of(e.key, partitions) in held for e, _ in updates)
+        here: list[Update] = []
+        there: list[Update] = []
+        for updates in declarations:
+            touched = {partition_of(e.key, partitions) for e, _ in updates}
+            if touched <= self.held_here:
+                here += updates
+                continue
+            there += updates
+            for partition in touched & self.held_here:
+                self.held_here.discard(partition)
+                self._catching_up[partition] = 0  # and what screen sends now (`sent`)
+        return here, there
 
     def catch_up(self, ends: dict[int, int]) -> None:
         """The entity partitions just assigned, with their end offsets: they open to screen's

@@ -154,8 +154,36 @@ def test_a_declaration_is_applied_here_only_if_all_its_entities_are(declaration,
     history, _, _ = make_history()
     updates = updates_of(declaration, policy, offset=10)
     partitions = {partition_of(e.key, PARTITIONS) for e, _ in updates}
-    assert not history.takes(updates)
     history.held_here.update(partitions)
-    assert history.takes(updates)
+    assert history.split([updates]) == (updates, [])
     history.held_here.discard(min(partitions))
-    assert not history.takes(updates)
+    assert history.split([updates]) == ([], updates)
+
+
+def test_events_sent_close_their_partitions_until_the_history_agent_applied_them(
+    declaration, policy
+):
+    """A later declaration of the same input partition applied here first would make the
+    ones sent look like replays."""
+    history, _, hand_on = make_history()
+    earlier = updates_of(declaration, policy, offset=10)
+    partitions = {partition_of(e.key, PARTITIONS) for e, _ in earlier}
+    elsewhere = min(partitions)
+    history.held_here.update(set(range(PARTITIONS)) - {elsewhere})
+    later = [
+        u
+        for u in updates_of(declaration, policy, offset=11)
+        if partition_of(u[0].key, PARTITIONS) != elsewhere
+    ]
+    assert history.split([earlier, later]) == ([], earlier + later)
+    assert history.held_here.isdisjoint(partitions)
+    sent = {p: 5 + n for n, p in enumerate(sorted(partitions))}
+    history.sent(
+        [SimpleNamespace(topic="entities", partition=p, offset=o) for p, o in sent.items()]
+    )
+    history.open_caught_up()
+    assert history.held_here.isdisjoint(partitions)
+    for p, o in sent.items():
+        asyncio.run(history.batch([TopicEvent([], p, o)], hand_on))
+    history.open_caught_up()
+    assert history.held_here == set(range(PARTITIONS)) - {elsewhere}
