@@ -73,6 +73,14 @@ def topic_event(update, offset: int) -> TopicEvent:
     return TopicEvent([item], partition_of(e.key, PARTITIONS), offset)
 
 
+def opened_after(history: History, hand_on, update, offset: int) -> bool:
+    """Whether the update's partition takes screen's events once the history agent has
+    applied its record at `offset`."""
+    asyncio.run(history.batch([topic_event(update, offset)], hand_on))
+    history.open_caught_up()
+    return partition_of(update[0].key, PARTITIONS) in history.held_here
+
+
 def test_screen_events_wait_for_the_records_there_at_the_assignment(declaration, policy):
     history, _, hand_on = make_history()
     first = updates_of(declaration, policy, offset=10)[0]
@@ -80,12 +88,8 @@ def test_screen_events_wait_for_the_records_there_at_the_assignment(declaration,
     history.catch_up({partition: 4, (partition + 1) % PARTITIONS: 0})
     history.open_caught_up()
     assert history.held_here == {(partition + 1) % PARTITIONS}  # nothing to catch up there
-    asyncio.run(history.batch([topic_event(first, offset=2)], hand_on))
-    history.open_caught_up()
-    assert partition not in history.held_here
-    asyncio.run(history.batch([topic_event(first, offset=3)], hand_on))
-    history.open_caught_up()
-    assert partition in history.held_here
+    assert not opened_after(history, hand_on, first, offset=2)
+    assert opened_after(history, hand_on, first, offset=3)
 
 
 def test_screen_events_wait_for_the_records_screen_sent_since(declaration, policy):
@@ -97,12 +101,8 @@ def test_screen_events_wait_for_the_records_screen_sent_since(declaration, polic
     history.catch_up({partition: 4})
     history.sent([SimpleNamespace(topic="entities", partition=partition, offset=6)])
     history.sent([SimpleNamespace(topic="other", partition=partition, offset=60)])
-    asyncio.run(history.batch([topic_event(first, offset=3)], hand_on))
-    history.open_caught_up()
-    assert partition not in history.held_here
-    asyncio.run(history.batch([topic_event(first, offset=6)], hand_on))
-    history.open_caught_up()
-    assert partition in history.held_here
+    assert not opened_after(history, hand_on, first, offset=3)
+    assert opened_after(history, hand_on, first, offset=6)
 
 
 def test_screen_events_held_here_are_applied_and_the_rest_sent_back(declaration, policy):
