@@ -6,8 +6,9 @@ Three agents, each committing its input only after what it caused is published:
            declaration itself to gather
   history  entity events -> features of the entity *before* the declaration, then the
            declaration is applied (once) to the entity's row in the `history` table
-           (`history.py`). Events for the entity partitions held here are applied by
-           screen itself; only the others take the entity topic and its agent.
+           (`history.py`). The events of a declaration whose entity partitions are all
+           held here are applied by screen itself; the others take the entity topic and
+           its agent.
   gather   declaration + all its features -> assess -> assessment (+ alert); alerts go back
            to the entities' ledgers (`gather.py`). Parts for the gather partitions held
            here are merged by the agent that made them; only the others take the gather
@@ -170,7 +171,8 @@ def create_app(
 
     # History rows, held between flushes, the busiest kept decoded (history.py). Features
     # merged in-process are published nowhere else: their pending rows are written first.
-    # Screen applies the entity events of the entity partitions held here itself.
+    # Screen applies the entity events of a declaration whose entity partitions are all
+    # held here itself (`History.split`).
     history_rows = History(app, settings, history, publish, entity_topic)
     history_rows.behind.writes_after(gather.waiting)
 
@@ -235,14 +237,14 @@ def create_app(
             to_gather.append(declaration_item)
             scattered_events.append(updates)
         here, there = history_rows.split(scattered_events)
+        if here:  # before `there` is sent: the history agent could apply it first
+            applied_here = partial(gather.features, ordered=False)
+            there += await history_rows.here(here, events, applied_here)  # + if revoked
         history_rows.sent(
             await gather.declarations(to_gather, events, messages + to_entity_topic(there))
         )
         for screened, timestamp in outcomes:  # dead letters, published
             observe_outcome(screened, timestamp)
-        applied_here = partial(gather.features, ordered=False)
-        if here and (elsewhere := await history_rows.here(here, events, applied_here)):
-            await publish(to_entity_topic(elsewhere))  # a rebalance began meanwhile
 
     @app.agent(entity_topic, name="history", concurrency=1)
     async def update_history(stream: faust.StreamT) -> None:

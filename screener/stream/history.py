@@ -166,7 +166,8 @@ class History:
         partition of theirs is held here, else all sent (a declaration with one entity held
         elsewhere waits for that round trip anyway). Sending closes the partitions held here
         that the events go to, until the history agent has applied them (`open_caught_up`):
-        a later declaration applied here first would make them look like replays."""
+        a later declaration applied here first would make them look like replays. For the
+        same reason screen applies the events kept here before it sends the others."""
         partitions = self.settings.internal_partitions
         here: list[Update] = []
         there: list[Update] = []
