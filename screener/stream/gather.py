@@ -243,7 +243,10 @@ class Gather:
                 rows[key] = held
             row = rows[key]
             if answered(row):  # a copy gets the first answer; its features are dropped
-                if item["t"] == "declaration":
+                # Features of a history applied in-process come again only in a replay; the
+                # row was written before the answer went out, which the crash may have
+                # stopped (`_answer`): the answer goes out again.
+                if item["t"] == "declaration" or item.get("unordered"):
                     messages += published(self.outputs, recall(row))
                 continue
             partitions[key] = partition
@@ -324,8 +327,9 @@ class Gather:
         A declaration with features of a history applied in-process (`with_answers`) is
         written with its answer, in the same round trip, not behind it: that history has no
         topic to replay it in the same order after a crash, and in another order it could
-        give a declaration already answered another answer. With its row written, a replay
-        gets the first answer again (`recall`)."""
+        give a declaration already answered another answer. Its row goes first: with the row
+        written, a replay gets the first answer again (`recall`), and sends it if the crash
+        came before it was out."""
         messages = [*also, *gathered.messages]
         now = {k: gathered.rows[k] for k in gathered.with_answers}
         if messages or now:

@@ -113,21 +113,22 @@ class WriteBehind:
     async def publish_with(
         self, messages: Sequence[Any], rows: dict[str, tuple[int, Any]]
     ) -> list[Any]:
-        """Publish `messages` and write `rows` now, not behind: their changelog records go in
-        the same round trip, then the rows go to the local store and leave what is held (an
-        older version held would overwrite them at the next flush). Returns what the broker
+        """Publish `messages` and write `rows` now, not behind: their changelog records go
+        first, in the same round trip (a crash in between leaves the rows, not the messages
+        without them), then the rows go to the local store and leave what is held (an older
+        version held would overwrite them at the next flush). Returns what the broker
         acknowledged of `messages`. Call with `lock` held."""
         writes = TableWrites(self.table)
         for key, (partition, row) in rows.items():
             writes.set(partition, key.encode(), self.encode(row))
         records = [(*record, []) for record in writes.records()]
-        acknowledged = await self.publish([*messages, *records])
-        writes.apply(acknowledged[len(messages) :])
+        acknowledged = await self.publish([*records, *messages])
+        writes.apply(acknowledged[: len(records)])
         for key in rows:
             self.rows.pop(key, None)
             self._since.pop(key, None)
             self._owed.discard(key)
-        return acknowledged[: len(messages)]
+        return acknowledged[len(records) :]
 
     def _oldest(self) -> float | None:
         """When the oldest row or batch still held was held."""

@@ -195,8 +195,8 @@ def test_a_table_written_after_another_writes_all_the_rows_owed_to_it_first(monk
 
 
 def test_rows_written_with_a_publish_leave_what_is_held():
-    """An answered pending row goes out with its answer; the version held before must not
-    overwrite it at the next flush."""
+    """An answered pending row goes out with its answer, before it; the version held before
+    must not overwrite it at the next flush."""
     table, published = Table(), []
 
     async def publish(records):
@@ -207,8 +207,8 @@ def test_rows_written_with_a_publish_leave_what_is_held():
     event = Event()
     behind.hold([event], {"d1": (2, {"features": 1}), "d2": (0, {"features": 2})}, owed=True)
     answer = ("out", None, b"d1", b"answer", [])
-    assert run(behind.publish_with([answer], {"d1": (2, {"answered": 1})})) == [ack(0)]
-    assert published[0][0] == answer and published[0][1][2:4] == (b"d1", b"{'answered': 1}")
+    assert run(behind.publish_with([answer], {"d1": (2, {"answered": 1})})) == [ack(1)]
+    assert published[0][1] == answer and published[0][0][2:4] == (b"d1", b"{'answered': 1}")
     assert [(c.key, c.value) for c in table.applied] == [(b"d1", b"{'answered': 1}")]
     assert behind.get("d1") is None and behind.get("d2") == {"features": 2}
     run(behind.flush())
