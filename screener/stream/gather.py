@@ -243,10 +243,7 @@ class Gather:
                 rows[key] = held
             row = rows[key]
             if answered(row):  # a copy gets the first answer; its features are dropped
-                # Features of a history applied in-process come again only in a replay; the
-                # row was written before the answer went out, which the crash may have
-                # stopped (`_answer`): the answer goes out again.
-                if item["t"] == "declaration" or item.get("unordered"):
+                if item["t"] == "declaration":
                     messages += published(self.outputs, recall(row))
                 continue
             partitions[key] = partition
@@ -328,8 +325,11 @@ class Gather:
         written with its answer, in the same round trip, not behind it: that history has no
         topic to replay it in the same order after a crash, and in another order it could
         give a declaration already answered another answer. Its row goes first: with the row
-        written, a replay gets the first answer again (`recall`), and sends it if the crash
-        came before it was out."""
+        written, a replay of the declaration gets the first answer again (`recall`), and
+        sends it if the crash came before it was out. (Screen merges such a declaration in
+        the batch that applied its history, so a replay of one is a replay of the other;
+        where its gather partition is held elsewhere, a crash of that worker between the two
+        after the declaration was committed would lose the answer.)"""
         messages = [*also, *gathered.messages]
         now = {k: gathered.rows[k] for k in gathered.with_answers}
         if messages or now:

@@ -320,19 +320,3 @@ def test_a_declaration_sent_before_its_original_bytes_travelled_is_answered(decl
     (answer,) = assessments(sent)
     assert answer.history_digest == assessment_from(declaration, policy, first).history_digest
 
-
-def test_features_of_a_history_applied_here_for_an_answered_row_send_the_answer_again(
-    declaration, policy
-):
-    """They come again only in a replay, and the row went out before its answer, which the
-    crash may have stopped; ordered features of an answered row are dropped silently."""
-    gather, sent = make_gather(policy)
-    asyncio.run(gather.declarations([declaration_item(declaration, policy)], [Event()], []))
-    first = features_of(declaration, policy, applied_before=False)
-    asyncio.run(gather.features([dict(first)], redelivered=set(), ordered=False))
-    (answer,) = assessments(sent)
-    replayed = features_of(declaration, policy, applied_before=True)
-    asyncio.run(gather.features([dict(replayed)], redelivered=set()))
-    assert assessments(sent) == [answer]
-    asyncio.run(gather.features([dict(replayed)], redelivered=set(), ordered=False))
-    assert assessments(sent) == [answer, answer]
