@@ -319,4 +319,3 @@ def test_a_declaration_sent_before_its_original_bytes_travelled_is_answered(decl
     asyncio.run(gather.batch([GatherEvent([earlier, first], 0)]))
     (answer,) = assessments(sent)
     assert answer.history_digest == assessment_from(declaration, policy, first).history_digest
-
