@@ -332,8 +332,7 @@ class Gather:
         after the declaration was committed would lose the answer.)"""
         messages = [*also, *gathered.messages]
         now = {k: gathered.rows[k] for k in gathered.with_answers}
-        if messages or now:
-            await self.waiting.publish_with(messages, now)
+        await self.waiting.publish_with(messages, now)  # nothing to send: no round trip
         rest = {k: r for k, r in gathered.rows.items() if k not in now}
         self.waiting.hold(events, rest, owed)
         await self.waiting.flush_due()

@@ -118,17 +118,33 @@ class WriteBehind:
         without them), then the rows go to the local store and leave what is held (an older
         version held would overwrite them at the next flush). Returns what the broker
         acknowledged of `messages`. Call with `lock` held."""
+        acknowledged = await self._write(self._encoded(rows), messages)
+        self._forget(rows)
+        return acknowledged
+
+    def _encoded(self, rows: dict[str, tuple[int, Any]]) -> TableWrites:
         writes = TableWrites(self.table)
         for key, (partition, row) in rows.items():
             writes.set(partition, key.encode(), self.encode(row))
+        return writes
+
+    async def _write(self, writes: TableWrites, messages: Sequence[Any] = ()) -> list[Any]:
+        """Publish the rows' changelog records, then `messages`, in one round trip; write the
+        rows to the local store once the broker has them. Returns what it acknowledged of
+        `messages`."""
         records = [(*record, []) for record in writes.records()]
+        if not (records or messages):
+            return []
         acknowledged = await self.publish([*records, *messages])
         writes.apply(acknowledged[: len(records)])
-        for key in rows:
+        return acknowledged[len(records) :]
+
+    def _forget(self, keys: Iterable[str]) -> None:
+        """Rows written: no longer held."""
+        for key in keys:
             self.rows.pop(key, None)
             self._since.pop(key, None)
             self._owed.discard(key)
-        return acknowledged[len(records) :]
 
     def _oldest(self) -> float | None:
         """When the oldest row or batch still held was held."""
@@ -161,17 +177,10 @@ class WriteBehind:
         keys = list(takewhile(lambda key: self._since[key] <= held_before, self._since))
         if owed:
             keys += [key for key in self._owed if self._since[key] > held_before]
-        writes = TableWrites(self.table)
-        for key in keys:
-            partition, row = self.rows[key]
-            writes.set(partition, key.encode(), self.encode(row))
-        records = [(*record, []) for record in writes.records()]
+        writes = self._encoded({key: self.rows[key] for key in keys})
         encoded = time.perf_counter()
-        if records:
-            writes.apply(await self.publish(records))
-        for key in keys:
-            del self.rows[key], self._since[key]
-            self._owed.discard(key)
+        await self._write(writes)
+        self._forget(keys)
         while self._batches and self._batches[0][0] <= held_before:
             for event in self._batches.popleft()[1]:
                 event.ack()
