@@ -4,8 +4,8 @@ A declaration comes again when a worker restarts or a partition moves before its
 committed, or when the sender publishes it twice. Its copy gets the assessment (and alert)
 that was published the first time, byte for byte, instead of one computed from a history
 that now includes the declaration itself. Features that come for an answered declaration
-are dropped. An answer is kept for `SCREENER_ANSWER_RETENTION_S`; a copy coming later is
-assessed again.
+are dropped, but for a replay of those that answered it (`Gather.merge`). An answer is kept
+for `SCREENER_ANSWER_RETENTION_S`; a copy coming later is assessed again.
 """
 
 from __future__ import annotations

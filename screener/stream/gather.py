@@ -85,6 +85,14 @@ def _declaration_of(row: dict[str, Any]) -> Declaration:
     return parsed
 
 
+def _answering_again(row: dict[str, Any], item: dict[str, Any]) -> bool:
+    """Whether `item` is the features item that answered `row`, read again: a replay of the
+    gather topic after a crash that may have stopped the answer (`Gather._answer`). The
+    features of a copy came in elsewhere (`source`), and get no answer of their own."""
+    answered_by = row.get("answered_by")
+    return item["t"] == "features" and answered_by is not None and answered_by == item.get("source")
+
+
 def _observe_stages(row: dict[str, Any]) -> None:
     """Split a declaration's latency so far by agent (all times from the Kafka records)."""
     received, screened, featured = row["timestamp"], row["screened_at"], row.get("featured_at")
@@ -175,6 +183,8 @@ class Gather:
         if not ordered:
             for item in items:
                 item["unordered"] = True
+                if item["declaration_id"] in redelivered:  # a replay of screen's batch,
+                    item.pop("source", None)  # whose declaration gets the answer again
         parts, messages = self._here_or_there(items, redelivered)
         if not parts:
             await self.publish(messages)
@@ -243,7 +253,7 @@ class Gather:
                 rows[key] = held
             row = rows[key]
             if answered(row):  # a copy gets the first answer; its features are dropped
-                if item["t"] == "declaration":
+                if item["t"] == "declaration" or _answering_again(row, item):
                     messages += published(self.outputs, recall(row))
                 continue
             partitions[key] = partition
@@ -279,9 +289,12 @@ class Gather:
                             "declared_at": int(screened.alert.declared_at.timestamp()),
                         },
                     )
+            answering = row.get("unordered") and item["t"] == "features" and item.get("source")
             if row.get("unordered"):
                 with_answers.add(key)
             rows[key] = remember(screened.outgoing, time.time())
+            if answering:
+                rows[key]["answered_by"] = answering
             self.answer_times.note(key, partition, rows[key])
         return Gathered(
             messages + hop(self.entity_topic, to_entities),
@@ -325,11 +338,9 @@ class Gather:
         written with its answer, in the same round trip, not behind it: that history has no
         topic to replay it in the same order after a crash, and in another order it could
         give a declaration already answered another answer. Its row goes first: with the row
-        written, a replay of the declaration gets the first answer again (`recall`), and
-        sends it if the crash came before it was out. (Screen merges such a declaration in
-        the batch that applied its history, so a replay of one is a replay of the other;
-        where its gather partition is held elsewhere, a crash of that worker between the two
-        after the declaration was committed would lose the answer.)"""
+        written, a replay of whichever part answered it gets the first answer again
+        (`recall`), and sends it if the crash came before it was out: the declaration, or
+        the features item that answered it (`_answering_again`)."""
         messages = [*also, *gathered.messages]
         now = {k: gathered.rows[k] for k in gathered.with_answers}
         await self.waiting.publish_with(messages, now)  # nothing to send: no round trip

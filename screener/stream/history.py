@@ -126,6 +126,7 @@ class History:
         rows = RowBatch(self._load, self.behind.get, self.cache)
         partition_of_row: dict[str, int] = {}  # a row is written in its partition
         found: dict[str, dict[str, Any]] = {}  # declaration -> entity key -> features
+        sources: dict[str, Source] = {}  # declaration -> where it came in
         redelivered: set[str] = set()  # declarations with features of a redelivery
         try:
             for change, partition, event in changes:
@@ -141,6 +142,8 @@ class History:
                         redelivered.add(entity_event.declaration_id)
                     parts = found.setdefault(entity_event.declaration_id, {})
                     parts.setdefault(key, features)  # first of a redelivery wins
+                    if source is not None:
+                        sources[entity_event.declaration_id] = source
                 partition_of_row[key] = partition
             touched = rows.touched()
             for why, n in rows.redeliveries.items():
@@ -151,11 +154,15 @@ class History:
             self._forget_rows()
             self.behind.drop()
             raise
-        # One item per declaration: all the features this batch found for it.
+        # One item per declaration: all the features this batch found for it, and where the
+        # declaration came in (a copy came in elsewhere: `Gather.merge`).
         items = [
             {"t": "features", "declaration_id": declaration_id, "features": parts}
             for declaration_id, parts in found.items()
         ]
+        for item in items:
+            if (source := sources.get(item["declaration_id"])) is not None:
+                item["source"] = list(source)
         await hand_on(items, redelivered)
         self.behind.hold(events, {k: (partition_of_row[k], row) for k, row in touched.items()})
         await self.behind.flush_due()

@@ -319,3 +319,42 @@ def test_a_declaration_sent_before_its_original_bytes_travelled_is_answered(decl
     asyncio.run(gather.batch([GatherEvent([earlier, first], 0)]))
     (answer,) = assessments(sent)
     assert answer.history_digest == assessment_from(declaration, policy, first).history_digest
+
+
+def test_features_that_answered_a_row_written_with_it_send_the_answer_again_in_a_replay(
+    declaration, policy
+):
+    """Features of a history applied in-process by another worker come through the gather
+    topic; the row goes out before the answer, which a crash may stop. Read again, the
+    record that answered sends the answer again; a copy's features (the declaration came in
+    elsewhere) and those of a replay of screen's batch (its declaration recalls) do not."""
+    gather, sent = make_gather(policy)
+    partition = partition_of(declaration.declaration_id, PARTITIONS)
+    asyncio.run(gather.batch([GatherEvent([declaration_item(declaration, policy)], partition)]))
+    first = features_of(declaration, policy, applied_before=False) | {"source": [2, 77]}
+    answering = {**first, "unordered": True}
+    asyncio.run(gather.batch([GatherEvent([answering], partition)]))
+    (answer,) = assessments(sent)
+    assert gather.waiting.get(declaration.declaration_id) is None  # written with the answer
+    asyncio.run(gather.batch([GatherEvent([answering], partition)]))  # the replay
+    assert assessments(sent) == [answer, answer]
+    copy = features_of(declaration, policy, applied_before=True) | {"source": [2, 90]}
+    asyncio.run(gather.features([copy], redelivered=set(), ordered=False))
+    replayed = features_of(declaration, policy, applied_before=True) | {"source": [2, 77]}
+    asyncio.run(
+        gather.features([replayed], redelivered={declaration.declaration_id}, ordered=False)
+    )
+    asyncio.run(gather.batch([GatherEvent(to_gather_topic(sent), partition)]))
+    assert assessments(sent) == [answer, answer]
+
+
+def test_ordered_features_of_an_answered_row_are_dropped(declaration, policy):
+    """Its row was held, not written with the answer: a replay of the topic merges them into
+    the row as it was (or finds it answered only once the answer was out)."""
+    gather, sent = make_gather(policy)
+    partition = partition_of(declaration.declaration_id, PARTITIONS)
+    asyncio.run(gather.batch([GatherEvent([declaration_item(declaration, policy)], partition)]))
+    first = features_of(declaration, policy, applied_before=False) | {"source": [2, 77]}
+    asyncio.run(gather.batch([GatherEvent([first], partition)]))
+    asyncio.run(gather.batch([GatherEvent([first], partition)]))
+    assert len(assessments(sent)) == 1

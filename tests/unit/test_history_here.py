@@ -121,6 +121,7 @@ def test_screen_events_held_here_are_applied_and_the_rest_sent_back(declaration,
     ((items, redelivered),) = handed_on
     assert redelivered == set()
     assert set(items[0]["features"]) == {e.key for e, _ in applied_here}
+    assert items[0]["source"] == [DECLARATIONS_PARTITION, 10]  # where it came in
     for e, _ in applied_here:  # the features of the entity before the declaration
         assert items[0]["features"][e.key] == EntityRow.new(e.kind).observe(e)
     screened.ack()  # faust's, when screen takes its next batch
