@@ -6,6 +6,7 @@ import asyncio
 import hashlib
 import signal
 import time
+from collections import Counter
 from pathlib import Path
 
 import orjson
@@ -59,7 +60,13 @@ async def test_every_declaration_ends_as_one_assessment_or_one_dead_letter(pipel
     alerts = by_topic(records, pipeline.alerts)
     valid = [s for s in sent if not s.sample.label.startswith("malformed")]
     malformed = [s for s in sent if s.sample.label.startswith("malformed")]
-    assert len(assessments) + len(dead) == len(sent)
+    answers = Counter(r.key.decode() for r in assessments)
+    assert len(assessments) + len(dead) == len(sent), (
+        f"{len(dead)} dead letters; answered more than once: "
+        f"{sorted(k for k, n in answers.items() if n > 1)}; never answered: "
+        f"{sorted({s.sample.declaration_id for s in valid} - set(answers))}\n"
+        + pipeline.log_tail(port)
+    )
     assert len(assessments) == len(valid) and len(dead) == len(malformed)
 
     # Assessments: keyed by declaration id, one per valid declaration, headers as published.
