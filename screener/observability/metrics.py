@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import gc
 import time
+from functools import cache
+from typing import Any
 
 from prometheus_client import Counter, Gauge, Histogram
 
@@ -89,3 +91,10 @@ def watch_gc_pauses() -> None:
             GC_PAUSE.labels(generation=str(info["generation"])).observe(pause)
 
     gc.callbacks.append(on_gc)
+
+
+@cache
+def labelled(metric: Any, *values: str) -> Any:
+    """`metric`'s child for these label values, looked up once: `labels` checks its
+    arguments and takes a lock on every call, several times per declaration."""
+    return metric.labels(*values)

@@ -217,6 +217,7 @@ def create_app(
         messages: list[Message] = []
         outcomes: list[tuple[Screened, float | None]] = []
         to_gather: list[Item] = []
+        parsed: list[Declaration] = []  # of the items, assessed as they are if merged here
         scattered_events: list[list[Update]] = []  # of each valid declaration
         history_rows.open_caught_up()
         for event in events:
@@ -235,14 +236,17 @@ def create_app(
                 outcomes.append((accepted, record.timestamp))
                 continue
             to_gather.append(declaration_item)
+            parsed.append(accepted)
             scattered_events.append(updates)
         here, there = history_rows.split(scattered_events)
         if here:  # before `there` is sent: the history agent could apply it first
             applied_here = partial(gather.features, ordered=False)
             there += await history_rows.here(here, events, applied_here)  # + if revoked
         history_rows.sent(
-            await gather.declarations(to_gather, events, messages + to_entity_topic(there))
+            await gather.declarations(to_gather, events, messages + to_entity_topic(there), parsed)
         )
+        if here:
+            await history_rows.flush_due()
         for screened, timestamp in outcomes:  # dead letters, published
             observe_outcome(screened, timestamp)
 

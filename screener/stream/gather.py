@@ -32,6 +32,7 @@ from typing import Any
 
 import faust
 import orjson
+from cachetools import LRUCache
 
 from screener.core.assess import assess
 from screener.core.history import HistorySnapshot
@@ -45,6 +46,7 @@ from screener.stream.batches import handling
 from screener.stream.envelopes import Output, Screened, failed, fitted, incoming_from, verdict
 from screener.stream.hops import Outbox, items_of, partition_of
 from screener.stream.sending import Message, Publish, hop, observe_outcome, published
+from screener.stream.table_writes import read
 from screener.stream.topics import LARGEST_RECORD
 from screener.stream.write_behind import WriteBehind
 
@@ -56,6 +58,10 @@ log = logging.getLogger(__name__)
 # 200 rows take about 1.5 ms, so the read takes about an eighth of a core until it is done.
 READ_CHUNK = 200
 READ_PAUSE_S = 0.01
+
+# Declarations merged here kept parsed till their features come: with several workers, most
+# wait for another worker's; past this many they are parsed again from their bytes.
+PARSED_KEPT = 2_000
 
 # What gather merges: an item, its gather partition, when it was sent, and the event that
 # brought it (None: handed over in-process)
@@ -104,7 +110,7 @@ def _observe_stages(row: dict[str, Any]) -> None:
         ("history", featured - screened),
         ("gather", now - max(featured, screened)),
     ):
-        metrics.STAGE_LATENCY.labels(stage=stage).observe(max(0.0, seconds))
+        metrics.labelled(metrics.STAGE_LATENCY, stage).observe(max(0.0, seconds))
 
 
 class Gather:
@@ -132,6 +138,8 @@ class Gather:
         self.waiting = WriteBehind(pending, _encode_pending, publish, settings.row_flush_ms / 1000)
         self.answer_times = AnswerTimes()
         self.held_here: set[int] = set()  # gather partitions whose features merge in-process
+        # Declarations merged here as screen parsed them, with their bytes, until answered
+        self.parsed: LRUCache[str, tuple[str, Declaration]] = LRUCache(PARSED_KEPT)
         self._attach(app)
 
     # --- the two ways in --------------------------------------------------------------
@@ -146,15 +154,26 @@ class Gather:
         await self._merge_and_answer(parts, events)
 
     async def declarations(
-        self, items: list[dict[str, Any]], events: Sequence[faust.EventT], also: list[Message]
+        self,
+        items: list[dict[str, Any]],
+        events: Sequence[faust.EventT],
+        also: list[Message],
+        parsed: Sequence[Declaration] = (),
     ) -> list[Any]:
         """A screen batch's declarations, published with `also` (its entity events and dead
         letters) unless merged here (`_here_or_there`). The publish comes first, outside the
         pending lock: a merge of declarations alone seldom answers any, and held, the lock
         made screen wait for the round trips of history and gather. The batch's `events`
         are acknowledged once the pending rows of the declarations merged here are
-        written. Returns what the broker acknowledged of `also` (record metadata), first."""
+        written. Returns what the broker acknowledged of `also` (record metadata), first.
+
+        `parsed`: the declarations as screen parsed them from the items' bytes; those merged
+        here are assessed as they are, not parsed again (`_screen`)."""
         parts, messages = self._here_or_there(items)
+        merged_here = {item["declaration_id"]: item["raw"] for item, *_ in parts}
+        for declaration in parsed:
+            if (raw := merged_here.get(declaration.declaration_id)) is not None:
+                self.parsed[declaration.declaration_id] = (raw, declaration)
         acknowledged = await self.publish(also + messages)
         if parts:
             await self._merge_and_answer(parts, events)
@@ -248,7 +267,7 @@ class Gather:
             if key not in rows:
                 held = self.waiting.get(key)
                 if held is None:
-                    stored = self.pending.get(key.encode())
+                    stored = read(self.pending, partition, key.encode())
                     held = orjson.loads(stored) if stored else {}
                 rows[key] = held
             row = rows[key]
@@ -308,7 +327,8 @@ class Gather:
         if screening fails: a defect of screener's, which would otherwise stop the worker at
         this declaration again after every restart."""
         try:
-            declaration = _declaration_of(row)
+            kept = self.parsed.pop(key, None)  # parsed from these bytes, not a copy's
+            declaration = kept[1] if kept and kept[0] == row.get("raw") else _declaration_of(row)
             policy = self.book.for_time(declaration.declared_at)
             snapshot = HistorySnapshot.of(row["features"].values())
             assessment = assess(declaration, policy, snapshot, trace_id=row["trace_id"])
@@ -367,6 +387,7 @@ class Gather:
         @app.on_partitions_revoked.connect
         async def on_revoked(app: faust.App, revoked: Any, **kwargs: Any) -> None:
             self.held_here.clear()
+            self.parsed.clear()
 
         @app.timer(max(5.0, retention / 10))
         async def forget_old_answers() -> None:

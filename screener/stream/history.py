@@ -35,6 +35,7 @@ from screener.settings import Settings
 from screener.stream.batches import handling
 from screener.stream.hops import items_of, partition_of
 from screener.stream.sending import Publish
+from screener.stream.table_writes import read
 from screener.stream.write_behind import WriteBehind
 
 log = logging.getLogger(__name__)
@@ -95,6 +96,7 @@ class History:
             await self._apply_locked(changes, events, hand_on)
             for event in events:
                 self._applied[event.message.partition] = event.message.offset + 1
+            await self.behind.flush_due()
 
     async def here(
         self, updates: list[Update], events: Sequence[faust.EventT], hand_on: HandOn
@@ -103,7 +105,11 @@ class History:
         applied at once, with no record of the entity topic. Screen's `events` are
         acknowledged once the rows are written, and a row is written after the pending rows
         that took its features in-process, as for a batch of the topic. Returns the updates
-        whose partition is no longer held here (a rebalance began): they take the topic."""
+        whose partition is no longer held here (a rebalance began): they take the topic.
+
+        Screen flushes what is due once its declarations are merged too (`flush_due`): a
+        flush now would first write every pending row these features went to, and their
+        declarations would answer and write them again a moment later."""
         async with self.behind.lock:
             partitions = self.settings.internal_partitions
             changes: list[Change] = []
@@ -165,7 +171,10 @@ class History:
                 item["source"] = list(source)
         await hand_on(items, redelivered)
         self.behind.hold(events, {k: (partition_of_row[k], row) for k, row in touched.items()})
-        await self.behind.flush_due()
+
+    async def flush_due(self) -> None:
+        async with self.behind.lock:
+            await self.behind.flush_due()
 
     def split(self, declarations: Sequence[list[Update]]) -> tuple[list[Update], list[Update]]:
         """A screen batch's entity events: those to apply here (`here`), and those for the
@@ -216,7 +225,7 @@ class History:
                 self.held_here.add(partition)
 
     def _load(self, key: str) -> bytes | None:
-        return self.table.get(key.encode())
+        return read(self.table, partition_of(key, self.settings.internal_partitions), key.encode())
 
     def _forget_rows(self) -> None:
         if self.cache is not None:

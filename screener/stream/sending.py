@@ -58,8 +58,8 @@ def observe_outcome(screened: Screened, kafka_timestamp: float | None) -> None:
     metrics.ASSESSED.inc()
     metrics.SCORE.observe(assessment.score)
     for hit in assessment.indicators:
-        metrics.INDICATOR_HITS.labels(code=hit.code).inc()
+        metrics.labelled(metrics.INDICATOR_HITS, hit.code).inc()
     if screened.alert is not None:
-        metrics.ALERTS.labels(severity=screened.alert.severity.value).inc()
+        metrics.labelled(metrics.ALERTS, screened.alert.severity.value).inc()
     if kafka_timestamp:
         metrics.LATENCY.observe(max(0.0, time.time() - kafka_timestamp))

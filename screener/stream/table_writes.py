@@ -8,6 +8,8 @@ saturation rate, latency grew to seconds. Here a batch's changelog records are p
 everything else the batch caused, and once the broker has acknowledged them the rows go to
 the local store the way recovery writes them: by partition, with the changelog offset that
 recovery starts after.
+
+Rows are read the same way, from their partition's store (`read`).
 """
 
 from __future__ import annotations
@@ -67,3 +69,13 @@ class TableWrites:
         ]
         if changes:
             self.table.apply_changelog_batch(changes)
+
+
+def read(table: faust.Table, partition: int, key: bytes) -> bytes | None:
+    """A row of a partition held here, from that partition's store: one lookup. faust's
+    `table.get` looks a key up twice (`in`, then the value), and a key it has not met in
+    every partition's store, as most rows new to a batch are."""
+    store = table.data
+    if hasattr(store, "_db_for_partition"):  # RocksDB: a store per partition
+        return store._db_for_partition(partition).get(key)
+    return table.get(key)

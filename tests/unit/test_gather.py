@@ -358,3 +358,31 @@ def test_ordered_features_of_an_answered_row_are_dropped(declaration, policy):
     asyncio.run(gather.batch([GatherEvent([first], partition)]))
     asyncio.run(gather.batch([GatherEvent([first], partition)]))
     assert len(assessments(sent)) == 1
+
+
+def test_a_declaration_merged_here_is_assessed_as_screen_parsed_it(
+    declaration, policy, monkeypatch
+):
+    """Not parsed again from its bytes; a parse kept for other bytes (a copy that differs) is
+    not used."""
+    parses: list[str] = []
+    real_parse = gather_module.parse_declaration
+
+    def counted(raw):
+        parses.append(raw)
+        return real_parse(raw)
+
+    monkeypatch.setattr(gather_module, "parse_declaration", counted)
+    gather, sent = make_gather(policy)
+    first = features_of(declaration, policy, applied_before=False)
+    asyncio.run(gather.features([dict(first)], redelivered=set(), ordered=False))
+    item = declaration_item(declaration, policy)
+    asyncio.run(gather.declarations([item], [Event()], [], parsed=[declaration]))
+    (answer,) = assessments(sent)
+    assert parses == [] and not gather.parsed
+
+    gather, sent = make_gather(policy)
+    gather.parsed[declaration.declaration_id] = ("other bytes", declaration)
+    asyncio.run(gather.features([dict(first)], redelivered=set(), ordered=False))
+    asyncio.run(gather.declarations([item], [Event()], []))
+    assert len(parses) == 1 and assessments(sent)[0].history_digest == answer.history_digest

@@ -188,3 +188,17 @@ def test_events_sent_close_their_partitions_until_the_history_agent_applied_them
         asyncio.run(history.batch([TopicEvent([], p, o)], hand_on))
     history.open_caught_up()
     assert history.held_here == set(range(PARTITIONS)) - {elsewhere}
+
+
+def test_screen_events_applied_here_are_written_when_screen_flushes(declaration, policy):
+    """Not at the end of `here`, even when a flush is due: it would first write the pending
+    rows their features went to, which their declarations answer a moment later."""
+    history, _, hand_on = make_history()
+    history.behind.interval = 0.0  # a flush is always due
+    updates = updates_of(declaration, policy, offset=10)
+    history.catch_up({p: 0 for p in range(PARTITIONS)})
+    history.open_caught_up()
+    assert asyncio.run(history.here(updates, [Event()], hand_on)) == []
+    assert history.behind.rows and not history.table  # held
+    asyncio.run(history.flush_due())
+    assert not history.behind.rows and len(history.table) == len({e.key for e, _ in updates})
