@@ -4,25 +4,13 @@ from __future__ import annotations
 
 import logging
 import os
-import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import NoReturn
 
-from faust.streams import _current_event
-from faust.types import EventT
-
 log = logging.getLogger(__name__)
 
 EXIT_SOFTWARE = 70  # EX_SOFTWARE: the supervisor restarts the worker
-
-
-def handling(event: EventT | None) -> None:
-    """Table reads go to the partition of `event`. faust takes it from the current event,
-    which a stream sets one event at a time; inside a batch it is set by hand. With None,
-    reads look in every partition held here. (Writes name their partition themselves:
-    `table_writes.py`.)"""
-    _current_event.set(None if event is None else weakref.ref(event))
 
 
 def stop_before_commit(what: str) -> NoReturn:

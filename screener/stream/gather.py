@@ -42,7 +42,6 @@ from screener.models import Declaration
 from screener.observability import metrics
 from screener.settings import Settings
 from screener.stream.answers import AnswerTimes, answered, recall, remember
-from screener.stream.batches import handling
 from screener.stream.envelopes import Output, Screened, failed, fitted, incoming_from, verdict
 from screener.stream.hops import Outbox, items_of, partition_of
 from screener.stream.sending import Message, Publish, hop, observe_outcome, published
@@ -63,9 +62,8 @@ READ_PAUSE_S = 0.01
 # wait for another worker's; past this many they are parsed again from their bytes.
 PARSED_KEPT = 2_000
 
-# What gather merges: an item, its gather partition, when it was sent, and the event that
-# brought it (None: handed over in-process)
-Part = tuple[dict[str, Any], int, float | None, faust.EventT | None]
+# What gather merges: an item, its gather partition, and when it was sent
+Part = tuple[dict[str, Any], int, float | None]
 
 
 @dataclass
@@ -147,7 +145,7 @@ class Gather:
     async def batch(self, events: list[faust.EventT]) -> None:
         """One batch of the gather topic."""
         parts = [
-            (item, event.message.partition, event.message.timestamp, event)
+            (item, event.message.partition, event.message.timestamp)
             for event in events
             for item in items_of(event.message.value)
         ]
@@ -224,7 +222,7 @@ class Gather:
             declaration_id = item["declaration_id"]
             partition = partition_of(declaration_id, partitions)
             if partition in self.held_here and declaration_id not in redelivered:
-                parts.append((item, partition, now, None))
+                parts.append((item, partition, now))
             else:
                 to_gather.add(declaration_id, item)
         return parts, hop(self.gather_topic, to_gather)
@@ -258,8 +256,7 @@ class Gather:
         outcomes: list[tuple[Screened, float | None]] = []
         with_answers: set[str] = set()
         to_entities = Outbox(self.settings.internal_partitions)
-        for item, partition, sent_at, event in parts:
-            handling(event)
+        for item, partition, sent_at in parts:
             if "declaration_id" in item:
                 key = item["declaration_id"]
             else:  # a declaration sent before its original bytes travelled with it

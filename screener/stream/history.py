@@ -32,7 +32,6 @@ from screener.core.history import EntityEvent
 from screener.core.history.state import EntityRow, RowBatch, Source, encode_row
 from screener.observability import metrics
 from screener.settings import Settings
-from screener.stream.batches import handling
 from screener.stream.hops import items_of, partition_of
 from screener.stream.sending import Publish
 from screener.stream.table_writes import read
@@ -45,9 +44,9 @@ log = logging.getLogger(__name__)
 HandOn = Callable[[list[dict[str, Any]], set[str]], Any]
 # An entity event and where its declaration came in (`EntityRow.update`)
 Update = tuple[EntityEvent, Source | None]
-# What a batch applies: an update or an alert item for an entity's ledger, the entity's
-# partition, and the event that brought it (None: made in-process)
-Change = tuple[Update | dict[str, Any], int, faust.EventT | None]
+# What a batch applies: an update or an alert item for an entity's ledger, and the entity's
+# partition
+Change = tuple[Update | dict[str, Any], int]
 
 
 class History:
@@ -85,13 +84,11 @@ class History:
             partition = event.message.partition
             for item in items_of(event.message.value):
                 if item["t"] == "alert":
-                    changes.append((item, partition, event))
+                    changes.append((item, partition))
                 else:
                     source = item.get("source")
                     entity_event = EntityEvent.from_dict(item["event"])
-                    changes.append(
-                        ((entity_event, tuple(source) if source else None), partition, event)
-                    )
+                    changes.append(((entity_event, tuple(source) if source else None), partition))
         async with self.behind.lock:
             await self._apply_locked(changes, events, hand_on)
             for event in events:
@@ -117,7 +114,7 @@ class History:
             for update in updates:
                 partition = partition_of(update[0].key, partitions)
                 if partition in self.held_here:
-                    changes.append((update, partition, None))
+                    changes.append((update, partition))
                 else:
                     elsewhere.append(update)
             if changes:
@@ -135,8 +132,7 @@ class History:
         sources: dict[str, Source] = {}  # declaration -> where it came in
         redelivered: set[str] = set()  # declarations with features of a redelivery
         try:
-            for change, partition, event in changes:
-                handling(event)
+            for change, partition in changes:
                 if isinstance(change, dict):  # an alert
                     key = change["key"]
                     rows.record_alert(key, change["declaration_id"], change["declared_at"])
