@@ -175,6 +175,7 @@ def create_app(
     # held here itself (`History.split`).
     history_rows = History(app, settings, history, publish, entity_topic)
     history_rows.behind.writes_after(gather.waiting)
+    gather.ledgers_here = history_rows.holds
 
     def scattered(declaration: Declaration, record: Incoming) -> tuple[Item, list[Update]]:
         """What screen sends on for a declaration: the item for gather, and each entity
@@ -242,13 +243,16 @@ def create_app(
         if here:  # before `there` is sent: the history agent could apply it first
             applied_here = partial(gather.features, ordered=False)
             there += await history_rows.here(here, events, applied_here)  # + if revoked
-        history_rows.sent(
-            await gather.declarations(to_gather, events, messages + to_entity_topic(there), parsed)
+        acknowledged, ledgers = await gather.declarations(
+            to_gather, events, messages + to_entity_topic(there), parsed
         )
-        if here:
-            await history_rows.flush_due()
+        history_rows.sent(acknowledged)
         for screened, timestamp in outcomes:  # dead letters, published
             observe_outcome(screened, timestamp)
+        if ledgers:  # their alerts for the ledgers held here: recorded here too
+            await history_rows.ledgers(ledgers, events)
+        if here or ledgers:
+            await history_rows.flush_due()
 
     @app.agent(entity_topic, name="history", concurrency=1)
     async def update_history(stream: faust.StreamT) -> None:

@@ -26,7 +26,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Mapping, Sequence, Set
+from collections.abc import Callable, Mapping, Sequence, Set
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -70,10 +70,23 @@ Part = tuple[dict[str, Any], int, float | None]
 class Gathered:
     """What merging parts into pending rows caused."""
 
-    messages: list[Message]  # answers (and recalled answers) and alerts for the ledgers
+    messages: list[Message]  # answers (and recalled answers)
+    ledgers: list[dict[str, Any]]  # alert items for the entities' ledgers (`_ledger_alerts`)
     rows: dict[str, tuple[int, dict[str, Any]]]  # changed rows: key -> (partition, row)
     outcomes: list[tuple[Screened, float | None]]  # for the metrics, once published
     with_answers: set[str]  # rows to write with their answers (features not `ordered`)
+
+
+def _ledger_alerts(declaration_id: str, alerted: list[Any] | None) -> list[dict[str, Any]]:
+    """The alert items for the ledgers of the entities an alert names: `alerted` is
+    [declared at, entity keys], as a remembered row keeps it."""
+    if not alerted:
+        return []
+    declared_at, entities = alerted
+    return [
+        {"t": "alert", "key": entity, "declaration_id": declaration_id, "declared_at": declared_at}
+        for entity in entities
+    ]
 
 
 def _encode_pending(row: dict[str, Any] | None) -> bytes | None:
@@ -136,6 +149,8 @@ class Gather:
         self.waiting = WriteBehind(pending, _encode_pending, publish, settings.row_flush_ms / 1000)
         self.answer_times = AnswerTimes()
         self.held_here: set[int] = set()  # gather partitions whose features merge in-process
+        # Whether this worker applies the alerts of an entity's ledger itself (`History`)
+        self.ledgers_here: Callable[[str], bool] = lambda entity: False
         # Declarations merged here as screen parsed them, with their bytes, until answered
         self.parsed: LRUCache[str, tuple[str, Declaration]] = LRUCache(PARSED_KEPT)
         self._attach(app)
@@ -157,13 +172,14 @@ class Gather:
         events: Sequence[faust.EventT],
         also: list[Message],
         parsed: Sequence[Declaration] = (),
-    ) -> list[Any]:
+    ) -> tuple[list[Any], list[dict[str, Any]]]:
         """A screen batch's declarations, published with `also` (its entity events and dead
         letters) unless merged here (`_here_or_there`). The publish comes first, outside the
         pending lock: a merge of declarations alone seldom answers any, and held, the lock
         made screen wait for the round trips of history and gather. The batch's `events`
         are acknowledged once the pending rows of the declarations merged here are
-        written. Returns what the broker acknowledged of `also` (record metadata), first.
+        written. Returns what the broker acknowledged of `also` (record metadata), first,
+        and the alerts for the ledgers this worker applies itself (`_answer`).
 
         `parsed`: the declarations as screen parsed them from the items' bytes; those merged
         here are assessed as they are, not parsed again (`_screen`)."""
@@ -173,9 +189,9 @@ class Gather:
             if (raw := merged_here.get(declaration.declaration_id)) is not None:
                 self.parsed[declaration.declaration_id] = (raw, declaration)
         acknowledged = await self.publish(also + messages)
-        if parts:
-            await self._merge_and_answer(parts, events)
-        return acknowledged
+        if not parts:
+            return acknowledged, []
+        return acknowledged, await self._merge_and_answer(parts, events, keep_ledgers=True)
 
     async def features(
         self, items: list[dict[str, Any]], redelivered: set[str], ordered: bool = True
@@ -235,12 +251,14 @@ class Gather:
         events: Sequence[faust.EventT],
         also: Sequence[Message] = (),
         owed: bool = False,
-    ) -> None:
+        keep_ledgers: bool = False,
+    ) -> list[dict[str, Any]]:
         """`owed`: the parts came with another agent's events, which wait for the rows
-        (`WriteBehind.hold`)."""
+        (`WriteBehind.hold`). `keep_ledgers`: return the ledgers' alert items that this
+        worker applies itself (`ledgers_here`) instead of publishing them."""
         async with self.waiting.lock:
             try:
-                await self._answer(self.merge(parts), events, also, owed)
+                return await self._answer(self.merge(parts), events, also, owed, keep_ledgers)
             except BaseException:
                 # Held rows may hold these parts' half-done changes (rows are changed in
                 # place); the worker stops, and reads the events again after the restart.
@@ -255,7 +273,7 @@ class Gather:
         messages: list[Message] = []
         outcomes: list[tuple[Screened, float | None]] = []
         with_answers: set[str] = set()
-        to_entities = Outbox(self.settings.internal_partitions)
+        ledgers: list[dict[str, Any]] = []
         for item, partition, sent_at in parts:
             if "declaration_id" in item:
                 key = item["declaration_id"]
@@ -271,6 +289,9 @@ class Gather:
             if answered(row):  # a copy gets the first answer; its features are dropped
                 if item["t"] == "declaration" or _answering_again(row, item):
                     messages += published(self.outputs, recall(row))
+                    # The crash that may have stopped the answer stopped these too (ledgers
+                    # record an alert once).
+                    ledgers += _ledger_alerts(key, row.get("ledgers"))
                 continue
             partitions[key] = partition
             # Parts are kept whatever their order: after a crash, replayed features can come
@@ -294,26 +315,22 @@ class Gather:
             _observe_stages(row)
             messages += published(self.outputs, screened.outgoing * row["copies"])
             outcomes += [(screened, row["timestamp"])] * row["copies"]
+            alerted = None
             if screened.alert is not None:
-                for entity in row["expected"]:
-                    to_entities.add(
-                        entity,
-                        {
-                            "t": "alert",
-                            "key": entity,
-                            "declaration_id": key,
-                            "declared_at": int(screened.alert.declared_at.timestamp()),
-                        },
-                    )
+                alerted = [int(screened.alert.declared_at.timestamp()), row["expected"]]
+                ledgers += _ledger_alerts(key, alerted)
             answering = row.get("unordered") and item["t"] == "features" and item.get("source")
             if row.get("unordered"):
                 with_answers.add(key)
             rows[key] = remember(screened.outgoing, time.time())
             if answering:
                 rows[key]["answered_by"] = answering
+            if alerted:
+                rows[key]["ledgers"] = alerted
             self.answer_times.note(key, partition, rows[key])
         return Gathered(
-            messages + hop(self.entity_topic, to_entities),
+            messages,
+            ledgers,
             {k: (p, rows[k]) for k, p in partitions.items()},
             outcomes,
             with_answers,
@@ -344,7 +361,8 @@ class Gather:
         events: Sequence[faust.EventT],
         also: Sequence[Message] = (),
         owed: bool = False,
-    ) -> None:
+        keep_ledgers: bool = False,
+    ) -> list[dict[str, Any]]:
         """Publish what gathering caused (and `also`), then hold the rows it changed: a row
         answered but not yet published would be lost with a crash in between (its
         declaration is not read again, only the parts after the last commit); the other way
@@ -357,8 +375,21 @@ class Gather:
         give a declaration already answered another answer. Its row goes first: with the row
         written, a replay of whichever part answered it gets the first answer again
         (`recall`), and sends it if the crash came before it was out: the declaration, or
-        the features item that answered it (`_answering_again`)."""
-        messages = [*also, *gathered.messages]
+        the features item that answered it (`_answering_again`).
+
+        The alerts for the entities' ledgers go to the entity topic with the answer, or,
+        with `keep_ledgers`, those this worker applies itself are returned: the caller
+        applies them once the pending lock is released (`History.ledgers`), and holds its
+        events till their rows are written. A replayed declaration sends them again with
+        its recalled answer."""
+        kept: list[dict[str, Any]] = []
+        to_entities = Outbox(self.settings.internal_partitions)
+        for alert in gathered.ledgers:
+            if keep_ledgers and self.ledgers_here(alert["key"]):
+                kept.append(alert)
+            else:
+                to_entities.add(alert["key"], alert)
+        messages = [*also, *gathered.messages, *hop(self.entity_topic, to_entities)]
         now = {k: gathered.rows[k] for k in gathered.with_answers}
         await self.waiting.publish_with(messages, now)  # nothing to send: no round trip
         rest = {k: r for k, r in gathered.rows.items() if k not in now}
@@ -366,6 +397,7 @@ class Gather:
         await self.waiting.flush_due()
         for screened, timestamp in gathered.outcomes:
             observe_outcome(screened, timestamp)
+        return kept
 
     # --- partitions and old answers --------------------------------------------------
 

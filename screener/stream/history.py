@@ -32,8 +32,8 @@ from screener.core.history import EntityEvent
 from screener.core.history.state import EntityRow, RowBatch, Source, encode_row
 from screener.observability import metrics
 from screener.settings import Settings
-from screener.stream.hops import items_of, partition_of
-from screener.stream.sending import Publish
+from screener.stream.hops import Outbox, items_of, partition_of
+from screener.stream.sending import Publish, hop
 from screener.stream.table_writes import read
 from screener.stream.write_behind import WriteBehind
 
@@ -49,6 +49,10 @@ Update = tuple[EntityEvent, Source | None]
 Change = tuple[Update | dict[str, Any], int]
 
 
+async def _hand_on_nothing(items: list[dict[str, Any]], redelivered: set[str]) -> None:
+    """Alerts give no features."""
+
+
 class History:
     """The history table, its rows held between flushes, and the busiest kept decoded."""
 
@@ -62,6 +66,7 @@ class History:
     ) -> None:
         self.settings = settings
         self.table = table
+        self.publish = publish
         self.entity_topic = entity_topic
         self.held_here: set[int] = set()  # entity partitions whose events apply in-process
         # Since the assignment, for each entity partition: its end offset then (until it is
@@ -167,6 +172,30 @@ class History:
                 item["source"] = list(source)
         await hand_on(items, redelivered)
         self.behind.hold(events, {k: (partition_of_row[k], row) for k, row in touched.items()})
+
+    def holds(self, entity: str) -> bool:
+        """Whether screen's changes to this entity's row are applied here (`here`)."""
+        return partition_of(entity, self.settings.internal_partitions) in self.held_here
+
+    async def ledgers(self, alerts: list[dict[str, Any]], events: Sequence[faust.EventT]) -> None:
+        """Alerts for the entities' ledgers from screen's batch (`Gather.declarations`):
+        recorded here for the partitions held here, held with screen's `events` until their
+        rows are written; published to the entity topic for the others (a rebalance began).
+        A ledger records an alert once, in any order: a replay that sends it again, or the
+        topic bringing it too, changes nothing."""
+        async with self.behind.lock:
+            changes: list[Change] = []
+            to_entities = Outbox(self.settings.internal_partitions)
+            for alert in alerts:
+                if self.holds(alert["key"]):
+                    partition = partition_of(alert["key"], self.settings.internal_partitions)
+                    changes.append((alert, partition))
+                else:
+                    to_entities.add(alert["key"], alert)
+            if changes:
+                await self._apply_locked(changes, events, _hand_on_nothing)
+        if elsewhere := hop(self.entity_topic, to_entities):
+            self.sent(await self.publish(elsewhere))
 
     async def flush_due(self) -> None:
         async with self.behind.lock:

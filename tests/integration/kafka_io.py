@@ -76,11 +76,12 @@ def accounted(pipeline, n: int):
 
 
 async def history_settled(pipeline, timeout: float = 30) -> dict[str, dict]:
-    """The history table once the workers have committed every entity event: rows are written
-    behind their batches (stream/write_behind.py) and an event is committed only after its
-    rows, so then the changelog holds every row."""
-    topic = f"{pipeline.app_id}-entity-events"
-    ends = {tp: end for tp, end in (await end_offsets(pipeline.bootstrap, [topic])).items()}
+    """The history table once the workers have committed every entity event and every
+    declaration (screen applies the entity events of some itself): rows are written behind
+    their batches (stream/write_behind.py) and an input is committed only after its rows,
+    so then the changelog holds every row."""
+    topics = [f"{pipeline.app_id}-entity-events", pipeline.declarations]
+    ends = {tp: end for tp, end in (await end_offsets(pipeline.bootstrap, topics)).items()}
     admin = AIOKafkaAdminClient(bootstrap_servers=pipeline.bootstrap)
     await admin.start()
     try:

@@ -261,9 +261,10 @@ async def test_a_worker_stopped_mid_stream_leaves_the_same_history(make_pipeline
 async def test_a_history_batch_that_raises_stops_the_worker_and_loses_nothing(
     make_pipeline, tmp_path
 ):
-    """A batch that raises (a defect) stops the worker with exit code 70 before faust can
-    commit it; after the restart it is read again. Left to faust, the agent was restarted
-    past the batch: 25 of 291 declarations never assessed in the run that showed it."""
+    """A batch that raises while applying history (a defect; here screen's, which applies
+    one worker's history itself) stops the worker with exit code 70 before faust can commit
+    it; after the restart it is read again. Left to faust, the agent was restarted past the
+    batch: 25 of 291 declarations never assessed in the run that showed it."""
     samples = valid(generate(300, seed=41))
     pipeline = await make_pipeline(partitions=3)
     flag = tmp_path / "failed-once"

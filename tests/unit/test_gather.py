@@ -386,3 +386,40 @@ def test_a_declaration_merged_here_is_assessed_as_screen_parsed_it(
     asyncio.run(gather.features([dict(first)], redelivered=set(), ordered=False))
     asyncio.run(gather.declarations([item], [Event()], []))
     assert len(parses) == 1 and assessments(sent)[0].history_digest == answer.history_digest
+
+
+def ledger_alerts(sent: list) -> list[dict]:
+    """The alert items published to the entity topic, for the entities' ledgers."""
+    return [
+        item
+        for call in sent
+        for topic, _, _, value, _ in call
+        if topic.get_topic_name() == "entities"
+        for item in orjson.loads(value)
+    ]
+
+
+def test_alerts_for_the_ledgers_applied_here_are_handed_back_and_sent_again_with_a_recall(
+    declaration, policy
+):
+    """Screen's declarations: the alerts for the ledgers this worker applies are returned,
+    not published; the others go with the answer. A replayed declaration recalls its answer
+    and sends its ledgers' alerts again: the crash may have come before they were recorded."""
+    gather, sent = make_gather(policy)
+    entities = sorted({e.key for e in scatter(declaration, policy)})
+    here = set(entities[::2])
+    gather.ledgers_here = here.__contains__
+    first = features_of(declaration, policy, applied_before=False)
+    asyncio.run(gather.features([dict(first)], redelivered=set(), ordered=False))
+    item = declaration_item(declaration, policy)
+    _, kept = asyncio.run(gather.declarations([item], [Event()], []))
+    (answer,) = assessments(sent)
+    assert answer.score >= policy.document.scoring.alert_threshold  # the example alerts
+    assert {a["key"] for a in kept} == here
+    assert {a["key"] for a in ledger_alerts(sent)} == set(entities) - here
+    assert {a["declaration_id"] for a in kept + ledger_alerts(sent)} == {answer.declaration_id}
+
+    _, again = asyncio.run(gather.declarations([dict(item)], [Event()], []))
+    assert assessments(sent) == [answer, answer]
+    assert again == kept
+    assert len(ledger_alerts(sent)) == 2 * (len(entities) - len(here))

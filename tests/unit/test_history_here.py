@@ -40,10 +40,10 @@ def declaration():
     return parse_declaration(EXAMPLE.read_bytes())
 
 
-def make_history() -> tuple[History, list, list]:
+def make_history(sent: list | None = None) -> tuple[History, list, list]:
     app = faust.App("test-history", broker="kafka://127.0.0.1:1", store="memory://")
     table = app.Table("history", partitions=PARTITIONS, key_type=bytes, value_type=bytes)
-    sent: list = []
+    sent = [] if sent is None else sent
     handed_on: list = []
 
     async def publish(messages):
@@ -202,3 +202,37 @@ def test_screen_events_applied_here_are_written_when_screen_flushes(declaration,
     assert history.behind.rows and not history.table  # held
     asyncio.run(history.flush_due())
     assert not history.behind.rows and len(history.table) == len({e.key for e, _ in updates})
+
+
+def test_alerts_for_the_ledgers_held_here_are_recorded_here(declaration, policy):
+    """Screen's batch is acknowledged once they are written; the alert for an entity whose
+    partition moved away goes to the entity topic; an alert recorded twice counts once."""
+    sent: list = []
+    history, _, hand_on = make_history(sent)
+    updates = updates_of(declaration, policy, offset=10)
+    history.catch_up({p: 0 for p in range(PARTITIONS)})
+    history.open_caught_up()
+    asyncio.run(history.here(updates, [Event()], hand_on))
+    asyncio.run(history.flush_due())
+    keys = sorted({e.key for e, _ in updates})
+    moved = partition_of(keys[0], PARTITIONS)
+    history.held_here.discard(moved)
+    alerts = [
+        {"t": "alert", "key": key, "declaration_id": declaration.declaration_id, "declared_at": 1}
+        for key in keys
+    ]
+    screened = Event()
+    before = len(sent)
+    asyncio.run(history.ledgers(alerts, [screened]))
+    asyncio.run(history.ledgers(alerts, [Event()]))  # a replay
+    published = [orjson.loads(m[3]) for call in sent[before:] for m in call]
+    assert [a["key"] for items in published for a in items] == 2 * [
+        k for k in keys if partition_of(k, PARTITIONS) == moved
+    ]
+    screened.ack()
+    assert not screened.message.committable
+    asyncio.run(history.behind.flush())
+    assert screened.message.committable
+    for key in keys:
+        row = EntityRow.from_dict(orjson.loads(history.table[key.encode()]))
+        assert row.history.alerts == (partition_of(key, PARTITIONS) != moved)
