@@ -12,7 +12,8 @@ Three agents, each committing its input only after what it caused is published:
   gather   declaration + all its features -> assess -> assessment (+ alert); alerts go back
            to the entities' ledgers (`gather.py`). Parts for the gather partitions held
            here are merged by the agent that made them; only the others take the gather
-           topic and its agent.
+           topic and its agent. Screen records the alerts of its declarations on the
+           ledgers held here itself; the others take the entity topic.
 
 Entity events go to the partition of their entity, so every declaration touching an entity
 reaches the one partition (and worker) that owns its row, whichever input partition it came

@@ -378,14 +378,21 @@ class Gather:
         the features item that answered it (`_answering_again`).
 
         The alerts for the entities' ledgers go to the entity topic with the answer, or,
-        with `keep_ledgers`, those this worker applies itself are returned: the caller
+        with `keep_ledgers`, a declaration's are returned when this worker holds all its
+        ledgers (`ledgers_here`), as screen applies its history (`History.split`): the caller
         applies them once the pending lock is released (`History.ledgers`), and holds its
         events till their rows are written. A replayed declaration sends them again with
         its recalled answer."""
+        # All of a declaration's or none: with a ledger elsewhere (two workers, most
+        # declarations) the topic carries them anyway, and screen need not wait for the
+        # history agent's lock
+        elsewhere = {
+            a["declaration_id"] for a in gathered.ledgers if not self.ledgers_here(a["key"])
+        }
         kept: list[dict[str, Any]] = []
         to_entities = Outbox(self.settings.internal_partitions)
         for alert in gathered.ledgers:
-            if keep_ledgers and self.ledgers_here(alert["key"]):
+            if keep_ledgers and alert["declaration_id"] not in elsewhere:
                 kept.append(alert)
             else:
                 to_entities.add(alert["key"], alert)

@@ -10,8 +10,9 @@ visit every object of every decoded row, and emptied at every rebalance, since a
 may change a row once its partition moves.
 
 Screen applies the entity events of a declaration whose entity partitions this worker all
-holds itself (`here`); the others take the entity topic. One worker alone skips the topic:
-a hop less, and no record for the broker and the history agent. A partition takes screen's
+holds itself (`here`), and the alerts of its declarations for the ledgers held here
+(`ledgers`); the others take the entity topic. One worker alone skips the topic: a hop less,
+and no record for the broker and the history agent. A partition takes screen's
 events only once the history agent has applied every record of it written before, at the
 assignment or sent by screen since (`split`, `open_caught_up`): one input partition's
 declarations must reach a row in the order they came in.
