@@ -254,8 +254,8 @@ class Gather:
         keep_ledgers: bool = False,
     ) -> list[dict[str, Any]]:
         """`owed`: the parts came with another agent's events, which wait for the rows
-        (`WriteBehind.hold`). `keep_ledgers`: return the ledgers' alert items that this
-        worker applies itself (`ledgers_here`) instead of publishing them."""
+        (`WriteBehind.hold`). `keep_ledgers`: return the ledgers' alert items of the
+        declarations whose ledgers this worker all holds instead of publishing them."""
         async with self.waiting.lock:
             try:
                 return await self._answer(self.merge(parts), events, also, owed, keep_ledgers)

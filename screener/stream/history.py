@@ -188,8 +188,8 @@ class History:
             changes: list[Change] = []
             to_entities = Outbox(self.settings.internal_partitions)
             for alert in alerts:
-                if self.holds(alert["key"]):
-                    partition = partition_of(alert["key"], self.settings.internal_partitions)
+                partition = partition_of(alert["key"], self.settings.internal_partitions)
+                if partition in self.held_here:
                     changes.append((alert, partition))
                 else:
                     to_entities.add(alert["key"], alert)
@@ -199,6 +199,7 @@ class History:
             self.sent(await self.publish(elsewhere))
 
     async def flush_due(self) -> None:
+        """Write the rows held longest, if a flush is due (`WriteBehind.flush_due`)."""
         async with self.behind.lock:
             await self.behind.flush_due()
 

@@ -73,8 +73,8 @@ class TableWrites:
 
 def read(table: faust.Table, partition: int, key: bytes) -> bytes | None:
     """A row of a partition held here, from that partition's store: one lookup. faust's
-    `table.get` looks a key up twice (`in`, then the value), and a key it has not met in
-    every partition's store, as most rows new to a batch are."""
+    `table.get` looks a key up twice (`in`, then the value), each time in every partition's
+    store when the key is not among those it met lately, as most rows new to a batch are."""
     store = table.data
     if hasattr(store, "_db_for_partition"):  # RocksDB: a store per partition
         return store._db_for_partition(partition).get(key)
