@@ -109,15 +109,19 @@ def assessment_from(declaration, policy, item: dict) -> Assessment:
     return assess(declaration, policy, HistorySnapshot.of(item["features"].values()))
 
 
-def to_gather_topic(sent: list) -> list[dict]:
-    """The items published to the gather topic."""
+def items_sent_to(sent: list, topic_name: str) -> list[dict]:
+    """The items published to one of the internal topics."""
     return [
         item
         for call in sent
         for topic, _, _, value, _ in call
-        if topic.get_topic_name() == "gather"
+        if topic.get_topic_name() == topic_name
         for item in orjson.loads(value)
     ]
+
+
+def to_gather_topic(sent: list) -> list[dict]:
+    return items_sent_to(sent, "gather")
 
 
 def history_written_after(gather: Gather) -> WriteBehind:
@@ -390,13 +394,7 @@ def test_a_declaration_merged_here_is_assessed_as_screen_parsed_it(
 
 def ledger_alerts(sent: list) -> list[dict]:
     """The alert items published to the entity topic, for the entities' ledgers."""
-    return [
-        item
-        for call in sent
-        for topic, _, _, value, _ in call
-        if topic.get_topic_name() == "entities"
-        for item in orjson.loads(value)
-    ]
+    return items_sent_to(sent, "entities")
 
 
 def test_alerts_for_the_ledgers_applied_here_are_handed_back_and_sent_again_with_a_recall(
