@@ -387,12 +387,14 @@ class Gather:
         # declarations) the topic carries them anyway, and screen need not wait for the
         # history agent's lock
         elsewhere = {
-            a["declaration_id"] for a in gathered.ledgers if not self.ledgers_here(a["key"])
+            a["declaration_id"]
+            for a in gathered.ledgers
+            if not (keep_ledgers and self.ledgers_here(a["key"]))
         }
         kept: list[dict[str, Any]] = []
         to_entities = Outbox(self.settings.internal_partitions)
         for alert in gathered.ledgers:
-            if keep_ledgers and alert["declaration_id"] not in elsewhere:
+            if alert["declaration_id"] not in elsewhere:
                 kept.append(alert)
             else:
                 to_entities.add(alert["key"], alert)
