@@ -101,6 +101,30 @@ def test_windows_sum_the_days_each_window_covers(days: dict[int, list[int]], day
         assert total == [sum(b[i] for b in covered) for i in range(4)]
 
 
+@given(
+    steps=st.lists(
+        st.tuples(st.integers(0, 200), st.none() | st.integers(0, 200), st.integers(0, 5)),
+        min_size=1,
+        max_size=60,
+    )
+)
+def test_windows_kept_between_declarations_equal_windows_summed_afresh(steps):
+    """Each step: the windows of a day (kept by the row), then maybe a declaration of the same
+    or another day: late ones and ones that push the retained days on included."""
+    history = EntityHistory(Kind.PARTY)
+    for day, declared_day, mass_kg in steps:
+        fresh = EntityHistory(Kind.PARTY, days=dict(history.days))
+        assert history.windows(day) == fresh.windows(day)
+        if declared_day is not None:
+            history.apply(
+                EntityEvent(
+                    EXPORTER, Kind.PARTY, "exporter", "D", declared_day * DAY, "x",
+                    controlled=bool(mass_kg % 2), mass_g=mass_kg * 1000,
+                    controlled_mass_g=mass_kg * 1000 * (mass_kg % 2),
+                )
+            )  # fmt: skip
+
+
 @pytest.mark.parametrize(
     "order",
     [

@@ -81,6 +81,12 @@ class EntityHistory:
     first_parties: tuple[str, ...] = ()
     alerts: int = 0
     last_alert_at: int | None = None
+    # Not stored: the windows' sums of the days before one day, kept while only that day's
+    # bucket changes (a busy row's declarations come on the same day, and summing its 90
+    # retained days for each was the costliest step of its features).
+    _before: tuple[tuple[int, tuple[int, ...]], list[list[int]]] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     # --- update ------------------------------------------------------------------------
 
@@ -121,6 +127,8 @@ class EntityHistory:
             if self.first_quote is None or quote < self.first_quote:
                 self.first_quote, self.first_parties = quote, tuple(e.counterparties)
         day = day_of(e.declared_at)
+        if self._before is not None and self._before[0][0] != day:
+            self._before = None  # another day's bucket changes
         newest = max(self.days, default=day)
         if day > newest - RETAIN_DAYS:
             declarations, controlled, mass_g, controlled_mass_g = self.days.get(day, EMPTY_DAY)
@@ -142,13 +150,24 @@ class EntityHistory:
     # --- point-in-time view --------------------------------------------------------------
 
     def windows(self, day: int, sizes: Sequence[int] = WINDOWS) -> dict[str, list[int]]:
-        """Bucket sums over the last `size` days up to `day` (inclusive), for each size, in
-        one pass over the retained days (busy rows keep 90)."""
+        """Bucket sums over the last `size` days up to `day` (inclusive), for each size: the
+        sums of the days before `day` (kept, `_before`) plus `day`'s own bucket."""
+        if self._before is None or self._before[0] != (day, tuple(sizes)):
+            self._before = ((day, tuple(sizes)), self._sums_before(day, sizes))
+        today = self.days.get(day, EMPTY_DAY)
+        return {
+            str(size): [a + b for a, b in zip(before, today, strict=True)]
+            for size, before in zip(sizes, self._before[1], strict=True)
+        }
+
+    def _sums_before(self, day: int, sizes: Sequence[int]) -> list[list[int]]:
+        """For each size, the bucket sums of the `size - 1` days before `day`, in one pass
+        over the retained days (busy rows keep 90)."""
         ordered = sorted(sizes)
         parts: list[list[tuple[int, ...]]] = [[] for _ in ordered]  # not in a smaller size
         for d, bucket in self.days.items():
             age = day - d
-            if 0 <= age < ordered[-1]:
+            if 0 < age < ordered[-1]:
                 parts[bisect.bisect_right(ordered, age)].append(bucket)
         sums, total = {}, [0] * BUCKET_FIELDS
         for size, part in zip(ordered, parts, strict=True):
@@ -157,8 +176,8 @@ class EntityHistory:
                     a + sum(column)
                     for a, column in zip(total, zip(*part, strict=True), strict=True)
                 ]
-            sums[size] = [*total]  # one list per size, as callers may keep them
-        return {str(size): sums[size] for size in sizes}
+            sums[size] = total
+        return [sums[size] for size in sizes]
 
     def features(self, e: EntityEvent) -> dict[str, Any]:
         """This entity as it was before `e`, seen from `e`'s point of view."""
