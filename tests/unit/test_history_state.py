@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import orjson
 import pytest
 from cachetools import LRUCache
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from screener.core.history import EntityEvent, EntityHistory, EntityRow, HistorySnapshot, Kind
@@ -101,20 +101,26 @@ def test_windows_sum_the_days_each_window_covers(days: dict[int, list[int]], day
         assert total == [sum(b[i] for b in covered) for i in range(4)]
 
 
+DAYS_APART = st.integers(0, 40).map(lambda n: n * 5)  # the same day often, 200 days in all
+
+
 @given(
     steps=st.lists(
-        st.tuples(st.integers(0, 200), st.none() | st.integers(0, 200), st.integers(0, 5)),
+        st.tuples(DAYS_APART, st.none() | DAYS_APART, st.integers(0, 5)),
         min_size=1,
         max_size=60,
-    )
+    ),
+    sizes=st.sampled_from([(1, 7, 30, 90), (3, 120)]),  # 120: longer than the days retained
 )
-def test_windows_kept_between_declarations_equal_windows_summed_afresh(steps):
+@example(steps=[(50, 50, 1), (150, 150, 1), (150, None, 0)], sizes=(3, 120))  # day 50 leaves
+@example(steps=[(60, 60, 1), (60, 55, 1), (60, None, 0)], sizes=(1, 7, 30, 90))  # a late one
+def test_windows_kept_between_declarations_equal_windows_summed_afresh(steps, sizes):
     """Each step: the windows of a day (kept by the row), then maybe a declaration of the same
     or another day: late ones and ones that push the retained days on included."""
     history = EntityHistory(Kind.PARTY)
     for day, declared_day, mass_kg in steps:
         fresh = EntityHistory(Kind.PARTY, days=dict(history.days))
-        assert history.windows(day) == fresh.windows(day)
+        assert history.windows(day, sizes) == fresh.windows(day, sizes)
         if declared_day is not None:
             history.apply(
                 EntityEvent(

@@ -140,6 +140,7 @@ class EntityHistory:
             )
         if day > newest:  # the retained days moved on: forget what fell out of them
             self.days = {d: b for d, b in self.days.items() if d > day - RETAIN_DAYS}
+            self._before = None  # whatever sizes they were kept for
 
     def apply_alert(self, declared_at: int) -> None:
         self.alerts += 1
