@@ -23,6 +23,13 @@ while it encoded them, for about 30 ms every interval: the slowest 1 % of declar
 the ones that came then. The batches whose rows are all written are acknowledged: a row
 held before or with a batch is written no later than that batch's rows.
 
+A table may write in the background (`in_background`, the history table): a due flush holds
+the agent only while it encodes its rows, and waits for the broker while the agent goes on
+(on a live stream, two round trips several times a second: the owed rows of the table written
+first, then these). One such flush is on its way at a time, so rows reach the store in the
+order they were sent; a row changed again meanwhile stays held (`_changes`), and its batch
+is acknowledged by a later flush, as any batch held after a flush began.
+
 faust waits for every event to be acknowledged before it gives partitions away in a
 rebalance and before it stops, so held rows are flushed first then (`attach`); nothing held
 outlives an assignment, and a clean stop leaves nothing to replay.
@@ -35,12 +42,14 @@ import logging
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
 from itertools import takewhile
 from typing import Any
 
 import faust
 
 from screener.observability import metrics
+from screener.stream.batches import stop_before_commit
 from screener.stream.table_writes import TableWrites
 
 log = logging.getLogger(__name__)
@@ -53,6 +62,16 @@ Publish = Callable[[Sequence[Any]], Awaitable[list[Any]]]
 SLICES = 4
 
 
+@dataclass(slots=True)
+class _Flush:
+    """Rows taken for a flush, encoded, on their way to the changelog and the store."""
+
+    writes: TableWrites
+    changes: dict[str, int]  # key -> its changes held when encoded (`WriteBehind._changes`)
+    held_before: float  # the batches held at or before this are acknowledged once written
+    started: float
+
+
 class WriteBehind:
     """Rows of one table held between flushes, with the input events that changed them."""
 
@@ -62,17 +81,21 @@ class WriteBehind:
         encode: Callable[[Any], bytes | None],
         publish: Publish,
         interval: float,
+        in_background: bool = False,
     ) -> None:
         self.table = table
         self.encode = encode
         self.publish = publish
         self.interval = interval
+        self.in_background = in_background
         self.lock = asyncio.Lock()
         self.rows: dict[str, tuple[int, Any]] = {}  # key -> (partition, decoded row)
         self._since: dict[str, float] = {}  # key -> when held unwritten; oldest first
         self._batches: deque[tuple[float, list[faust.EventT]]] = deque()  # oldest first
         self._first: list[WriteBehind] = []  # tables whose owed rows go out before these
         self._owed: set[str] = set()  # held rows the tables written after this one wait for
+        self._changes: dict[str, int] = {}  # key -> times held since last written
+        self._writing: asyncio.Future | None = None  # the flush on its way (`in_background`)
 
     def writes_after(self, other: WriteBehind) -> None:
         """Before each flush of these, write every row `other` holds `owed`: a row written
@@ -107,6 +130,7 @@ class WriteBehind:
         self.rows.update(rows)
         for key in rows:  # a row held already keeps its place and its time
             self._since.setdefault(key, now)
+            self._changes[key] = self._changes.get(key, 0) + 1
         if owed:
             self._owed.update(rows)
 
@@ -118,6 +142,7 @@ class WriteBehind:
         without them), then the rows go to the local store and leave what is held (an older
         version held would overwrite them at the next flush). Returns what the broker
         acknowledged of `messages`. Call with `lock` held."""
+        await self.settled()  # a flush on its way must not write an older version after
         acknowledged = await self._write(self._encoded(rows), messages)
         self._forget(rows)
         return acknowledged
@@ -145,6 +170,7 @@ class WriteBehind:
             self.rows.pop(key, None)
             self._since.pop(key, None)
             self._owed.discard(key)
+            self._changes.pop(key, None)
 
     def _oldest(self) -> float | None:
         """When the oldest row or batch still held was held."""
@@ -158,42 +184,75 @@ class WriteBehind:
 
     async def flush_due(self) -> None:
         """When something has been held for an interval: write the slice of rows held
-        longest. Call with `lock` held."""
-        if self.due():
-            await self.flush(time.monotonic() - self.interval * (SLICES - 1) / SLICES)
+        longest; in the background, unless a flush is on its way already (the next batch or
+        the timer starts the next one). Call with `lock` held."""
+        if not self.due():
+            return
+        held_before = time.monotonic() - self.interval * (SLICES - 1) / SLICES
+        if not self.in_background:
+            await self.flush(held_before)
+        elif self._writing is not None and not self._writing.done():
+            return  # one on its way at a time: rows reach the store in the order sent
+        elif (taken := self._take(held_before, owed=False)) is not None:
+            self._writing = asyncio.ensure_future(self._finish_or_stop(taken))
 
     async def flush(self, held_before: float = float("inf"), owed: bool = False) -> None:
         """Publish the rows held at or before `held_before` (all by default), and the rows
         held `owed` if asked, to the changelog, write them to the local store once the
-        broker has them, then acknowledge the events of the batches held by then. Call with
-        `lock` held."""
+        broker has them, then acknowledge the events of the batches held by then; returns
+        once all that is done, after the flush on its way, if any. Call with `lock`
+        held."""
+        await self.settled()
+        if (taken := self._take(held_before, owed)) is not None:
+            await self._finish(taken)
+
+    async def settled(self) -> None:
+        """Once the flush on its way, if any, is done (not cancelled with it: the rows of
+        a flush go out whoever waits for them)."""
+        if self._writing is not None and not self._writing.cancelled():
+            await asyncio.shield(self._writing)
+
+    def _take(self, held_before: float, owed: bool) -> _Flush | None:
+        """The rows to write, encoded now: the agent that changes them waits for this part
+        only. Call with `lock` held."""
         if self._oldest() is None:
-            return
-        for first in self._first:
-            async with first.lock:
-                if first._owed:
-                    await first.flush(float("-inf"), owed=True)
+            return None
         started = time.perf_counter()
         keys = list(takewhile(lambda key: self._since[key] <= held_before, self._since))
         if owed:
             keys += [key for key in self._owed if self._since[key] > held_before]
         writes = self._encoded({key: self.rows[key] for key in keys})
-        encoded = time.perf_counter()
-        await self._write(writes)
-        self._forget(keys)
-        while self._batches and self._batches[0][0] <= held_before:
+        changes = {key: self._changes[key] for key in keys}
+        if self.in_background:  # how long the agent waited
+            metrics.TABLE_FLUSH.labels(table=self.table.name).observe(time.perf_counter() - started)
+        return _Flush(writes, changes, held_before, started)
+
+    async def _finish(self, taken: _Flush) -> None:
+        """Write what `_take` encoded: first the owed rows of the tables written before
+        these, then these; a row changed again since stays held. Then acknowledge the
+        batches held by `taken.held_before`."""
+        for first in self._first:
+            async with first.lock:
+                if first._owed:
+                    await first.flush(float("-inf"), owed=True)
+        await self._write(taken.writes)
+        self._forget([k for k, n in taken.changes.items() if self._changes.get(k) == n])
+        while self._batches and self._batches[0][0] <= taken.held_before:
             for event in self._batches.popleft()[1]:
                 event.ack()
-        took = time.perf_counter() - started
-        metrics.TABLE_FLUSH.labels(table=self.table.name).observe(took)
+        took = time.perf_counter() - taken.started
+        if not self.in_background:
+            metrics.TABLE_FLUSH.labels(table=self.table.name).observe(took)
         if took > self.interval:  # rows come faster than they can be written
             log.warning(
-                "flush of %d %s rows took %.0f ms (encoding them %.0f ms)",
-                len(keys),
-                self.table.name,
-                took * 1000,
-                (encoded - started) * 1000,
+                "flush of %d %s rows took %.0f ms", len(taken.changes), self.table.name, took * 1000
             )
+
+    async def _finish_or_stop(self, taken: _Flush) -> None:
+        try:
+            await self._finish(taken)
+        except Exception:  # nothing else would see it: the events would never be acknowledged
+            stop_before_commit(f"writing {self.table.name} rows failed")
 
     def drop(self) -> None:
         """Forget what is held, unwritten and unacknowledged (the worker is going down; the
@@ -202,6 +261,7 @@ class WriteBehind:
         self._since.clear()
         self._batches.clear()
         self._owed.clear()
+        self._changes.clear()
 
     def attach(self, app: faust.App) -> None:
         """Flush when no batch came to do it, and before faust waits for every event to be

@@ -62,6 +62,12 @@ def make_history(sent: list | None = None) -> tuple[History, list, list]:
     return history, handed_on, hand_on
 
 
+async def flushed_due(history: History) -> None:
+    """A due flush, and its rows written (history writes in the background)."""
+    await history.flush_due()
+    await history.behind.settled()
+
+
 def updates_of(declaration, policy, offset: int) -> list:
     source = (DECLARATIONS_PARTITION, offset)
     return [(e, source) for e in scatter(declaration, policy)]
@@ -200,7 +206,7 @@ def test_screen_events_applied_here_are_written_when_screen_flushes(declaration,
     history.open_caught_up()
     assert asyncio.run(history.here(updates, [Event()], hand_on)) == []
     assert history.behind.rows and not history.table  # held
-    asyncio.run(history.flush_due())
+    asyncio.run(flushed_due(history))
     assert not history.behind.rows and len(history.table) == len({e.key for e, _ in updates})
 
 
@@ -213,7 +219,7 @@ def test_alerts_for_the_ledgers_held_here_are_recorded_here(declaration, policy)
     history.catch_up({p: 0 for p in range(PARTITIONS)})
     history.open_caught_up()
     asyncio.run(history.here(updates, [Event()], hand_on))
-    asyncio.run(history.flush_due())
+    asyncio.run(flushed_due(history))
     keys = sorted({e.key for e, _ in updates})
     moved = partition_of(keys[0], PARTITIONS)
     history.held_here.discard(moved)

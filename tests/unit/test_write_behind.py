@@ -215,3 +215,128 @@ def test_rows_written_with_a_publish_leave_what_is_held():
     assert [c.key for c in table.applied] == [b"d1", b"d2"]  # d1 not again
     event.ack()
     assert event.message.committable
+
+
+def test_a_background_flush_lets_the_agent_go_on_and_keeps_what_changed_meanwhile(monkeypatch):
+    """The agent waits only while the rows are encoded. Until the broker has them they are
+    still read from what is held; one flush is on its way at a time; a row changed during
+    the wait stays held, and the batch that changed it is acknowledged by a later flush."""
+    now = [0.0]
+    clock = SimpleNamespace(monotonic=lambda: now[0], perf_counter=lambda: now[0])
+    monkeypatch.setattr(write_behind, "time", clock)
+    table, published = Table(), []
+
+    async def scenario():
+        broker = asyncio.Event()
+
+        async def publish(records):
+            published.append([(key.decode(), value) for _, _, key, value, _ in records])
+            await broker.wait()
+            return [ack(n) for n in range(len(records))]
+
+        behind = WriteBehind(table, lambda r: repr(r).encode(), publish, 1, in_background=True)
+        first, second = Event(), Event()
+        behind.hold([first], {"x": (0, 1), "y": (0, 1)})
+        first.ack()
+        now[0] = 1
+        await behind.flush_due()  # returns at once: the rows wait for the broker meanwhile
+        await asyncio.sleep(0)
+        assert published == [[("x", b"1"), ("y", b"1")]] and not table.applied
+        behind.hold([second], {"y": (0, 2)})  # the agent went on and changed y again
+        second.ack()
+        now[0] = 3
+        await behind.flush_due()  # one flush on its way at a time
+        await asyncio.sleep(0)
+        assert len(published) == 1 and behind.get("x") == 1
+        broker.set()
+        await behind.settled()
+        assert [(c.key, c.value) for c in table.applied] == [(b"x", b"1"), (b"y", b"1")]
+        assert first.message.committable and not second.message.committable
+        assert behind.get("x") is None and behind.get("y") == 2  # y: changed since
+        await behind.flush_due()
+        await behind.settled()
+        assert published[1] == [("y", b"2")] and table.applied[-1].value == b"2"
+        assert second.message.committable and not behind.rows
+
+    run(scenario())
+
+
+def test_a_background_flush_writes_the_owed_rows_of_the_table_before_it_first(monkeypatch):
+    now = [0.0]
+    clock = SimpleNamespace(monotonic=lambda: now[0], perf_counter=lambda: now[0])
+    monkeypatch.setattr(write_behind, "time", clock)
+    order: list[str] = []
+
+    def publisher(name):
+        async def publish(records):
+            order.append(f"{name} sent")
+            await asyncio.sleep(0)
+            order.append(f"{name} acknowledged")
+            return [ack(n) for n in range(len(records))]
+
+        return publish
+
+    async def scenario():
+        history = WriteBehind(Table(), repr, publisher("history"), 1, in_background=True)
+        pending = WriteBehind(Table(), repr, publisher("pending"), 1)
+        history.writes_after(pending)
+        pending.hold((), {"d-1": (2, {"features": 1})}, owed=True)
+        history.hold([Event()], {"hs6:850511": (0, 1)})
+        now[0] = 1
+        await history.flush_due()
+        await history.settled()
+        assert order == [
+            "pending sent",
+            "pending acknowledged",
+            "history sent",
+            "history acknowledged",
+        ]
+
+    run(scenario())
+
+
+def test_rows_written_with_a_publish_wait_for_the_flush_on_its_way(monkeypatch):
+    """Else the flush's older version of a row would reach the store after the newer."""
+    now = [0.0]
+    clock = SimpleNamespace(monotonic=lambda: now[0], perf_counter=lambda: now[0])
+    monkeypatch.setattr(write_behind, "time", clock)
+    table = Table()
+
+    async def scenario():
+        acks = [asyncio.Event(), asyncio.Event()]  # the broker answers the second call first
+        calls = iter(acks)
+
+        async def publish(records):
+            await next(calls).wait()
+            return [ack(n) for n in range(len(records))]
+
+        behind = WriteBehind(table, lambda r: repr(r).encode(), publish, 1, in_background=True)
+        behind.hold([Event()], {"d1": (0, {"features": 1})})
+        now[0] = 1
+        await behind.flush_due()
+        answered = asyncio.ensure_future(behind.publish_with([], {"d1": (0, {"answered": 1})}))
+        await asyncio.sleep(0)
+        acks[1].set()
+        await asyncio.sleep(0)
+        acks[0].set()
+        await answered
+        assert [c.value for c in table.applied] == [b"{'features': 1}", b"{'answered': 1}"]
+
+    run(scenario())
+
+
+def test_a_background_flush_that_fails_stops_the_worker(monkeypatch):
+    stopped: list[str] = []
+    monkeypatch.setattr(write_behind, "stop_before_commit", stopped.append)
+
+    async def publish(records):
+        raise OSError("the broker went away")
+
+    async def scenario():
+        behind = WriteBehind(Table(), repr, publish, 0, in_background=True)
+        behind.hold([Event()], {"x": (0, 1)})
+        await behind.flush_due()
+        await behind.settled()
+
+    run(scenario())
+    assert stopped == ["writing history rows failed"]
