@@ -67,7 +67,8 @@ SCREENING_LIST_ENTRIES = Gauge(
 )
 TABLE_FLUSH = Histogram(
     "screener_table_flush_seconds",
-    "Writing a table's held rows to its changelog and store; the agent waits meanwhile",
+    "How long a flush of a table's held rows holds its agent: writing them to the changelog "
+    "and store, or for a table written in the background (history), encoding them",
     ["table"],
     buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
 )
