@@ -27,8 +27,8 @@ A table may write in the background (`in_background`, the history table): a due 
 the agent only while it encodes its rows, and waits for the broker while the agent goes on
 (on a live stream, two round trips several times a second: the owed rows of the table written
 first, then these). One such flush is on its way at a time, so rows reach the store in the
-order they were sent; a row changed again meanwhile stays held (`_changes`), and its batch
-is acknowledged by a later flush, as any batch held after a flush began.
+order they were sent; a row changed again meanwhile stays held, from then (`_on_way`), and
+its batch is acknowledged by a later flush, as any batch held after a flush began.
 
 faust waits for every event to be acknowledged before it gives partitions away in a
 rebalance and before it stops, so held rows are flushed first then (`attach`); nothing held
@@ -67,7 +67,7 @@ class _Flush:
     """Rows taken for a flush, encoded, on their way to the changelog and the store."""
 
     writes: TableWrites
-    changes: dict[str, int]  # key -> its changes held when encoded (`WriteBehind._changes`)
+    keys: list[str]
     held_before: float  # the batches held at or before this are acknowledged once written
     started: float
 
@@ -94,7 +94,7 @@ class WriteBehind:
         self._batches: deque[tuple[float, list[faust.EventT]]] = deque()  # oldest first
         self._first: list[WriteBehind] = []  # tables whose owed rows go out before these
         self._owed: set[str] = set()  # held rows the tables written after this one wait for
-        self._changes: dict[str, int] = {}  # key -> times held since last written
+        self._on_way: set[str] = set()  # held rows a flush is writing, unchanged since
         self._writing: asyncio.Future | None = None  # the flush on its way (`in_background`)
 
     def writes_after(self, other: WriteBehind) -> None:
@@ -128,9 +128,11 @@ class WriteBehind:
         if held:
             self._batches.append((now, held))
         self.rows.update(rows)
-        for key in rows:  # a row held already keeps its place and its time
+        for key in rows:  # a row held already keeps its place and its time,
+            if key in self._on_way:  # unless a flush is writing it as it was: held anew
+                self._on_way.discard(key)
+                del self._since[key]
             self._since.setdefault(key, now)
-            self._changes[key] = self._changes.get(key, 0) + 1
         if owed:
             self._owed.update(rows)
 
@@ -170,7 +172,7 @@ class WriteBehind:
             self.rows.pop(key, None)
             self._since.pop(key, None)
             self._owed.discard(key)
-            self._changes.pop(key, None)
+            self._on_way.discard(key)
 
     def _oldest(self) -> float | None:
         """When the oldest row or batch still held was held."""
@@ -222,10 +224,10 @@ class WriteBehind:
         if owed:
             keys += [key for key in self._owed if self._since[key] > held_before]
         writes = self._encoded({key: self.rows[key] for key in keys})
-        changes = {key: self._changes[key] for key in keys}
+        self._on_way = set(keys)
         if self.in_background:  # how long the agent waited
             metrics.TABLE_FLUSH.labels(table=self.table.name).observe(time.perf_counter() - started)
-        return _Flush(writes, changes, held_before, started)
+        return _Flush(writes, keys, held_before, started)
 
     async def _finish(self, taken: _Flush) -> None:
         """Write what `_take` encoded: first the owed rows of the tables written before
@@ -236,7 +238,7 @@ class WriteBehind:
                 if first._owed:
                     await first.flush(float("-inf"), owed=True)
         await self._write(taken.writes)
-        self._forget([k for k, n in taken.changes.items() if self._changes.get(k) == n])
+        self._forget([key for key in taken.keys if key in self._on_way])
         while self._batches and self._batches[0][0] <= taken.held_before:
             for event in self._batches.popleft()[1]:
                 event.ack()
@@ -245,7 +247,7 @@ class WriteBehind:
             metrics.TABLE_FLUSH.labels(table=self.table.name).observe(took)
         if took > self.interval:  # rows come faster than they can be written
             log.warning(
-                "flush of %d %s rows took %.0f ms", len(taken.changes), self.table.name, took * 1000
+                "flush of %d %s rows took %.0f ms", len(taken.keys), self.table.name, took * 1000
             )
 
     async def _finish_or_stop(self, taken: _Flush) -> None:
@@ -261,7 +263,7 @@ class WriteBehind:
         self._since.clear()
         self._batches.clear()
         self._owed.clear()
-        self._changes.clear()
+        self._on_way.clear()
 
     def attach(self, app: faust.App) -> None:
         """Flush when no batch came to do it, and before faust waits for every event to be

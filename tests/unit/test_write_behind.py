@@ -220,7 +220,8 @@ def test_rows_written_with_a_publish_leave_what_is_held():
 def test_a_background_flush_lets_the_agent_go_on_and_keeps_what_changed_meanwhile(monkeypatch):
     """The agent waits only while the rows are encoded. Until the broker has them they are
     still read from what is held; one flush is on its way at a time; a row changed during
-    the wait stays held, and the batch that changed it is acknowledged by a later flush."""
+    the wait stays held, from then, and the batch that changed it is acknowledged by a later
+    flush."""
     now = [0.0]
     clock = SimpleNamespace(monotonic=lambda: now[0], perf_counter=lambda: now[0])
     monkeypatch.setattr(write_behind, "time", clock)
@@ -242,10 +243,10 @@ def test_a_background_flush_lets_the_agent_go_on_and_keeps_what_changed_meanwhil
         await behind.flush_due()  # returns at once: the rows wait for the broker meanwhile
         await asyncio.sleep(0)
         assert published == [[("x", b"1"), ("y", b"1")]] and not table.applied
+        now[0] = 1.5
         behind.hold([second], {"y": (0, 2)})  # the agent went on and changed y again
         second.ack()
-        now[0] = 3
-        await behind.flush_due()  # one flush on its way at a time
+        await behind.flush_due()  # x is due, but one flush is on its way at a time
         await asyncio.sleep(0)
         assert len(published) == 1 and behind.get("x") == 1
         broker.set()
@@ -253,6 +254,8 @@ def test_a_background_flush_lets_the_agent_go_on_and_keeps_what_changed_meanwhil
         assert [(c.key, c.value) for c in table.applied] == [(b"x", b"1"), (b"y", b"1")]
         assert first.message.committable and not second.message.committable
         assert behind.get("x") is None and behind.get("y") == 2  # y: changed since
+        assert not behind.due()  # held from 1.5, not 0: written an interval after its change
+        now[0] = 3
         await behind.flush_due()
         await behind.settled()
         assert published[1] == [("y", b"2")] and table.applied[-1].value == b"2"
