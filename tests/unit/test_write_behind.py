@@ -4,6 +4,8 @@ events acknowledged only after the rows are on the changelog and in the store.""
 import asyncio
 from types import SimpleNamespace
 
+import pytest
+
 from screener.observability import metrics
 from screener.stream import write_behind
 from screener.stream.write_behind import WriteBehind
@@ -35,6 +37,15 @@ class Event:
 
 def run(coro):
     return asyncio.run(coro)
+
+
+@pytest.fixture
+def now(monkeypatch) -> list[float]:
+    """The clock write_behind reads, set by the test: now[0] = seconds."""
+    now = [0.0]
+    clock = SimpleNamespace(monotonic=lambda: now[0], perf_counter=lambda: now[0])
+    monkeypatch.setattr(write_behind, "time", clock)
+    return now
 
 
 def test_rows_are_written_once_at_the_flush_and_their_events_acked_after_it():
@@ -89,14 +100,9 @@ def test_dropped_rows_leave_their_events_unacknowledged():
     assert not event.message.committable and behind.get("party:a") is None
 
 
-def test_a_due_flush_writes_the_rows_held_longest_and_acks_the_batches_they_complete(
-    monkeypatch,
-):
+def test_a_due_flush_writes_the_rows_held_longest_and_acks_the_batches_they_complete(now):
     """interval 4 s in 4 slices: a due flush writes what was held 3 s ago or before."""
     assert write_behind.SLICES == 4
-    now = [0.0]
-    clock = SimpleNamespace(monotonic=lambda: now[0], perf_counter=lambda: now[0])
-    monkeypatch.setattr(write_behind, "time", clock)
     table, published = Table(), []
 
     async def publish(records):
@@ -134,10 +140,7 @@ def test_a_due_flush_writes_the_rows_held_longest_and_acks_the_batches_they_comp
     assert not behind.rows and not behind.due()
 
 
-def test_a_batch_that_changed_no_row_is_acknowledged_in_its_turn(monkeypatch):
-    now = [0.0]
-    clock = SimpleNamespace(monotonic=lambda: now[0], perf_counter=lambda: now[0])
-    monkeypatch.setattr(write_behind, "time", clock)
+def test_a_batch_that_changed_no_row_is_acknowledged_in_its_turn(now):
 
     async def publish(records):
         raise AssertionError("no row to publish")
@@ -153,14 +156,11 @@ def test_a_batch_that_changed_no_row_is_acknowledged_in_its_turn(monkeypatch):
     assert event.message.committable and not behind.due()
 
 
-def test_a_table_written_after_another_writes_all_the_rows_owed_to_it_first(monkeypatch):
+def test_a_table_written_after_another_writes_all_the_rows_owed_to_it_first(now):
     """History rows go out only after every pending row that took features in-process (held
     owed), even one held after the slice: a history row keeps the time it was first held,
     and may hold the change of a later batch whose features only the pending row keeps.
     Pending rows that owe nothing keep their own pace."""
-    now = [0.0]
-    clock = SimpleNamespace(monotonic=lambda: now[0], perf_counter=lambda: now[0])
-    monkeypatch.setattr(write_behind, "time", clock)
     order: list[str] = []
 
     def publisher(name):
@@ -217,14 +217,11 @@ def test_rows_written_with_a_publish_leave_what_is_held():
     assert event.message.committable
 
 
-def test_a_background_flush_lets_the_agent_go_on_and_keeps_what_changed_meanwhile(monkeypatch):
+def test_a_background_flush_lets_the_agent_go_on_and_keeps_what_changed_meanwhile(now):
     """The agent waits only while the rows are encoded. Until the broker has them they are
     still read from what is held; one flush is on its way at a time; a row changed during
     the wait stays held, from then, and the batch that changed it is acknowledged by a later
     flush."""
-    now = [0.0]
-    clock = SimpleNamespace(monotonic=lambda: now[0], perf_counter=lambda: now[0])
-    monkeypatch.setattr(write_behind, "time", clock)
     table, published = Table(), []
 
     async def scenario():
@@ -264,10 +261,7 @@ def test_a_background_flush_lets_the_agent_go_on_and_keeps_what_changed_meanwhil
     run(scenario())
 
 
-def test_a_background_flush_writes_the_owed_rows_of_the_table_before_it_first(monkeypatch):
-    now = [0.0]
-    clock = SimpleNamespace(monotonic=lambda: now[0], perf_counter=lambda: now[0])
-    monkeypatch.setattr(write_behind, "time", clock)
+def test_a_background_flush_writes_the_owed_rows_of_the_table_before_it_first(now):
     order: list[str] = []
 
     def publisher(name):
@@ -298,11 +292,8 @@ def test_a_background_flush_writes_the_owed_rows_of_the_table_before_it_first(mo
     run(scenario())
 
 
-def test_rows_written_with_a_publish_wait_for_the_flush_on_its_way(monkeypatch):
+def test_rows_written_with_a_publish_wait_for_the_flush_on_its_way(now):
     """Else the flush's older version of a row would reach the store after the newer."""
-    now = [0.0]
-    clock = SimpleNamespace(monotonic=lambda: now[0], perf_counter=lambda: now[0])
-    monkeypatch.setattr(write_behind, "time", clock)
     table = Table()
 
     async def scenario():
