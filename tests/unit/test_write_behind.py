@@ -292,6 +292,50 @@ def test_a_background_flush_writes_the_owed_rows_of_the_table_before_it_first(no
     run(scenario())
 
 
+def test_owed_rows_on_their_way_in_a_background_flush_are_acknowledged_before_rows_after(
+    now,
+):
+    """Both tables in the background: the owed row a flush of the first table has taken is
+    not held any more, and the later table's rows still wait till the broker has it."""
+    order: list[str] = []
+    broker = {"pending": asyncio.Event(), "history": asyncio.Event()}
+
+    def publisher(name):
+        async def publish(records):
+            order.append(f"{name} sent")
+            await broker[name].wait()
+            order.append(f"{name} acknowledged")
+            return [ack(n) for n in range(len(records))]
+
+        return publish
+
+    async def scenario():
+        history = WriteBehind(Table(), repr, publisher("history"), 1, in_background=True)
+        pending = WriteBehind(Table(), repr, publisher("pending"), 1, in_background=True)
+        history.writes_after(pending)
+        pending.hold([Event()], {"d-1": (2, {"features": 1})}, owed=True)
+        now[0] = 1
+        await pending.flush_due()  # d-1 is on its way
+        await asyncio.sleep(0)
+        history.hold([Event()], {"hs6:850511": (0, 1)})
+        now[0] = 2
+        await history.flush_due()
+        for _ in range(5):
+            await asyncio.sleep(0)
+        assert order == ["pending sent"]  # history waits for it
+        broker["history"].set()
+        broker["pending"].set()
+        await history.settled()
+        assert order == [
+            "pending sent",
+            "pending acknowledged",
+            "history sent",
+            "history acknowledged",
+        ]
+
+    run(scenario())
+
+
 def test_rows_written_with_a_publish_wait_for_the_flush_on_its_way(now):
     """Else the flush's older version of a row would reach the store after the newer."""
     table = Table()
