@@ -6,9 +6,8 @@ Three agents, each committing its input only after what it caused is published:
            declaration itself to gather
   history  entity events -> features of the entity *before* the declaration, then the
            declaration is applied (once) to the entity's row in the `history` table
-           (`history.py`). The events of a declaration whose entity partitions are all
-           held here are applied by screen itself; the others take the entity topic and
-           its agent.
+           (`history.py`). The events for the entity partitions held here are applied
+           by screen itself; the others take the entity topic and its agent.
   gather   declaration + all its features -> assess -> assessment (+ alert); alerts go back
            to the entities' ledgers (`gather.py`). Parts for the gather partitions held
            here are merged by the agent that made them; only the others take the gather
@@ -172,8 +171,8 @@ def create_app(
 
     # History rows, held between flushes, the busiest kept decoded (history.py). Features
     # merged in-process are published nowhere else: their pending rows are written first.
-    # Screen applies the entity events of a declaration whose entity partitions are all
-    # held here itself (`History.split`).
+    # Screen applies the entity events for the entity partitions held here itself
+    # (`History.split`).
     history_rows = History(app, settings, history, publish, entity_topic)
     history_rows.behind.writes_after(gather.waiting)
     gather.ledgers_here = history_rows.holds
@@ -220,7 +219,7 @@ def create_app(
         outcomes: list[tuple[Screened, float | None]] = []
         to_gather: list[Item] = []
         parsed: list[Declaration] = []  # of the items, assessed as they are if merged here
-        scattered_events: list[list[Update]] = []  # of each valid declaration
+        scattered_events: list[Update] = []  # of the valid declarations
         history_rows.open_caught_up()
         for event in events:
             record = _record(event)
@@ -239,7 +238,7 @@ def create_app(
                 continue
             to_gather.append(declaration_item)
             parsed.append(accepted)
-            scattered_events.append(updates)
+            scattered_events += updates
         here, there = history_rows.split(scattered_events)
         if here:  # before `there` is sent: the history agent could apply it first
             applied_here = partial(gather.features, ordered=False)

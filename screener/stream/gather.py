@@ -381,7 +381,7 @@ class Gather:
 
         The alerts for the entities' ledgers go to the entity topic with the answer, or,
         with `keep_ledgers`, a declaration's are returned when this worker holds all its
-        ledgers (`ledgers_here`), as screen applies its history (`History.split`): the caller
+        ledgers (`ledgers_here`): the caller
         applies them once the pending lock is released (`History.ledgers`), and holds its
         events till their rows are written. A replayed declaration sends them again with
         its recalled answer."""

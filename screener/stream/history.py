@@ -9,9 +9,9 @@ declaration, 1.1 with 2,000 kept. The cache is kept small, since full garbage co
 visit every object of every decoded row, and emptied at every rebalance, since another worker
 may change a row once its partition moves.
 
-Screen applies the entity events of a declaration whose entity partitions this worker all
-holds itself (`here`), and the alerts of its declarations for the ledgers held here
-(`ledgers`); the others take the entity topic. One worker alone skips the topic: a hop less,
+Screen applies the entity events for the entity partitions this worker holds itself
+(`here`), and the alerts of its declarations for the ledgers held here (`ledgers`); the
+others take the entity topic. One worker alone skips the topic: a hop less,
 and no record for the broker and the history agent. A partition takes screen's
 events only once the history agent has applied every record of it written before, at the
 assignment or sent by screen since (`split`, `open_caught_up`): one input partition's
@@ -207,26 +207,19 @@ class History:
         async with self.behind.lock:
             await self.behind.flush_due()
 
-    def split(self, declarations: Sequence[list[Update]]) -> tuple[list[Update], list[Update]]:
-        """A screen batch's entity events: those to apply here (`here`), and those for the
-        topic. A declaration's events stay together: all applied here when every entity
-        partition of theirs is held here, else all sent (a declaration with one entity held
-        elsewhere waits for that round trip anyway). Sending closes the partitions held here
-        that the events go to, until the history agent has applied them (`open_caught_up`):
-        a later declaration applied here first would make them look like replays. For the
-        same reason screen applies the events kept here before it sends the others."""
-        partitions = self.settings.internal_partitions
+    def split(self, updates: Sequence[Update]) -> tuple[list[Update], list[Update]]:
+        """A screen batch's entity events: those of the entity partitions held here, to apply
+        here (`here`), and the others, for the topic. A declaration with an entity held
+        elsewhere waits for that round trip, but the rest of it skips the topic: with two
+        workers nearly every declaration has both. No event goes to the topic for a
+        partition held here, so none there can be overtaken by a later one applied here
+        (`open_caught_up`)."""
         here: list[Update] = []
         there: list[Update] = []
-        for updates in declarations:
-            touched = {partition_of(e.key, partitions) for e, _ in updates}
-            if touched <= self.held_here:
-                here += updates
-                continue
-            there += updates
-            for partition in touched & self.held_here:
-                self.held_here.discard(partition)
-                self._catching_up[partition] = 0  # and what screen sends now (`sent`)
+        partitions = self.settings.internal_partitions
+        for update in updates:
+            held = partition_of(update[0].key, partitions) in self.held_here
+            (here if held else there).append(update)
         return here, there
 
     def catch_up(self, ends: dict[int, int]) -> None:

@@ -156,44 +156,25 @@ def test_a_replay_applied_here_is_recognised(declaration, policy):
     assert stored.history.declarations == 1
 
 
-def test_a_declaration_is_applied_here_only_if_all_its_entities_are(declaration, policy):
-    """With one entity elsewhere it waits for that round trip anyway."""
+def test_events_held_here_are_applied_here_and_the_others_sent(declaration, policy):
+    """Event by event, in the order they came: a declaration with one entity elsewhere
+    waits for that round trip, but the rest of it skips the topic. The partitions held
+    here stay open: no event goes to the topic for them, so none there can be overtaken
+    by a later one applied here."""
     history, _, _ = make_history()
-    updates = updates_of(declaration, policy, offset=10)
-    partitions = {partition_of(e.key, PARTITIONS) for e, _ in updates}
-    history.held_here.update(partitions)
-    assert history.split([updates]) == (updates, [])
-    history.held_here.discard(min(partitions))
-    assert history.split([updates]) == ([], updates)
-
-
-def test_events_sent_close_their_partitions_until_the_history_agent_applied_them(
-    declaration, policy
-):
-    """A later declaration of the same input partition applied here first would make the
-    ones sent look like replays."""
-    history, _, hand_on = make_history()
     earlier = updates_of(declaration, policy, offset=10)
+    later = updates_of(declaration, policy, offset=11)
     partitions = {partition_of(e.key, PARTITIONS) for e, _ in earlier}
+    assert len(partitions) > 1
+    history.held_here.update(partitions)
+    assert history.split(earlier + later) == (earlier + later, [])
     elsewhere = min(partitions)
-    history.held_here.update(set(range(PARTITIONS)) - {elsewhere})
-    later = [
-        u
-        for u in updates_of(declaration, policy, offset=11)
-        if partition_of(u[0].key, PARTITIONS) != elsewhere
-    ]
-    assert history.split([earlier, later]) == ([], earlier + later)
-    assert history.held_here.isdisjoint(partitions)
-    sent = {p: 5 + n for n, p in enumerate(sorted(partitions))}
-    history.sent(
-        [SimpleNamespace(topic="entities", partition=p, offset=o) for p, o in sent.items()]
-    )
-    history.open_caught_up()
-    assert history.held_here.isdisjoint(partitions)
-    for p, o in sent.items():
-        asyncio.run(history.batch([TopicEvent([], p, o)], hand_on))
-    history.open_caught_up()
-    assert history.held_here == set(range(PARTITIONS)) - {elsewhere}
+    history.held_here.discard(elsewhere)
+    here, there = history.split(earlier + later)
+    assert here == [u for u in earlier + later if partition_of(u[0].key, PARTITIONS) != elsewhere]
+    assert there == [u for u in earlier + later if partition_of(u[0].key, PARTITIONS) == elsewhere]
+    assert here and there
+    assert history.held_here == partitions - {elsewhere}
 
 
 def test_screen_events_applied_here_are_written_when_screen_flushes(declaration, policy):
