@@ -67,8 +67,8 @@ SCREENING_LIST_ENTRIES = Gauge(
 )
 TABLE_FLUSH = Histogram(
     "screener_table_flush_seconds",
-    "How long a flush of a table's held rows holds its agent: writing them to the changelog "
-    "and store, or for a table written in the background (history), encoding them",
+    "How long a flush of a table's held rows holds its agent: encoding them (they are written "
+    "to the changelog and store in the background)",
     ["table"],
     buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
 )

@@ -146,9 +146,7 @@ class Gather:
         self.entity_topic, self.gather_topic = entity_topic, gather_topic
         self.outputs = outputs
         self.dead_letter_limit = dead_letter_limit
-        self.waiting = WriteBehind(
-            pending, _encode_pending, publish, settings.row_flush_ms / 1000, in_background=True
-        )
+        self.waiting = WriteBehind(pending, _encode_pending, publish, settings.row_flush_ms / 1000)
         self.answer_times = AnswerTimes()
         self.held_here: set[int] = set()  # gather partitions whose features merge in-process
         # Whether this worker applies the alerts of an entity's ledger itself (`History`)

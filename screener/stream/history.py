@@ -76,11 +76,7 @@ class History:
         self._catching_up: dict[int, int] = {}
         self._applied: dict[int, int] = {}
         self._sent: dict[int, int] = {}
-        # In the background: screen, and the history agent, go on while a flush waits for
-        # the broker.
-        self.behind = WriteBehind(
-            table, encode_row, publish, settings.row_flush_ms / 1000, in_background=True
-        )
+        self.behind = WriteBehind(table, encode_row, publish, settings.row_flush_ms / 1000)
         self.cache: LRUCache[str, EntityRow] | None = (
             LRUCache(settings.row_cache_size) if settings.row_cache_size else None
         )

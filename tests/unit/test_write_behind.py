@@ -39,6 +39,12 @@ def run(coro):
     return asyncio.run(coro)
 
 
+async def flushed_due(behind: WriteBehind) -> None:
+    """A due flush, and its rows written (they go in the background)."""
+    await behind.flush_due()
+    await behind.settled()
+
+
 @pytest.fixture
 def now(monkeypatch) -> list[float]:
     """The clock write_behind reads, set by the test: now[0] = seconds."""
@@ -117,11 +123,11 @@ def test_a_due_flush_writes_the_rows_held_longest_and_acks_the_batches_they_comp
     for e in (a, b):
         e.ack()
     now[0] = 3.5
-    run(behind.flush_due())
+    run(flushed_due(behind))
     assert published == [] and not behind.due()
 
     now[0] = 4  # x and y held for an interval; z, held at 2, not yet for 3 s
-    run(behind.flush_due())
+    run(flushed_due(behind))
     assert published == [["x", "y"]]
     assert [r.value for r in table.applied] == [b"1", b"2"]  # y as batch b left it
     assert a.message.committable and not b.message.committable
@@ -131,7 +137,7 @@ def test_a_due_flush_writes_the_rows_held_longest_and_acks_the_batches_they_comp
     behind.hold([c], {"x": (0, 3)})  # written, then changed again: held anew, from now
     c.ack()
     now[0] = 6  # z and batch b held for an interval; x since 4.5
-    run(behind.flush_due())
+    run(flushed_due(behind))
     assert published[1:] == [["z"]]
     assert b.message.committable and not c.message.committable
 
@@ -152,7 +158,7 @@ def test_a_batch_that_changed_no_row_is_acknowledged_in_its_turn(now):
     assert not behind.due() and not event.message.committable
     now[0] = 1
     assert behind.due()
-    run(behind.flush_due())
+    run(flushed_due(behind))
     assert event.message.committable and not behind.due()
 
 
@@ -180,7 +186,7 @@ def test_a_table_written_after_another_writes_all_the_rows_owed_to_it_first(now)
     pending.hold((), {"d-1": (2, {"features": 1})}, owed=True)  # merged by the later batch
     history.hold([late], {"hs6:850511": (0, 2)})  # the same row, changed again
     now[0] = 4
-    run(history.flush_due())
+    run(flushed_due(history))
     assert order == ["pending:d-1", "history:hs6:850511"]
     early.ack()
     assert early.message.committable and pending.get("d-1") is None
@@ -232,7 +238,7 @@ def test_a_background_flush_lets_the_agent_go_on_and_keeps_what_changed_meanwhil
             await broker.wait()
             return [ack(n) for n in range(len(records))]
 
-        behind = WriteBehind(table, lambda r: repr(r).encode(), publish, 1, in_background=True)
+        behind = WriteBehind(table, lambda r: repr(r).encode(), publish, 1)
         first, second = Event(), Event()
         behind.hold([first], {"x": (0, 1), "y": (0, 1)})
         first.ack()
@@ -274,7 +280,7 @@ def test_a_background_flush_writes_the_owed_rows_of_the_table_before_it_first(no
         return publish
 
     async def scenario():
-        history = WriteBehind(Table(), repr, publisher("history"), 1, in_background=True)
+        history = WriteBehind(Table(), repr, publisher("history"), 1)
         pending = WriteBehind(Table(), repr, publisher("pending"), 1)
         history.writes_after(pending)
         pending.hold((), {"d-1": (2, {"features": 1})}, owed=True)
@@ -310,8 +316,8 @@ def test_owed_rows_on_their_way_in_a_background_flush_are_acknowledged_before_ro
         return publish
 
     async def scenario():
-        history = WriteBehind(Table(), repr, publisher("history"), 1, in_background=True)
-        pending = WriteBehind(Table(), repr, publisher("pending"), 1, in_background=True)
+        history = WriteBehind(Table(), repr, publisher("history"), 1)
+        pending = WriteBehind(Table(), repr, publisher("pending"), 1)
         history.writes_after(pending)
         pending.hold([Event()], {"d-1": (2, {"features": 1})}, owed=True)
         now[0] = 1
@@ -348,7 +354,7 @@ def test_rows_written_with_a_publish_wait_for_the_flush_on_its_way(now):
             await next(calls).wait()
             return [ack(n) for n in range(len(records))]
 
-        behind = WriteBehind(table, lambda r: repr(r).encode(), publish, 1, in_background=True)
+        behind = WriteBehind(table, lambda r: repr(r).encode(), publish, 1)
         behind.hold([Event()], {"d1": (0, {"features": 1})})
         now[0] = 1
         await behind.flush_due()
@@ -371,7 +377,7 @@ def test_a_background_flush_that_fails_stops_the_worker(monkeypatch):
         raise OSError("the broker went away")
 
     async def scenario():
-        behind = WriteBehind(Table(), repr, publish, 0, in_background=True)
+        behind = WriteBehind(Table(), repr, publish, 0)
         behind.hold([Event()], {"x": (0, 1)})
         await behind.flush_due()
         await behind.settled()
