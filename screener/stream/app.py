@@ -240,9 +240,9 @@ def create_app(
             parsed.append(accepted)
             scattered_events += updates
         here, there = history_rows.split(scattered_events)
-        if here:  # before `there` is sent: the history agent could apply it first
+        if here:  # first: what it finds revoked meanwhile (a rebalance began) joins `there`
             applied_here = partial(gather.features, ordered=False)
-            there += await history_rows.here(here, events, applied_here)  # + if revoked
+            there += await history_rows.here(here, events, applied_here)
         acknowledged, ledgers = await gather.declarations(
             to_gather, events, messages + to_entity_topic(there), parsed
         )

@@ -379,10 +379,9 @@ class Gather:
 
         The alerts for the entities' ledgers go to the entity topic with the answer, or,
         with `keep_ledgers`, a declaration's are returned when this worker holds all its
-        ledgers (`ledgers_here`): the caller
-        applies them once the pending lock is released (`History.ledgers`), and holds its
-        events till their rows are written. A replayed declaration sends them again with
-        its recalled answer."""
+        ledgers (`ledgers_here`): the caller applies them once the pending lock is released
+        (`History.ledgers`), and holds its events till their rows are written. A replayed
+        declaration sends them again with its recalled answer."""
         # All of a declaration's or none: with a ledger elsewhere (two workers, most
         # declarations) the topic carries them anyway, and screen need not wait for the
         # history agent's lock
