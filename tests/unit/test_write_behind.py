@@ -267,33 +267,46 @@ def test_a_background_flush_lets_the_agent_go_on_and_keeps_what_changed_meanwhil
     run(scenario())
 
 
-def test_a_background_flush_writes_the_owed_rows_of_the_table_before_it_first(now):
-    order: list[str] = []
+def history_after_pending(
+    order: list[str], broker: dict[str, asyncio.Event] | None = None
+) -> tuple[WriteBehind, WriteBehind]:
+    """A history table written after a pending table (interval 1 s). Each publish records
+    when it is sent and when acknowledged: once `broker[table]` is set, if given."""
 
     def publisher(name):
         async def publish(records):
             order.append(f"{name} sent")
-            await asyncio.sleep(0)
+            await (broker[name].wait() if broker else asyncio.sleep(0))
             order.append(f"{name} acknowledged")
             return [ack(n) for n in range(len(records))]
 
         return publish
 
+    history = WriteBehind(Table(), repr, publisher("history"), 1)
+    pending = WriteBehind(Table(), repr, publisher("pending"), 1)
+    history.writes_after(pending)
+    return history, pending
+
+
+PENDING_THEN_HISTORY = [
+    "pending sent",
+    "pending acknowledged",
+    "history sent",
+    "history acknowledged",
+]
+
+
+def test_a_background_flush_writes_the_owed_rows_of_the_table_before_it_first(now):
+    order: list[str] = []
+
     async def scenario():
-        history = WriteBehind(Table(), repr, publisher("history"), 1)
-        pending = WriteBehind(Table(), repr, publisher("pending"), 1)
-        history.writes_after(pending)
+        history, pending = history_after_pending(order)
         pending.hold((), {"d-1": (2, {"features": 1})}, owed=True)
         history.hold([Event()], {"hs6:850511": (0, 1)})
         now[0] = 1
         await history.flush_due()
         await history.settled()
-        assert order == [
-            "pending sent",
-            "pending acknowledged",
-            "history sent",
-            "history acknowledged",
-        ]
+        assert order == PENDING_THEN_HISTORY
 
     run(scenario())
 
@@ -304,21 +317,10 @@ def test_owed_rows_on_their_way_in_a_background_flush_are_acknowledged_before_ro
     """Both tables in the background: the owed row a flush of the first table has taken is
     not held any more, and the later table's rows still wait till the broker has it."""
     order: list[str] = []
-    broker = {"pending": asyncio.Event(), "history": asyncio.Event()}
-
-    def publisher(name):
-        async def publish(records):
-            order.append(f"{name} sent")
-            await broker[name].wait()
-            order.append(f"{name} acknowledged")
-            return [ack(n) for n in range(len(records))]
-
-        return publish
 
     async def scenario():
-        history = WriteBehind(Table(), repr, publisher("history"), 1)
-        pending = WriteBehind(Table(), repr, publisher("pending"), 1)
-        history.writes_after(pending)
+        broker = {"pending": asyncio.Event(), "history": asyncio.Event()}
+        history, pending = history_after_pending(order, broker)
         pending.hold([Event()], {"d-1": (2, {"features": 1})}, owed=True)
         now[0] = 1
         await pending.flush_due()  # d-1 is on its way
@@ -332,12 +334,7 @@ def test_owed_rows_on_their_way_in_a_background_flush_are_acknowledged_before_ro
         broker["history"].set()
         broker["pending"].set()
         await history.settled()
-        assert order == [
-            "pending sent",
-            "pending acknowledged",
-            "history sent",
-            "history acknowledged",
-        ]
+        assert order == PENDING_THEN_HISTORY
 
     run(scenario())
 
