@@ -240,6 +240,7 @@ class EntityHistory:
     # --- storage -------------------------------------------------------------------------
 
     def to_dict(self) -> dict[str, Any]:
+        """A copy of the history, its int keys and tuples as they are (`encode_row`)."""
         return {
             "kind": self.kind,
             "label": self.label,
@@ -249,15 +250,15 @@ class EntityHistory:
             "controlled": self.controlled,
             "mass_g": self.mass_g,
             "value_cents": self.value_cents,
-            "chapters": dict(sorted(self.chapters.items())),
-            "countries": dict(sorted(self.countries.items())),
-            "hubs": dict(sorted(self.hubs.items())),
-            "counterparties": dict(sorted(self.counterparties.counts.items())),
+            "chapters": dict(self.chapters),
+            "countries": dict(self.countries),
+            "hubs": dict(self.hubs),
+            "counterparties": dict(self.counterparties.counts),
             "counterparty_bloom": f"{self.counterparty_bloom.bits:x}",
-            "routes": dict(sorted(self.routes.counts.items())),
+            "routes": dict(self.routes.counts),
             "route_bloom": f"{self.route_bloom.bits:x}",
-            "days": {str(d): list(b) for d, b in sorted(self.days.items())},
-            "unit_values": {str(b): c for b, c in sorted(self.unit_values.items())},
+            "days": dict(self.days),
+            "unit_values": dict(self.unit_values),
             "alerts": self.alerts,
             "last_alert_at": self.last_alert_at,
         } | self._optional_dict()
@@ -267,14 +268,13 @@ class EntityHistory:
         before they existed read as empty)."""
         optional: dict[str, Any] = {}
         if self.payers:
-            optional["payers"] = dict(sorted(self.payers.items()))
+            optional["payers"] = dict(self.payers)
         if self.first_quote is not None:
-            optional["first_quote"] = list(self.first_quote)
-            optional["first_parties"] = list(self.first_parties)
+            optional["first_quote"] = self.first_quote
+            optional["first_parties"] = self.first_parties
         if self.priced.histograms:
             optional["priced"] = {
-                hs6: {str(b): c for b, c in sorted(histogram.items())}
-                for hs6, histogram in sorted(self.priced.histograms.items())
+                hs6: dict(histogram) for hs6, histogram in self.priced.histograms.items()
             }
         return optional
 
@@ -433,7 +433,7 @@ class EntityRow:
             "alerted": list(self.alerted),
         }
         if self.sources:  # rows of batch scoring have none
-            d["sources"] = {str(p): o for p, o in sorted(self.sources.items())}
+            d["sources"] = dict(self.sources)
         return d
 
     @classmethod
@@ -537,5 +537,11 @@ class RowBatch:
         return rows
 
 
+# A row as JSON: int keys written as strings, tuples as arrays, the keys of every object
+# sorted, so equal rows give equal bytes. Sorted in orjson, not in Python: a busy row's
+# encoding took 33 µs against 18 (one in a flush's slice, with the agent waiting).
+ROW_JSON = orjson.OPT_NON_STR_KEYS | orjson.OPT_SORT_KEYS
+
+
 def encode_row(row: EntityRow) -> bytes:
-    return orjson.dumps(row.to_dict())
+    return orjson.dumps(row.to_dict(), option=ROW_JSON)
