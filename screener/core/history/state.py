@@ -538,8 +538,9 @@ class RowBatch:
 
 
 # A row as JSON: int keys written as strings, tuples as arrays, the keys of every object
-# sorted, so equal rows give equal bytes. Sorted in orjson, not in Python: a busy row's
-# encoding took 33 µs against 18 (one in a flush's slice, with the agent waiting).
+# sorted, so equal rows give equal bytes. Sorted by orjson, not copied sorted in Python: the
+# 200 busiest rows of 20,000 simulated declarations take 15 µs each to encode instead of 35,
+# and a flush encodes its slice with the agent waiting.
 ROW_JSON = orjson.OPT_NON_STR_KEYS | orjson.OPT_SORT_KEYS
 
 
