@@ -384,7 +384,7 @@ async def paced_run(
     print latency, CPU and records written; for workers also by stage and GC pauses."""
     bootstrap, pids = group.bootstrap, [p.pid for p in group.procs]
     stages_before, gc_before = stage_buckets(group.ports), gc_pauses(group.ports)
-    flushes_before = flushes(group.ports)
+    flushes_before, batches_before = flushes(group.ports), batches(group.ports)
     written_before = await rig.records_by_topic(bootstrap, tag)
     cpu = [rig.cpu_seconds(p) for p in pids]
     seconds = await rig.produce(bootstrap, group.source, messages, rate=rate)
@@ -421,6 +421,7 @@ async def paced_run(
         console.print(f"    GC pauses: {pauses}")
         held = counted_summary(flushes_before, flushes(group.ports), seconds_of_run=seconds)
         console.print(f"    table flushes (each holds its agent while it lasts): {held}")
+        console.print(f"    batches: {batch_summary(batches_before, batches(group.ports))}")
     return run
 
 
@@ -469,16 +470,16 @@ def stage_quantiles(
 
 
 def counted(ports: list[int], metric: str, label: str) -> dict[str, tuple[float, float]]:
-    """(count, seconds) by `label` of a histogram, summed over the workers."""
+    """(count, sum) by `label` of a histogram, summed over the workers."""
     found: dict[str, tuple[float, float]] = {}
     for sample in samples(ports, metric):
         key = sample.labels[label]
-        n, seconds = found.get(key, (0.0, 0.0))
+        n, total = found.get(key, (0.0, 0.0))
         if sample.name.endswith("_count"):
             n += sample.value
         elif sample.name.endswith("_sum"):
-            seconds += sample.value
-        found[key] = (n, seconds)
+            total += sample.value
+        found[key] = (n, total)
     return found
 
 
@@ -488,6 +489,23 @@ def gc_pauses(ports: list[int]) -> dict[str, tuple[float, float]]:
 
 def flushes(ports: list[int]) -> dict[str, tuple[float, float]]:
     return counted(ports, "screener_table_flush_seconds", "table")
+
+
+def batches(ports: list[int]) -> dict[str, tuple[float, float]]:
+    """(batches, records) by agent."""
+    return counted(ports, "screener_batch_records", "agent")
+
+
+def batch_summary(
+    before: dict[str, tuple[float, float]], after: dict[str, tuple[float, float]]
+) -> str:
+    """Batches of each agent between two scrapes, and the records they took on average."""
+    parts = []
+    for agent, (n, records) in sorted(after.items()):
+        n0, r0 = before.get(agent, (0.0, 0.0))
+        if count := n - n0:
+            parts.append(f"{agent} {count:,.0f} (mean {(records - r0) / count:.1f} records)")
+    return ", ".join(parts) or "-"
 
 
 def counted_summary(

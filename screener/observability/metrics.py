@@ -72,6 +72,13 @@ TABLE_FLUSH = Histogram(
     ["table"],
     buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
 )
+BATCH_RECORDS = Histogram(
+    "screener_batch_records",
+    "Records an agent took in one batch: batches of a few mean the worker waits for input, "
+    "full ones (SCREENER_BATCH_SIZE) that it is behind",
+    ["agent"],
+    buckets=(1, 2, 5, 10, 20, 50, 100, 200, 500, 1000),
+)
 GC_PAUSE = Histogram(
     "screener_gc_pause_seconds",
     "Garbage-collection pauses of the worker, by generation: the event loop stands still",

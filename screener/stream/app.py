@@ -205,6 +205,7 @@ def create_app(
     @app.agent(source, name="screen", concurrency=1)
     async def screen(stream: faust.StreamT) -> None:
         async for events in batches(stream):
+            metrics.labelled(metrics.BATCH_RECORDS, "screen").observe(len(events))
             with stopping_if_it_fails("screen"):
                 await screen_batch(events)
 
@@ -257,12 +258,14 @@ def create_app(
     @app.agent(entity_topic, name="history", concurrency=1)
     async def update_history(stream: faust.StreamT) -> None:
         async for events in batches(stream):
+            metrics.labelled(metrics.BATCH_RECORDS, "history").observe(len(events))
             with stopping_if_it_fails("history"):
                 await history_rows.batch(events, gather.features)
 
     @app.agent(gather_topic, name="gather", concurrency=1)
     async def gather_declarations(stream: faust.StreamT) -> None:
         async for events in batches(stream):
+            metrics.labelled(metrics.BATCH_RECORDS, "gather").observe(len(events))
             with stopping_if_it_fails("gather"):
                 await gather.batch(events)
 
