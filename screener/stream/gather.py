@@ -26,7 +26,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence, Set
+from collections.abc import Awaitable, Callable, Mapping, Sequence, Set
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -110,6 +110,16 @@ def _answering_again(row: dict[str, Any], item: dict[str, Any]) -> bool:
     return item["t"] == "features" and answered_by is not None and answered_by == item.get("source")
 
 
+async def _observed(
+    sent: Awaitable[Any] | None, outcomes: list[tuple[Screened, float | None]]
+) -> None:
+    """Once the broker has what a merge sent: the metrics of its outcomes."""
+    if sent is not None:
+        await sent
+    for screened, timestamp in outcomes:
+        observe_outcome(screened, timestamp)
+
+
 def _observe_stages(row: dict[str, Any]) -> None:
     """Split a declaration's latency so far by agent (all times from the Kafka records)."""
     received, screened, featured = row["timestamp"], row["screened_at"], row.get("featured_at")
@@ -164,7 +174,8 @@ class Gather:
             for event in events
             for item in items_of(event.message.value)
         ]
-        await self._merge_and_answer(parts, events)
+        _, sent = await self._merge_and_answer(parts, events)
+        await sent
 
     async def declarations(
         self,
@@ -191,16 +202,20 @@ class Gather:
         acknowledged = await self.publish(also + messages)
         if not parts:
             return acknowledged, []
-        return acknowledged, await self._merge_and_answer(parts, events, keep_ledgers=True)
+        kept, sent = await self._merge_and_answer(parts, events, keep_ledgers=True)
+        await sent
+        return acknowledged, kept
 
     async def features(
         self, items: list[dict[str, Any]], redelivered: set[str], ordered: bool = True
-    ) -> None:
+    ) -> asyncio.Future[Any] | None:
         """A history batch's features, one item per declaration: merged here, or published
-        (`_here_or_there`), with what the merge answers, in one round trip. The batch's
-        events are held by history, whose rows are written after every pending row that
-        took features here (`WriteBehind.writes_after`): an entity event is never committed
-        while features merged here could still be lost.
+        (`_here_or_there`), with what the merge answers, in one round trip. Returns once
+        merged, with that round trip on its way: the future history holds its rows after
+        (`WriteBehind.hold`). The batch's events are held by history, whose rows are
+        written after every pending row that took features here (`WriteBehind.writes_after`)
+        and after what this sent: an entity event is never committed while its features
+        could still be lost.
 
         `ordered`: the features come from entity events read from the entity topic, which a
         replay after a crash applies in the same order again. Features of a history applied
@@ -220,9 +235,9 @@ class Gather:
                     item.pop("source", None)  # whose declaration gets the answer again
         parts, messages = self._here_or_there(items, redelivered)
         if not parts:
-            await self.publish(messages)
-            return
-        await self._merge_and_answer(parts, (), messages, owed=True)
+            return asyncio.ensure_future(self.publish(messages)) if messages else None
+        _, sent = await self._merge_and_answer(parts, (), messages, owed=True)
+        return sent
 
     def _here_or_there(
         self, items: list[dict[str, Any]], redelivered: Set[str] = frozenset()
@@ -252,18 +267,22 @@ class Gather:
         also: Sequence[Message] = (),
         owed: bool = False,
         keep_ledgers: bool = False,
-    ) -> list[dict[str, Any]]:
+    ) -> tuple[list[dict[str, Any]], asyncio.Future[None]]:
         """`owed`: the parts came with another agent's events, which wait for the rows
         (`WriteBehind.hold`). `keep_ledgers`: return the ledgers' alert items of the
-        declarations whose ledgers this worker all holds instead of publishing them."""
+        declarations whose ledgers this worker all holds instead of publishing them.
+        Returns those, and a future done once the broker has what the merge sent."""
         async with self.waiting.lock:
             try:
-                return await self._answer(self.merge(parts), events, also, owed, keep_ledgers)
+                gathered = self.merge(parts)
+                kept, sent = self._answer(gathered, events, also, owed, keep_ledgers)
+                await self.waiting.flush_due()
             except BaseException:
                 # Held rows may hold these parts' half-done changes (rows are changed in
                 # place); the worker stops, and reads the events again after the restart.
                 self.waiting.drop()
                 raise
+        return kept, asyncio.ensure_future(_observed(sent, gathered.outcomes))
 
     def merge(self, parts: list[Part]) -> Gathered:
         """Merge each part into its declaration's pending row; answer the declarations now
@@ -355,19 +374,20 @@ class Gather:
             limit = self.dead_letter_limit
             return replace(dead, outgoing=[fitted(o, limit) for o in dead.outgoing])
 
-    async def _answer(
+    def _answer(
         self,
         gathered: Gathered,
         events: Sequence[faust.EventT],
         also: Sequence[Message] = (),
         owed: bool = False,
         keep_ledgers: bool = False,
-    ) -> list[dict[str, Any]]:
-        """Publish what gathering caused (and `also`), then hold the rows it changed: a row
-        answered but not yet published would be lost with a crash in between (its
-        declaration is not read again, only the parts after the last commit); the other way
-        round it is only published twice. `events` are acknowledged once the held rows are
-        written.
+    ) -> tuple[list[dict[str, Any]], asyncio.Future[list[Any]] | None]:
+        """Publish what gathering caused (and `also`), and hold the rows it changed to be
+        written after it: a row answered but not yet published would be lost with a crash
+        in between (its declaration is not read again, only the parts after the last
+        commit); the other way round it is only published twice. `events` are acknowledged
+        once the held rows are written. Returns the ledgers' alerts kept, and the publish on
+        its way.
 
         A declaration with features of a history applied in-process (`with_answers`) is
         written with its answer, in the same round trip, not behind it: that history has no
@@ -399,13 +419,10 @@ class Gather:
                 to_entities.add(alert["key"], alert)
         messages = [*also, *gathered.messages, *hop(self.entity_topic, to_entities)]
         now = {k: gathered.rows[k] for k in gathered.with_answers}
-        await self.waiting.publish_with(messages, now)  # nothing to send: no round trip
+        sent = self.waiting.send_with(messages, now) if messages or now else None
         rest = {k: r for k, r in gathered.rows.items() if k not in now}
-        self.waiting.hold(events, rest, owed)
-        await self.waiting.flush_due()
-        for screened, timestamp in gathered.outcomes:
-            observe_outcome(screened, timestamp)
-        return kept
+        self.waiting.hold(events, rest, owed, after=sent)
+        return kept, sent
 
     # --- partitions and old answers --------------------------------------------------
 

@@ -22,8 +22,9 @@ pending row goes out with its answer (`Gather.features`).
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import faust
@@ -41,8 +42,9 @@ from screener.stream.write_behind import WriteBehind
 log = logging.getLogger(__name__)
 
 # What history hands on: the features items of a batch (one per declaration), and the
-# declarations whose features include a redelivery (`Gather.features`)
-HandOn = Callable[[list[dict[str, Any]], set[str]], Any]
+# declarations whose features include a redelivery (`Gather.features`). Returns once they are
+# merged or sent, with what it sent on its way (None: nothing).
+HandOn = Callable[[list[dict[str, Any]], set[str]], Awaitable[asyncio.Future[Any] | None]]
 # An entity event and where its declaration came in (`EntityRow.update`)
 Update = tuple[EntityEvent, Source | None]
 # What a batch applies: an update or an alert item for an entity's ledger, and the entity's
@@ -52,6 +54,12 @@ Change = tuple[Update | dict[str, Any], int]
 
 async def _hand_on_nothing(items: list[dict[str, Any]], redelivered: set[str]) -> None:
     """Alerts give no features."""
+
+
+async def _acknowledged(sent: asyncio.Future[Any] | None) -> None:
+    """Wait for what a batch sent, with the lock let go."""
+    if sent is not None:
+        await sent
 
 
 class History:
@@ -96,10 +104,11 @@ class History:
                     entity_event = EntityEvent.from_dict(item["event"])
                     changes.append(((entity_event, tuple(source) if source else None), partition))
         async with self.behind.lock:
-            await self._apply_locked(changes, events, hand_on)
+            sent = await self._apply_locked(changes, events, hand_on)
             for event in events:
                 self._applied[event.message.partition] = event.message.offset + 1
             await self.behind.flush_due()
+        await _acknowledged(sent)
 
     async def here(
         self, updates: list[Update], events: Sequence[faust.EventT], hand_on: HandOn
@@ -113,6 +122,7 @@ class History:
         Screen flushes what is due once its declarations are merged too (`flush_due`): a
         flush now would first write every pending row these features went to, and their
         declarations would answer and write them again a moment later."""
+        sent = None
         async with self.behind.lock:
             partitions = self.settings.internal_partitions
             changes: list[Change] = []
@@ -124,14 +134,17 @@ class History:
                 else:
                     elsewhere.append(update)
             if changes:
-                await self._apply_locked(changes, events, hand_on)
-            return elsewhere
+                sent = await self._apply_locked(changes, events, hand_on)
+        await _acknowledged(sent)
+        return elsewhere
 
     async def _apply_locked(
         self, changes: list[Change], events: Sequence[faust.EventT], hand_on: HandOn
-    ) -> None:
+    ) -> asyncio.Future[Any] | None:
         """Features found are handed on to gather, then the rows changed are held with
-        `events`. Call with `behind.lock` held."""
+        `events`, to be written once what gather sent of them is acknowledged. Returns
+        that, on its way: wait for it with the lock let go. Call with `behind.lock`
+        held."""
         rows = RowBatch(self._load, self.behind.get, self.cache)
         partition_of_row: dict[str, int] = {}  # a row is written in its partition
         found: dict[str, dict[str, Any]] = {}  # declaration -> entity key -> features
@@ -171,8 +184,10 @@ class History:
         for item in items:
             if (source := sources.get(item["declaration_id"])) is not None:
                 item["source"] = list(source)
-        await hand_on(items, redelivered)
-        self.behind.hold(events, {k: (partition_of_row[k], row) for k, row in touched.items()})
+        sent = await hand_on(items, redelivered)
+        rows = {k: (partition_of_row[k], row) for k, row in touched.items()}
+        self.behind.hold(events, rows, after=sent)
+        return sent
 
     def holds(self, entity: str) -> bool:
         """Whether screen's changes to this entity's row are applied here (`here`)."""

@@ -8,13 +8,19 @@ which writes each row once however many batches changed it.
 
 What keeps this safe is the order of three things:
 
-1. rows are held only after what the batch caused (features, answers) is acknowledged by
-   the broker, or held owed in rows of a table written first (`writes_after`), so a flushed
-   row never holds a declaration whose features or answer were lost;
+1. rows are written only after what the batches that changed them sent (features, answers)
+   is acknowledged by the broker (`hold`'s `after`), and after the rows of a table written
+   first that hold what they caused (`writes_after`), so a flushed row never holds a
+   declaration whose features or answer were lost;
 2. the batch's input events are acknowledged to faust only after the flush that wrote their
    rows, so no offset is committed ahead of the rows it implies; a crash before the flush
    replays the events onto the rows as they were last flushed;
 3. one lock for batch and flush: a flush never encodes a row a batch is half-way through.
+
+The lock is held for work, not for the broker: a batch holds its rows with what it sent still
+on its way, and lets the lock go while it waits (`send_with`). Held across the round trips,
+it made the agents of two workers wait for each other's: screen waited a quarter of its time
+for the history and pending locks at 800 decl/s.
 
 A flush writes only the rows held for most of an interval, so a busy row still goes out about
 once per interval but each flush writes a slice of what is held (`SLICES`). A flush of
@@ -71,6 +77,7 @@ class _Flush:
     keys: list[str]
     held_before: float  # the batches held at or before this are acknowledged once written
     started: float
+    after: list[asyncio.Future]  # what the batches of these rows sent, still on its way
 
 
 class WriteBehind:
@@ -95,6 +102,8 @@ class WriteBehind:
         self._owed: set[str] = set()  # held rows the tables written after this one wait for
         self._on_way: set[str] = set()  # held rows a flush is writing, unchanged since
         self._writing: asyncio.Future | None = None  # the due flush on its way
+        self._sending: list[asyncio.Future] = []  # what batches of held rows sent (`hold`)
+        self._sent: dict[str, Any] = {}  # rows written now (`send_with`), till the store has them
 
     def writes_after(self, other: WriteBehind) -> None:
         """Before each flush of these, write every row `other` holds `owed`: a row written
@@ -107,19 +116,24 @@ class WriteBehind:
 
     def get(self, key: str) -> Any | None:
         held = self.rows.get(key)
-        return None if held is None else held[1]
+        return self._sent.get(key) if held is None else held[1]
 
     def hold(
         self,
         events: Iterable[faust.EventT],
         rows: dict[str, tuple[int, Any]],
         owed: bool = False,
+        after: Awaitable[Any] | None = None,
     ) -> None:
         """Keep a batch's rows until a flush writes them, and its events unacknowledged till
         then (faust acknowledges a batch's events when the agent takes the next batch; one
         more reference per event makes that acknowledgement not the last). `owed`: the rows
         hold what another agent's events caused; a table written after this one writes
-        them first (`writes_after`)."""
+        them first (`writes_after`). `after`: what the batch sent, on its way: no flush
+        writes these rows before the broker has acknowledged it."""
+        if after is not None:
+            self._sending = [f for f in self._sending if not f.done()]
+            self._sending.append(asyncio.ensure_future(after))
         now = time.monotonic()
         held = list(events)
         for event in held:
@@ -135,18 +149,32 @@ class WriteBehind:
         if owed:
             self._owed.update(rows)
 
-    async def publish_with(
+    def send_with(
         self, messages: Sequence[Any], rows: dict[str, tuple[int, Any]]
-    ) -> list[Any]:
-        """Publish `messages` and write `rows` now, not behind: their changelog records go
-        first, in the same round trip (a crash in between leaves the rows, not the messages
-        without them), then the rows go to the local store and leave what is held (an older
-        version held would overwrite them at the next flush). Returns what the broker
-        acknowledged of `messages`. Call with `lock` held."""
-        await self.settled()  # a flush on its way must not write an older version after
-        acknowledged = await self._write(self._encoded(rows), messages)
+    ) -> asyncio.Future[list[Any]]:
+        """Publish `messages` and write `rows` now, not behind, without holding the lock
+        while the broker answers. The rows' changelog records go first, in the same round
+        trip (a crash in between leaves the rows, not the messages without them), after the
+        flush on its way, if any (else its older version would reach the store after these).
+        The rows leave what is held at once (an older version held would overwrite them at
+        the next flush) and are read from here until the store has them. Returns a future of
+        what the broker acknowledged of `messages`; hold the batch's other rows `after` it.
+        Call with `lock` held."""
+        writes = self._encoded(rows)
         self._forget(rows)
-        return acknowledged
+        self._sent.update((key, row) for key, (_, row) in rows.items())
+        on_way = self._writing
+
+        async def send() -> list[Any]:
+            if on_way is not None and not on_way.cancelled():
+                await asyncio.shield(on_way)
+            acknowledged = await self._write(writes, messages)
+            for key, (_, row) in rows.items():
+                if self._sent.get(key) is row:  # not sent again since
+                    del self._sent[key]
+            return acknowledged
+
+        return asyncio.ensure_future(send())
 
     def _encoded(self, rows: dict[str, tuple[int, Any]]) -> TableWrites:
         writes = TableWrites(self.table)
@@ -222,8 +250,9 @@ class WriteBehind:
             keys += [key for key in self._owed if self._since[key] > held_before]
         writes = self._encoded({key: self.rows[key] for key in keys})
         self._on_way = set(keys)
+        self._sending = [f for f in self._sending if not f.done()]
         metrics.TABLE_FLUSH.labels(table=self.table.name).observe(time.perf_counter() - started)
-        return _Flush(writes, keys, held_before, started)
+        return _Flush(writes, keys, held_before, started, list(self._sending))
 
     async def _finish(self, taken: _Flush) -> None:
         """Write what `_take` encoded: first the owed rows of the tables written before
@@ -233,6 +262,8 @@ class WriteBehind:
             async with first.lock:
                 if first._owed:
                     await first.flush(float("-inf"), owed=True)
+        for sending in taken.after:
+            await asyncio.shield(sending)
         await self._write(taken.writes)
         self._forget([key for key in taken.keys if key in self._on_way])
         while self._batches and self._batches[0][0] <= taken.held_before:
@@ -258,6 +289,8 @@ class WriteBehind:
         self._batches.clear()
         self._owed.clear()
         self._on_way.clear()
+        self._sending.clear()
+        self._sent.clear()
 
     def attach(self, app: faust.App) -> None:
         """Flush when no batch came to do it, and before faust waits for every event to be

@@ -96,6 +96,18 @@ def make_gather(policy) -> tuple[Gather, list]:
     return gather, sent
 
 
+def handed_on(gather: Gather, items: list[dict], redelivered: set[str], **options) -> None:
+    """Features handed on as history hands them (`Gather.features`): merged or sent, then
+    what that sent acknowledged."""
+
+    async def hand_on() -> None:
+        sent = await gather.features(items, redelivered, **options)
+        if sent is not None:
+            await sent
+
+    asyncio.run(hand_on())
+
+
 def assessments(sent: list) -> list[Assessment]:
     return [
         Assessment.model_validate_json(value)
@@ -143,7 +155,7 @@ def test_features_found_here_answer_at_once_and_are_published_nowhere_else(decla
     partition = partition_of(declaration.declaration_id, PARTITIONS)
     asyncio.run(gather.batch([GatherEvent([declaration_item(declaration, policy)], partition)]))
     first = features_of(declaration, policy, applied_before=False)
-    asyncio.run(gather.features([first], redelivered=set()))
+    handed_on(gather, [first], redelivered=set())
     (answer,) = assessments(sent)
     expected = assessment_from(declaration, policy, first)
     assert (answer.score, answer.history_digest) == (expected.score, expected.history_digest)
@@ -161,7 +173,7 @@ def test_features_of_a_history_applied_here_go_out_with_the_answer(declaration, 
     item = declaration_item(declaration, policy)
     asyncio.run(gather.declarations([item], [Event()], []))
     first = features_of(declaration, policy, applied_before=False)
-    asyncio.run(gather.features([first], redelivered=set(), ordered=False))
+    handed_on(gather, [first], redelivered=set(), ordered=False)
     (answer,) = assessments(sent)
     (answering,) = [call for call in sent if assessments([call])]
     changelog = gather.pending.changelog_topic.get_topic_name()
@@ -177,7 +189,7 @@ def test_features_of_a_history_applied_here_come_before_the_declaration(declarat
     """Merged first and held, the row remembers where its features came from."""
     gather, sent = make_gather(policy)
     first = features_of(declaration, policy, applied_before=False)
-    asyncio.run(gather.features([first], redelivered=set(), ordered=False))
+    handed_on(gather, [first], redelivered=set(), ordered=False)
     asyncio.run(gather.waiting.flush())
     item = declaration_item(declaration, policy)
     asyncio.run(gather.declarations([item], [Event()], []))
@@ -190,7 +202,7 @@ def test_features_merged_here_and_not_yet_answering_are_written_before_history(d
     found them (`WriteBehind.writes_after`)."""
     gather, _ = make_gather(policy)
     first = features_of(declaration, policy, applied_before=False)
-    asyncio.run(gather.features([first], redelivered=set()))  # the declaration is not here yet
+    handed_on(gather, [first], redelivered=set())  # the declaration is not here yet
     assert gather.waiting.get(declaration.declaration_id)["features"]  # held
     asyncio.run(history_written_after(gather).flush())
     assert gather.waiting.get(declaration.declaration_id) is None  # written first
@@ -215,7 +227,7 @@ def test_a_declaration_merged_here_is_acknowledged_once_its_pending_row_is_writt
     asyncio.run(gather.waiting.flush())
     assert screened.message.committable
     first = features_of(declaration, policy, applied_before=False)
-    asyncio.run(gather.features([first], redelivered=set()))
+    handed_on(gather, [first], redelivered=set())
     (answer,) = assessments(sent)
     assert answer.history_digest == assessment_from(declaration, policy, first).history_digest
 
@@ -227,7 +239,7 @@ def test_features_for_a_gather_partition_held_elsewhere_go_through_the_gather_to
     partition = partition_of(declaration.declaration_id, PARTITIONS)
     gather.held_here.discard(partition)
     first = features_of(declaration, policy, applied_before=False)
-    asyncio.run(gather.features([first], redelivered=set()))
+    handed_on(gather, [first], redelivered=set())
     assert to_gather_topic(sent) == [first]
     assert gather.waiting.get(declaration.declaration_id) is None  # not merged here
 
@@ -239,7 +251,7 @@ def test_features_of_a_redelivery_wait_for_the_first_ones_in_the_gather_topic(de
     partition = partition_of(declaration.declaration_id, PARTITIONS)
     asyncio.run(gather.batch([GatherEvent([declaration_item(declaration, policy)], partition)]))
     replayed = features_of(declaration, policy, applied_before=True)
-    asyncio.run(gather.features([replayed], redelivered={declaration.declaration_id}))
+    handed_on(gather, [replayed], redelivered={declaration.declaration_id})
     assert assessments(sent) == []  # not merged in-process
     assert to_gather_topic(sent) == [replayed]  # but sent after the first ones
     first = features_of(declaration, policy, applied_before=False)
@@ -256,7 +268,7 @@ def test_features_of_a_redelivery_lose_to_the_first_ones_merged_here(declaration
     gather, sent = make_gather(policy)
     partition = partition_of(declaration.declaration_id, PARTITIONS)
     first = features_of(declaration, policy, applied_before=False)
-    asyncio.run(gather.features([first], redelivered=set()))
+    handed_on(gather, [first], redelivered=set())
     asyncio.run(gather.waiting.flush())
     assert gather.waiting.get(declaration.declaration_id) is None  # read from the table now
     replayed = features_of(declaration, policy, applied_before=True)
@@ -343,11 +355,9 @@ def test_features_that_answered_a_row_written_with_it_send_the_answer_again_in_a
     asyncio.run(gather.batch([GatherEvent([answering], partition)]))  # the replay
     assert assessments(sent) == [answer, answer]
     copy = features_of(declaration, policy, applied_before=True) | {"source": [2, 90]}
-    asyncio.run(gather.features([copy], redelivered=set(), ordered=False))
+    handed_on(gather, [copy], redelivered=set(), ordered=False)
     replayed = features_of(declaration, policy, applied_before=True) | {"source": [2, 77]}
-    asyncio.run(
-        gather.features([replayed], redelivered={declaration.declaration_id}, ordered=False)
-    )
+    handed_on(gather, [replayed], redelivered={declaration.declaration_id}, ordered=False)
     asyncio.run(gather.batch([GatherEvent(to_gather_topic(sent), partition)]))
     assert assessments(sent) == [answer, answer]
 
@@ -379,7 +389,7 @@ def test_a_declaration_merged_here_is_assessed_as_screen_parsed_it(
     monkeypatch.setattr(gather_module, "parse_declaration", counted)
     gather, sent = make_gather(policy)
     first = features_of(declaration, policy, applied_before=False)
-    asyncio.run(gather.features([dict(first)], redelivered=set(), ordered=False))
+    handed_on(gather, [dict(first)], redelivered=set(), ordered=False)
     item = declaration_item(declaration, policy)
     asyncio.run(gather.declarations([item], [Event()], [], parsed=[declaration]))
     (answer,) = assessments(sent)
@@ -387,7 +397,7 @@ def test_a_declaration_merged_here_is_assessed_as_screen_parsed_it(
 
     gather, sent = make_gather(policy)
     gather.parsed[declaration.declaration_id] = ("other bytes", declaration)
-    asyncio.run(gather.features([dict(first)], redelivered=set(), ordered=False))
+    handed_on(gather, [dict(first)], redelivered=set(), ordered=False)
     asyncio.run(gather.declarations([item], [Event()], []))
     assert len(parses) == 1 and assessments(sent)[0].history_digest == answer.history_digest
 
@@ -411,7 +421,7 @@ def test_alerts_for_the_ledgers_applied_here_are_handed_back_and_sent_again_with
     for held in (set(entities), set(entities[1:])):
         gather, sent = make_gather(policy)
         gather.ledgers_here = held.__contains__
-        asyncio.run(gather.features([dict(first)], redelivered=set(), ordered=False))
+        handed_on(gather, [dict(first)], redelivered=set(), ordered=False)
         _, kept = asyncio.run(gather.declarations([dict(item)], [Event()], []))
         (answer,) = assessments(sent)
         assert answer.score >= policy.document.scoring.alert_threshold  # the example alerts
@@ -423,3 +433,31 @@ def test_alerts_for_the_ledgers_applied_here_are_handed_back_and_sent_again_with
     _, again = asyncio.run(gather.declarations([dict(item)], [Event()], []))  # the replay
     assert assessments(sent) == [answer, answer] and again == []
     assert len(ledger_alerts(sent)) == 2 * len(entities)
+
+
+def test_the_pending_lock_is_let_go_while_an_answer_is_on_its_way(declaration, policy):
+    """Another agent merges meanwhile, and reads the answered row from what was sent."""
+    gather, _ = make_gather(policy)
+    first = features_of(declaration, policy, applied_before=False)
+    item = declaration_item(declaration, policy)
+
+    async def scenario():
+        broker = asyncio.Event()
+
+        async def publish(messages):
+            if messages:
+                await broker.wait()
+            return [SimpleNamespace(topic="changelog", offset=n) for n in range(len(messages))]
+
+        gather.publish = gather.waiting.publish = publish
+        await (await gather.features([first], set(), ordered=False))  # merged, not answered
+        answering = asyncio.ensure_future(gather.declarations([item], [Event()], []))
+        for _ in range(5):
+            await asyncio.sleep(0)
+        assert not answering.done() and not gather.waiting.lock.locked()
+        assert gather.waiting.get(declaration.declaration_id)["outgoing"]
+        broker.set()
+        await answering
+        assert gather.waiting.get(declaration.declaration_id) is None  # in the store
+
+    asyncio.run(scenario())

@@ -223,3 +223,36 @@ def test_alerts_for_the_ledgers_held_here_are_recorded_here(declaration, policy)
     for key in keys:
         row = EntityRow.from_dict(orjson.loads(history.table[key.encode()]))
         assert row.history.alerts == (partition_of(key, PARTITIONS) != moved)
+
+
+def test_the_history_lock_is_let_go_while_what_gather_sent_is_on_its_way(declaration, policy):
+    """The history agent (or screen) can apply the next batch meanwhile; the rows are not
+    written, nor the batch acknowledged, before the broker has the features."""
+    history, _, _ = make_history()
+    updates = updates_of(declaration, policy, offset=10)
+    history.catch_up({p: 0 for p in range(PARTITIONS)})
+    history.open_caught_up()
+
+    async def scenario():
+        broker = asyncio.Event()
+
+        async def hand_on(items, redelivered):
+            return asyncio.ensure_future(broker.wait())
+
+        screened = Event()
+        applying = asyncio.ensure_future(history.here(updates, [screened], hand_on))
+        for _ in range(5):
+            await asyncio.sleep(0)
+        assert not applying.done() and not history.behind.lock.locked()
+        screened.ack()
+        flushing = asyncio.ensure_future(history.behind.flush())
+        for _ in range(5):
+            await asyncio.sleep(0)
+        assert not flushing.done() and not history.table  # waits for the features
+        broker.set()
+        assert await applying == []
+        await flushing
+        assert len(history.table) == len({e.key for e, _ in updates})
+        assert screened.message.committable
+
+    asyncio.run(scenario())

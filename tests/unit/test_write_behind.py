@@ -213,7 +213,13 @@ def test_rows_written_with_a_publish_leave_what_is_held():
     event = Event()
     behind.hold([event], {"d1": (2, {"features": 1}), "d2": (0, {"features": 2})}, owed=True)
     answer = ("out", None, b"d1", b"answer", [])
-    assert run(behind.publish_with([answer], {"d1": (2, {"answered": 1})})) == [ack(1)]
+
+    async def send():
+        sending = behind.send_with([answer], {"d1": (2, {"answered": 1})})
+        assert behind.get("d1") == {"answered": 1}  # read from here till the store has it
+        return await sending
+
+    assert run(send()) == [ack(1)]
     assert published[0][1] == answer and published[0][0][2:4] == (b"d1", b"{'answered': 1}")
     assert [(c.key, c.value) for c in table.applied] == [(b"d1", b"{'answered': 1}")]
     assert behind.get("d1") is None and behind.get("d2") == {"features": 2}
@@ -355,13 +361,44 @@ def test_rows_written_with_a_publish_wait_for_the_flush_on_its_way(now):
         behind.hold([Event()], {"d1": (0, {"features": 1})})
         now[0] = 1
         await behind.flush_due()
-        answered = asyncio.ensure_future(behind.publish_with([], {"d1": (0, {"answered": 1})}))
+        answered = behind.send_with([], {"d1": (0, {"answered": 1})})
         await asyncio.sleep(0)
         acks[1].set()
         await asyncio.sleep(0)
         acks[0].set()
         await answered
         assert [c.value for c in table.applied] == [b"{'features': 1}", b"{'answered': 1}"]
+
+    run(scenario())
+
+
+def test_rows_held_after_a_send_wait_for_its_acknowledgement(now):
+    """What a batch sent (an answer, features) is on its way when its rows are held and
+    the lock let go: no flush writes them before the broker has it."""
+    table, order = Table(), []
+
+    async def scenario():
+        broker = asyncio.Event()
+
+        async def publish(records):
+            order.append([key for _, _, key, _, _ in records])
+            if records[0][0] == "out":
+                await broker.wait()
+            return [ack(n) for n in range(len(records))]
+
+        behind = WriteBehind(table, lambda r: repr(r).encode(), publish, 1)
+        event = Event()
+        sending = behind.send_with([("out", None, b"answer", b"", [])], {})
+        behind.hold([event], {"d1": (0, {"features": 1})}, after=sending)
+        event.ack()
+        now[0] = 1
+        await behind.flush_due()
+        for _ in range(5):
+            await asyncio.sleep(0)
+        assert order == [[b"answer"]] and not table.applied  # the flush waits
+        broker.set()
+        await behind.settled()
+        assert order == [[b"answer"], [b"d1"]] and event.message.committable
 
     run(scenario())
 
