@@ -233,6 +233,21 @@ class WriteBehind:
         if (taken := self._take(held_before, owed)) is not None:
             await self._finish(taken)
 
+    async def write_owed(self) -> None:
+        """Write every row held owed (`writes_after`), as a flush of its own after the one on
+        its way: the lock is held only to take them, not while the broker answers."""
+        while True:
+            await self.settled()
+            async with self.lock:
+                if self._writing is not None and not self._writing.done():
+                    continue  # one began meanwhile: these go after it
+                taken = self._take(float("-inf"), owed=True) if self._owed else None
+                if taken is None:
+                    return
+                self._writing = asyncio.ensure_future(self._finish_or_stop(taken))
+            await self.settled()
+            return
+
     async def settled(self) -> None:
         """Once the flush on its way, if any, is done (not cancelled with it: the rows of
         a flush go out whoever waits for them)."""
@@ -259,9 +274,7 @@ class WriteBehind:
         these, then these; a row changed again since stays held. Then acknowledge the
         batches held by `taken.held_before`."""
         for first in self._first:
-            async with first.lock:
-                if first._owed:
-                    await first.flush(float("-inf"), owed=True)
+            await first.write_owed()
         for sending in taken.after:
             await asyncio.shield(sending)
         await self._write(taken.writes)

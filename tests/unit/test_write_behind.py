@@ -317,6 +317,29 @@ def test_a_background_flush_writes_the_owed_rows_of_the_table_before_it_first(no
     run(scenario())
 
 
+def test_owed_rows_go_out_with_their_table_free_for_its_agents(now):
+    """The lock of the table written first is held only to take its owed rows: its agents
+    merge on while the broker acknowledges them."""
+    order: list[str] = []
+
+    async def scenario():
+        broker = {"pending": asyncio.Event(), "history": asyncio.Event()}
+        history, pending = history_after_pending(order, broker)
+        pending.hold((), {"d-1": (2, {"features": 1})}, owed=True)
+        history.hold([Event()], {"hs6:850511": (0, 1)})
+        now[0] = 1
+        await history.flush_due()
+        for _ in range(5):
+            await asyncio.sleep(0)
+        assert order == ["pending sent"] and not pending.lock.locked()
+        broker["pending"].set()
+        broker["history"].set()
+        await history.settled()
+        assert order == PENDING_THEN_HISTORY
+
+    run(scenario())
+
+
 def test_owed_rows_on_their_way_in_a_background_flush_are_acknowledged_before_rows_after(
     now,
 ):
