@@ -24,9 +24,10 @@ of an exception inside faust.
 Each agent takes its input in batches (up to `batch_size` records, or what came within
 `batch_wait_ms`), handles them in order, publishes everything the batch caused at once and
 waits for the broker to acknowledge all of it. The table rows it changed (history, pending)
-are then held and written behind, a few times a second, and only after that is the batch
-acked to faust (`write_behind.py`), so an offset never commits ahead of what it caused or of
-the rows it changed. Agent concurrency stays 1: with more, faust can commit past a message
+are held and written behind, a few times a second, once what the batch published is
+acknowledged, and only after that is the batch acked to faust (`write_behind.py`), so an
+offset never commits ahead of what it caused or of the rows it changed. The tables' locks are
+held while a batch changes rows, not while the broker answers. Agent concurrency stays 1: with more, faust can commit past a message
 still in flight. A batch that raises stops the worker, uncommitted (`batches.py`); a valid
 declaration screen or gather fails on becomes a dead letter (`processing-error`).
 """
