@@ -27,9 +27,10 @@ waits for the broker to acknowledge all of it. The table rows it changed (histor
 are held and written behind, a few times a second, once what the batch published is
 acknowledged, and only after that is the batch acked to faust (`write_behind.py`), so an
 offset never commits ahead of what it caused or of the rows it changed. The tables' locks are
-held while a batch changes rows, not while the broker answers. Agent concurrency stays 1: with more, faust can commit past a message
-still in flight. A batch that raises stops the worker, uncommitted (`batches.py`); a valid
-declaration screen or gather fails on becomes a dead letter (`processing-error`).
+held while a batch changes rows, not while the broker answers. Agent concurrency stays 1:
+with more, faust can commit past a message still in flight. A batch that raises stops the
+worker, uncommitted (`batches.py`); a valid declaration screen or gather fails on becomes a
+dead letter (`processing-error`).
 """
 
 from __future__ import annotations
