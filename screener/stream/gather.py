@@ -111,13 +111,13 @@ def _answering_again(row: dict[str, Any], item: dict[str, Any]) -> bool:
 
 
 async def _observed(
-    sent: Awaitable[Any] | None, outcomes: list[tuple[Screened, float | None]]
-) -> None:
-    """Once the broker has what a merge sent: the metrics of its outcomes."""
-    if sent is not None:
-        await sent
+    sent: Awaitable[list[Any]] | None, outcomes: list[tuple[Screened, float | None]]
+) -> list[Any]:
+    """Once the broker has what a merge sent (returned): the metrics of its outcomes."""
+    acknowledged = [] if sent is None else await sent
     for screened, timestamp in outcomes:
         observe_outcome(screened, timestamp)
+    return acknowledged
 
 
 def _observe_stages(row: dict[str, Any]) -> None:
@@ -185,12 +185,11 @@ class Gather:
         parsed: Sequence[Declaration] = (),
     ) -> tuple[list[Any], list[dict[str, Any]]]:
         """A screen batch's declarations, published with `also` (its entity events and dead
-        letters) unless merged here (`_here_or_there`). The publish comes first, outside the
-        pending lock: a merge of declarations alone seldom answers any, and held, the lock
-        made screen wait for the round trips of history and gather. The batch's `events`
-        are acknowledged once the pending rows of the declarations merged here are
-        written. Returns what the broker acknowledged of `also` (record metadata), first,
-        and the alerts for the ledgers this worker applies itself (`_answer`).
+        letters) unless merged here (`_here_or_there`), in one round trip with what the
+        merge answers. The batch's `events` are acknowledged once the pending rows of the
+        declarations merged here are written. Returns what the broker acknowledged of
+        `also` (record metadata), first, and the alerts for the ledgers this worker applies
+        itself (`_answer`).
 
         `parsed`: the declarations as screen parsed them from the items' bytes; those merged
         here are assessed as they are, not parsed again (`_screen`)."""
@@ -199,12 +198,11 @@ class Gather:
         for declaration in parsed:
             if (raw := merged_here.get(declaration.declaration_id)) is not None:
                 self.parsed[declaration.declaration_id] = (raw, declaration)
-        acknowledged = await self.publish(also + messages)
+        out = also + messages
         if not parts:
-            return acknowledged, []
-        kept, sent = await self._merge_and_answer(parts, events, keep_ledgers=True)
-        await sent
-        return acknowledged, kept
+            return await self.publish(out), []
+        kept, sent = await self._merge_and_answer(parts, events, out, keep_ledgers=True)
+        return (await sent)[: len(out)], kept
 
     async def features(
         self, items: list[dict[str, Any]], redelivered: set[str], ordered: bool = True
@@ -267,11 +265,12 @@ class Gather:
         also: Sequence[Message] = (),
         owed: bool = False,
         keep_ledgers: bool = False,
-    ) -> tuple[list[dict[str, Any]], asyncio.Future[None]]:
+    ) -> tuple[list[dict[str, Any]], asyncio.Future[list[Any]]]:
         """`owed`: the parts came with another agent's events, which wait for the rows
         (`WriteBehind.hold`). `keep_ledgers`: return the ledgers' alert items of the
         declarations whose ledgers this worker all holds instead of publishing them.
-        Returns those, and a future done once the broker has what the merge sent."""
+        Returns those, and a future of what the broker acknowledged of what the merge sent
+        (`also` first)."""
         async with self.waiting.lock:
             try:
                 gathered = self.merge(parts)

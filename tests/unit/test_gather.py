@@ -232,6 +232,21 @@ def test_a_declaration_merged_here_is_acknowledged_once_its_pending_row_is_writt
     assert answer.history_digest == assessment_from(declaration, policy, first).history_digest
 
 
+def test_what_screen_sends_goes_out_with_the_answers_of_its_batch_in_one_round_trip(
+    declaration, policy
+):
+    """Its entity events and dead letters (`also`), the answer and the answered row: one
+    publish, and screen gets back what the broker acknowledged of `also`."""
+    gather, sent = make_gather(policy)
+    handed_on(gather, [features_of(declaration, policy, False)], set(), ordered=False)
+    entity_record = (gather.entity_topic, 0, None, b"[]", [])
+    item = declaration_item(declaration, policy)
+    acknowledged, _ = asyncio.run(gather.declarations([item], [Event()], [entity_record]))
+    (published,) = sent
+    assert len(assessments(sent)) == 1 and entity_record in published
+    assert [ack.offset for ack in acknowledged] == [published.index(entity_record)]
+
+
 def test_features_for_a_gather_partition_held_elsewhere_go_through_the_gather_topic(
     declaration, policy
 ):
