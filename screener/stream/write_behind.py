@@ -123,7 +123,7 @@ class WriteBehind:
         events: Iterable[faust.EventT],
         rows: dict[str, tuple[int, Any]],
         owed: bool = False,
-        after: Awaitable[Any] | None = None,
+        after: asyncio.Future[Any] | None = None,
     ) -> None:
         """Keep a batch's rows until a flush writes them, and its events unacknowledged till
         then (faust acknowledges a batch's events when the agent takes the next batch; one
@@ -133,7 +133,7 @@ class WriteBehind:
         writes these rows before the broker has acknowledged it."""
         if after is not None:
             self._sending = [f for f in self._sending if not f.done()]
-            self._sending.append(asyncio.ensure_future(after))
+            self._sending.append(after)
         now = time.monotonic()
         held = list(events)
         for event in held:
@@ -265,7 +265,6 @@ class WriteBehind:
             keys += [key for key in self._owed if self._since[key] > held_before]
         writes = self._encoded({key: self.rows[key] for key in keys})
         self._on_way = set(keys)
-        self._sending = [f for f in self._sending if not f.done()]
         metrics.TABLE_FLUSH.labels(table=self.table.name).observe(time.perf_counter() - started)
         return _Flush(writes, keys, held_before, started, list(self._sending))
 
