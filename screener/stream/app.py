@@ -243,12 +243,17 @@ def create_app(
             parsed.append(accepted)
             scattered_events += updates
         here, there = history_rows.split(scattered_events)
+        features_sent = None  # features for the gather partitions held elsewhere
         if here:  # first: what it finds revoked meanwhile (a rebalance began) joins `there`
             applied_here = partial(gather.features, ordered=False)
-            there += await history_rows.here(here, events, applied_here)
+            revoked, features_sent = await history_rows.here(here, events, applied_here)
+            there += revoked
+        # On their way together with the features: one round trip, not two in a row
         acknowledged, ledgers = await gather.declarations(
             to_gather, events, messages + to_entity_topic(there), parsed
         )
+        if features_sent is not None:
+            await features_sent
         history_rows.sent(acknowledged)
         for screened, timestamp in outcomes:  # dead letters, published
             observe_outcome(screened, timestamp)

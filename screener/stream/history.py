@@ -112,12 +112,14 @@ class History:
 
     async def here(
         self, updates: list[Update], events: Sequence[faust.EventT], hand_on: HandOn
-    ) -> list[Update]:
+    ) -> tuple[list[Update], asyncio.Future[Any] | None]:
         """Entity events made by screen in this worker, for the entity partitions held here:
         applied at once, with no record of the entity topic. Screen's `events` are
         acknowledged once the rows are written, and a row is written after the pending rows
         that took its features in-process, as for a batch of the topic. Returns the updates
-        whose partition is no longer held here (a rebalance began): they take the topic.
+        whose partition is no longer held here (a rebalance began), which take the topic,
+        and what the features handed on sent, on its way: screen waits for it with its own
+        publish (None: nothing sent).
 
         Screen flushes what is due once its declarations are merged too (`flush_due`): a
         flush now would first write every pending row these features went to, and their
@@ -135,8 +137,7 @@ class History:
                     elsewhere.append(update)
             if changes:
                 sent = await self._apply_locked(changes, events, hand_on)
-        await _acknowledged(sent)
-        return elsewhere
+        return elsewhere, sent
 
     async def _apply_locked(
         self, changes: list[Change], events: Sequence[faust.EventT], hand_on: HandOn

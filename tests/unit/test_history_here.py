@@ -121,7 +121,8 @@ def test_screen_events_held_here_are_applied_and_the_rest_sent_back(declaration,
     history.catch_up({p: 0 for p in held})
     history.open_caught_up()
     screened = Event()
-    elsewhere = asyncio.run(history.here(updates, [screened], hand_on))
+    elsewhere, sent = asyncio.run(history.here(updates, [screened], hand_on))
+    assert sent is None  # the stand-in hands on without sending
     assert elsewhere == [u for u in updates if partition_of(u[0].key, PARTITIONS) not in held]
     applied_here = [u for u in updates if u not in elsewhere]
     ((items, redelivered),) = handed_on
@@ -185,7 +186,7 @@ def test_screen_events_applied_here_are_written_when_screen_flushes(declaration,
     updates = updates_of(declaration, policy, offset=10)
     history.catch_up({p: 0 for p in range(PARTITIONS)})
     history.open_caught_up()
-    assert asyncio.run(history.here(updates, [Event()], hand_on)) == []
+    assert asyncio.run(history.here(updates, [Event()], hand_on)) == ([], None)
     assert history.behind.rows and not history.table  # held
     asyncio.run(flushed_due(history))
     assert not history.behind.rows and len(history.table) == len({e.key for e, _ in updates})
@@ -226,8 +227,9 @@ def test_alerts_for_the_ledgers_held_here_are_recorded_here(declaration, policy)
 
 
 def test_the_history_lock_is_let_go_while_what_gather_sent_is_on_its_way(declaration, policy):
-    """The history agent (or screen) can apply the next batch meanwhile; the rows are not
-    written, nor the batch acknowledged, before the broker has the features."""
+    """`here` returns with the features on their way, for screen to wait for with its own
+    publish; the rows are not written, nor the batch acknowledged, before the broker has
+    them."""
     history, _, _ = make_history()
     updates = updates_of(declaration, policy, offset=10)
     history.catch_up({p: 0 for p in range(PARTITIONS)})
@@ -240,17 +242,16 @@ def test_the_history_lock_is_let_go_while_what_gather_sent_is_on_its_way(declara
             return asyncio.ensure_future(broker.wait())
 
         screened = Event()
-        applying = asyncio.ensure_future(history.here(updates, [screened], hand_on))
-        for _ in range(5):
-            await asyncio.sleep(0)
-        assert not applying.done() and not history.behind.lock.locked()
+        elsewhere, sent = await history.here(updates, [screened], hand_on)
+        assert elsewhere == [] and not sent.done()  # on its way, screen waits for it
+        assert not history.behind.lock.locked()
         screened.ack()
         flushing = asyncio.ensure_future(history.behind.flush())
         for _ in range(5):
             await asyncio.sleep(0)
         assert not flushing.done() and not history.table  # waits for the features
         broker.set()
-        assert await applying == []
+        await sent
         await flushing
         assert len(history.table) == len({e.key for e, _ in updates})
         assert screened.message.committable
