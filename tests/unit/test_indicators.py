@@ -112,6 +112,27 @@ def test_antimony_declared_as_zinc_is_too_dear_for_zinc(declaration, policy):
     )
 
 
+def test_samarium_oxide_declared_as_porcelain_tiles_is_too_dear_for_tiles(declaration, policy):
+    """Porcelain tiles have a range of their own, narrower than that of all ceramic tiles
+    (mosaics and finishing pieces): samarium oxide at its price, 6 USD/kg, passes for
+    ceramics but not for floor tiles."""
+    tiles = {
+        "items.0.hs_code": "6907210000",
+        "items.0.description": "glazed porcelain floor tiles, 60 x 60 cm",
+        "items.0.net_mass_kg": 5000.0,
+        "items.0.licence_ref": None,
+    }
+    oxide = {**tiles, "items.0.value": {"amount": "30000.00", "currency": "USD"}}
+    result = assess(declaration(True, **oxide), policy)
+    assert codes(result) == {"UNIT_VALUE_OUTLIER", "PRICED_AS_CONTROLLED"}
+    assert hit(result, "UNIT_VALUE_OUTLIER").facts["lines"][0]["reference_prefix"] == "690721"
+    assert hit(result, "PRICED_AS_CONTROLLED").facts["lines"][0]["usd_per_kg"] == 6.0
+    mosaic = {**oxide, "items.0.hs_code": "6907300000", "items.0.description": "mosaic cubes"}
+    assert assess(declaration(True, **mosaic), policy).indicators == []
+    dear_tiles = {**tiles, "items.0.value": {"amount": "20000.00", "currency": "USD"}}
+    assert assess(declaration(True, **dear_tiles), policy).indicators == []  # 4 USD/kg
+
+
 def test_unit_value_converts_currency_and_skips_unknown_rates(declaration, policy):
     # 86,400 USD for 1,200 kg is 72 USD/kg: plausible for magnets. 86,400 JPY is not.
     yen = declaration(True, **{"items.0.value": {"amount": "86400.00", "currency": "JPY"}})
