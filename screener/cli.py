@@ -298,14 +298,23 @@ def evaluate(
     schemes: Schemes = None,
     warmup_days: WarmupDays = 30.0,
     plot: Annotated[Path | None, typer.Option(help="Write the score plot here (PNG)")] = None,
+    errors_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--errors",
+            help="Write each planted declaration missed and each ordinary one alerted here "
+            "(JSON lines: score, indicators, evidence)",
+        ),
+    ] = None,
     policy_file: Annotated[
         Path | None, typer.Option("--policy", help="Policy (default: SCREENER_POLICY_FILE)")
     ] = None,
 ) -> None:
     """Screen a labelled stream in batch with history and report detection per scheme:
-    recall, precision, alert rate and score distribution, as a table (and a plot)."""
+    recall, precision, alert rate and score distribution, as a table (and a plot, and the
+    errors one by one)."""
+    from screener.evaluation import errors, screen_labelled
     from screener.evaluation import report as make_report
-    from screener.evaluation import screen_labelled
     from screener.sim.traffic import read_labels
 
     try:
@@ -349,6 +358,10 @@ def evaluate(
 
         plot_report(result, plot)
         out.print(f"plot written to {plot}")
+    if errors_file is not None:
+        wrong = [orjson.dumps(e) for e in errors(scored, threshold)]
+        errors_file.write_bytes(b"".join(line + b"\n" for line in wrong))
+        out.print(f"{len(wrong)} errors written to {errors_file}")
 
 
 def _labelled_lines(path: Path, by_line: dict) -> Iterator[tuple[bytes, str, bool]]:

@@ -14,17 +14,23 @@ Per label (a scheme, or ordinary trade):
 - the score distribution (p10, p50, p90) and the indicators that fire most.
 
 Overall: recall over all planted declarations, precision over all alerts.
+
+The errors behind the figures, one by one (`errors`): each planted declaration missed and
+each ordinary one alerted, with its score and the evidence of every indicator that fired, for
+whoever tunes the policy to read.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from screener.batch import HistoryScreener
 from screener.core.intake import Rejection, parse_declaration
 from screener.core.policy import Policy
+from screener.models import IndicatorHit
 
 ORDINARY = "ordinary"
 PLANTED = "planted (all schemes)"
@@ -36,6 +42,8 @@ class Scored:
     score: float
     indicators: tuple[str, ...]
     counted: bool  # not warm-up
+    declaration_id: str = ""
+    hits: tuple[IndicatorHit, ...] = ()  # the indicators with their points and evidence
 
 
 @dataclass(frozen=True)
@@ -75,15 +83,22 @@ def screen_labelled(
             rejected += 1
             continue
         assessment = screener.screen(parsed, assessed_at=parsed.declared_at)
-        codes = tuple(hit.code for hit in assessment.indicators)
-        scored.append(Scored(label, assessment.score, codes, not warmup))
+        hits = tuple(assessment.indicators)
+        codes = tuple(hit.code for hit in hits)
+        scored.append(
+            Scored(label, assessment.score, codes, not warmup, parsed.declaration_id, hits)
+        )
     return scored, rejected
+
+
+def _counted(scored: Iterable[Scored]) -> list[Scored]:
+    return [s for s in scored if s.counted and not s.label.startswith("malformed:")]
 
 
 def report(
     scored: Sequence[Scored], threshold: float, policy_version: str, rejected: int = 0
 ) -> Report:
-    counted = [s for s in scored if s.counted and not s.label.startswith("malformed:")]
+    counted = _counted(scored)
     by_label: dict[str, list[Scored]] = {}
     for s in counted:
         by_label.setdefault(s.label, []).append(s)
@@ -135,3 +150,21 @@ def percentile(ordered: Sequence[float], q: float) -> float | None:
     low = int(position)
     high = min(low + 1, len(ordered) - 1)
     return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def errors(scored: Iterable[Scored], threshold: float) -> Iterator[dict[str, Any]]:
+    """The counted declarations screened wrongly, in stream order: planted ones under the
+    threshold (`missed`), ordinary ones at or over it (`false_alert`)."""
+    for s in _counted(scored):
+        alerted = s.score >= threshold
+        if alerted == (s.label != ORDINARY):
+            continue
+        yield {
+            "error": "false_alert" if alerted else "missed",
+            "label": s.label,
+            "declaration_id": s.declaration_id,
+            "score": s.score,
+            "indicators": [
+                {"code": hit.code, "points": hit.points, "evidence": hit.evidence} for hit in s.hits
+            ],
+        }

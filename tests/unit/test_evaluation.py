@@ -3,11 +3,12 @@ end through the command line, and replay's arguments."""
 
 from __future__ import annotations
 
+import orjson
 import pytest
 from typer.testing import CliRunner
 
 from screener.cli import app, replay_key
-from screener.evaluation import Scored, percentile, report
+from screener.evaluation import Scored, errors, percentile, report
 from screener.sim.traffic import read_labels
 
 runner = CliRunner()
@@ -50,6 +51,37 @@ def test_score_distribution_by_hand() -> None:
     assert percentile([], 0.5) is None and percentile([7.0], 0.9) == 7.0
 
 
+def test_errors_are_the_planted_missed_and_the_ordinary_alerted_by_hand() -> None:
+    wrong = list(errors(CASE, 55))
+    assert [(e["error"], e["label"], e["score"]) for e in wrong] == [
+        ("false_alert", "ordinary", 60),
+        ("missed", "a", 20),
+        ("missed", "b", 10),
+        ("missed", "b", 50),
+    ]  # in stream order; warm-up and malformed lines left out
+
+
+def test_errors_of_a_simulated_stream_add_up_to_its_figures(policy) -> None:
+    from screener.evaluation import screen_labelled
+    from screener.sim.traffic import TrafficSpec, simulate
+    from screener.sim.world import WorldSize
+
+    spec = TrafficSpec(
+        600, per_day=100, world=WorldSize(200, 400, 30), planted_share=0.2, warmup_days=1
+    )
+    scored, _ = screen_labelled(((r.value, r.label, r.warmup) for r in simulate(spec)), policy)
+    threshold = policy.document.scoring.alert_threshold
+    r = report(scored, threshold, policy.version)
+    wrong = list(errors(scored, threshold))
+    missed = [e for e in wrong if e["error"] == "missed"]
+    assert len(missed) == r.overall.count - r.overall.alerts > 0
+    assert len(wrong) - len(missed) == r.ordinary.alerts
+    for e in wrong:
+        assert (e["score"] >= threshold) == (e["error"] == "false_alert")
+        assert e["score"] == pytest.approx(min(100, sum(i["points"] for i in e["indicators"])))
+        assert all(i["evidence"] for i in e["indicators"]) and e["declaration_id"]
+
+
 def test_a_small_labelled_stream_end_to_end(tmp_path) -> None:
     stream, labels, plot = tmp_path / "s.jsonl", tmp_path / "l.csv", tmp_path / "scores.png"
     common = ["--per-day", "100", "--exporters", "200", "--consignees", "400"]
@@ -60,8 +92,13 @@ def test_a_small_labelled_stream_end_to_end(tmp_path) -> None:
     )
     assert made.exit_code == 0, made.output
     assert len(stream.read_bytes().splitlines()) == len(read_labels(labels)) == 400
-    result = runner.invoke(app, ["evaluate", str(stream), str(labels), "--plot", str(plot)])
+    wrong = tmp_path / "errors.jsonl"
+    result = runner.invoke(
+        app, ["evaluate", str(stream), str(labels), "--plot", str(plot), "--errors", str(wrong)]
+    )
     assert result.exit_code == 0, result.output
+    lines = [orjson.loads(line) for line in wrong.read_bytes().splitlines()]
+    assert f"{len(lines)} errors written to" in result.output
     assert "planted (all schemes)" in result.output
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     again = runner.invoke(app, ["evaluate", "--generate", "400", "--planted-share", "0.1", *common])
