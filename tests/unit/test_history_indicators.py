@@ -502,6 +502,17 @@ def test_a_tenth_of_the_usual_unit_value_is_an_outlier_below(make, policy):
     assert "is below 100% of 30 earlier declarations" in hit(cheap, "UNIT_VALUE_OUTLIER").evidence
 
 
+def test_a_campaigns_earlier_lot_does_not_hide_the_next(make, policy):
+    """One lot at a tenth of the price among 41 earlier declarations of the goods (2.4 %):
+    the next such lot still lies beyond 97 % of them. At 99 % (until policy 2026.11.10) a
+    campaign's own earlier lots hid its later ones."""
+    usual = [make(n / 10, **plastics(9.0 + (n % 5) * 0.5)) for n in range(40)]
+    *_, first, second = screen(policy, [*usual, make(4, **plastics(1)), make(4.1, **plastics(1))])
+    assert "UNIT_VALUE_OUTLIER" in codes(first)
+    found = hit(second, "UNIT_VALUE_OUTLIER")
+    assert "is below 98% of 41 earlier declarations" in found.evidence
+
+
 def test_history_needs_thirty_observations_and_a_fourfold_gap(make, policy):
     history = thirty_at_about_ten_usd_per_kg(make)
     *_, too_early = screen(policy, [*history[:29], make(4, **plastics(100))])
