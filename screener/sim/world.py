@@ -210,7 +210,8 @@ def build_world(seed: int, size: WorldSize = WorldSize()) -> World:
 
     buyer_trades = sorted({t for g in GOODS for t in g.buyers})
     customers: dict[str, int] = defaultdict(int)  # exporter name -> accounts so far
-    business_centres = _business_centres(rng, namer, countries)
+    business_centres = _business_centres(rng, namer, countries, size.consignees)
+    licences: set[str] = set()  # issued to the accounts so far
     consignees, accounts = [], []
     for _ in range(size.consignees):
         country = rng.choices(countries, weights)[0]
@@ -227,7 +228,9 @@ def build_world(seed: int, size: WorldSize = WorldSize()) -> World:
             )
         opened = []
         for _ in range(rng.choice((1, 1, 1, 2, 2, 3))):
-            account = _open_account(rng, quirks, namer, company, makers, customers, forwarders)
+            account = _open_account(
+                rng, quirks, namer, company, makers, customers, forwarders, licences
+            )
             if account is not None:
                 opened.append(account)
         if opened:
@@ -253,11 +256,30 @@ def _as_intermediary(company: Company, namer: Namer) -> Company:
     )
 
 
-def _business_centres(rng: random.Random, namer: Namer, countries: list[str]):
+# Business centres per country for the default 4,000 consignees; a larger world has more
+# of them, not more tenants in each (whose shared address is what SHARED_ADDRESS reads).
+BUSINESS_CENTRES = 3
+
+
+def _business_centres(
+    rng: random.Random, namer: Namer, countries: list[str], consignees: int
+) -> dict[str, list[str]]:
+    count = max(BUSINESS_CENTRES, round(BUSINESS_CENTRES * consignees / 4000))
     return {
-        c: [f"Suite {rng.randint(100, 3999)}, {namer.address(c)}" for _ in range(3)]
+        c: [f"Suite {rng.randint(100, 3999)}, {namer.address(c)}" for _ in range(count)]
         for c in countries
     }
+
+
+def _licence(fmt: str, n: int, issued: set[str]) -> str:
+    """Licence number `n`, or the next one not issued yet: an authority numbers its licences
+    uniquely, and two accounts drawing one number looked like a licence quoted by parties
+    other than its holder's. The next free number, not a new draw: the rest of the world
+    stays as drawn."""
+    while (licence := fmt.format(year=2026, n=n)) in issued:
+        n = n % 99_999 + 1
+    issued.add(licence)
+    return licence
 
 
 def _open_account(
@@ -268,6 +290,7 @@ def _open_account(
     makers: dict[tuple[str, str], list[Company]],
     customers: dict[str, int],
     forwarders: list[Company],
+    licences: set[str],
 ) -> Account | None:
     wanted = [g for g in GOODS if consignee.trade in g.buyers]
     if quirks.random() < OFF_TRADE_ACCOUNTS:  # e.g. a metals trader importing tiles to build
@@ -305,7 +328,7 @@ def _open_account(
     licence = None
     if goods.licensed:
         fmt = LICENCE_FORMATS.get(exporter.country, exporter.country + "-EL-{year}-{n:06d}")
-        licence = fmt.format(year=2026, n=rng.randint(1, 99_999))
+        licence = _licence(fmt, rng.randint(1, 99_999), licences)
     forwarder = None
     if rng.random() < 0.45:
         local = [f for f in forwarders if f.country == exporter.country]

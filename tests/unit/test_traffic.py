@@ -133,6 +133,28 @@ def test_world_size_options_are_honoured() -> None:
     )
 
 
+def test_every_account_has_a_licence_number_of_its_own() -> None:
+    """Authorities number licences uniquely; a number drawn twice read as a licence quoted by
+    other parties than its holder's (DOCUMENT_REUSED on honest trade)."""
+    for size in (WorldSize(), WorldSize(6000, 12000, 900)):
+        licences = [a.licence for a in build_world(7, size).accounts if a.licence]
+        assert len(licences) > 1000 and len(set(licences)) == len(licences)
+
+
+def test_a_larger_world_has_more_business_centres_not_fuller_ones() -> None:
+    """Tenants of a business centre share its address (SHARED_ADDRESS's honest case); three
+    times the consignees make three times the centres, each about as full."""
+
+    def tenants(size: WorldSize) -> Counter:
+        consignees = build_world(7, size).consignees
+        return Counter(c.address for c in consignees if c.address.startswith("Suite "))
+
+    usual, larger = tenants(WorldSize()), tenants(WorldSize(6000, 12000, 900))
+    assert len(larger) >= 2.5 * len(usual)
+    mean = lambda centres: sum(centres.values()) / len(centres)  # noqa: E731
+    assert mean(larger) <= 1.3 * mean(usual) and max(larger.values()) <= 1.5 * max(usual.values())
+
+
 def test_time_runs_forward_from_the_start_with_a_weekly_rhythm(stream) -> None:
     start = datetime(2026, 11, 2, tzinfo=UTC)
     stamps = [r.declared_at for r in stream]
