@@ -40,10 +40,13 @@ PLANTED = "planted (all schemes)"
 class Scored:
     label: str
     score: float
-    indicators: tuple[str, ...]
+    hits: tuple[IndicatorHit, ...]  # the indicators that fired, with points and evidence
     counted: bool  # not warm-up
     declaration_id: str = ""
-    hits: tuple[IndicatorHit, ...] = ()  # the indicators with their points and evidence
+
+    @property
+    def indicators(self) -> tuple[str, ...]:
+        return tuple(hit.code for hit in self.hits)
 
 
 @dataclass(frozen=True)
@@ -84,10 +87,7 @@ def screen_labelled(
             continue
         assessment = screener.screen(parsed, assessed_at=parsed.declared_at)
         hits = tuple(assessment.indicators)
-        codes = tuple(hit.code for hit in hits)
-        scored.append(
-            Scored(label, assessment.score, codes, not warmup, parsed.declaration_id, hits)
-        )
+        scored.append(Scored(label, assessment.score, hits, not warmup, parsed.declaration_id))
     return scored, rejected
 
 

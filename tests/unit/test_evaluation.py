@@ -9,13 +9,19 @@ from typer.testing import CliRunner
 
 from screener.cli import app, replay_key
 from screener.evaluation import Scored, errors, percentile, report
+from screener.models import IndicatorHit
 from screener.sim.traffic import read_labels
 
 runner = CliRunner()
 
 
+NO_LICENCE = IndicatorHit(
+    code="CTRL_NO_LICENCE", title="No licence", points=20, evidence="line 1 carries none"
+)
+
+
 def scored(label: str, *scores: float, counted: bool = True) -> list[Scored]:
-    return [Scored(label, s, ("CTRL_NO_LICENCE",) if s else (), counted) for s in scores]
+    return [Scored(label, s, (NO_LICENCE,) if s else (), counted) for s in scores]
 
 
 # Threshold 55. Ordinary: 10 counted, 1 alert (60). Scheme a: 4, 3 alerts. Scheme b: 2, 0.
