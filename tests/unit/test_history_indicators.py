@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -15,7 +16,7 @@ import pytest
 from screener.batch import HistoryScreener
 from screener.core.assess import assess
 from screener.core.intake import parse_declaration
-from screener.core.policy import DEFAULT_POLICY, parse_policy
+from screener.core.policy import DEFAULT_POLICY, Policy, parse_policy
 from screener.models import Assessment, Declaration, Item
 from screener.sim import generate
 
@@ -97,6 +98,14 @@ def make(declaration):
         )
 
     return build
+
+
+def policy_with(policy: Policy, code: str, **params) -> Policy:
+    """The policy with some parameters of one indicator changed."""
+    settings = policy.document.indicators[code]
+    changed = settings.model_copy(update={"params": {**settings.params, **params}})
+    indicators = {**policy.document.indicators, code: changed}
+    return replace(policy, document=policy.document.model_copy(update={"indicators": indicators}))
 
 
 def screen(policy, declarations: list[Declaration]) -> list[Assessment]:
@@ -388,6 +397,7 @@ def test_three_small_unlicensed_shipments_from_one_exporter_in_a_week(make, poli
         "average_kg": 20.0,
         "usual": 0.0,
         "baseline_days": 0,
+        "chance": None,
     }
 
 
@@ -400,17 +410,45 @@ def test_small_lots_as_a_habit_are_not_structuring(make, policy):
 
 
 def test_small_lots_far_above_the_party_s_own_rate_are_structuring(make, policy):
-    # One small parcel a week for five weeks, then five in three days.
+    # One small parcel a week for five weeks, then six in three and a half days.
     weekly = [small_unlicensed(make, n, 7 * n) for n in range(5)]
-    burst = [small_unlicensed(make, 10 + n, 35 + n * 0.7) for n in range(5)]
-    *_, last = screen(policy, weekly + burst)
+    burst = [small_unlicensed(make, 10 + n, 35 + n * 0.7) for n in range(6)]
+    *_, fifth, last = screen(policy, weekly + burst)
+    # The fifth lot: 4 others in a week at 1.13 a week (5 in the 31 days before) come in 1
+    # of 36 weeks by chance, which the policy lets pass (1 in 50).
+    assert "STRUCTURING" not in codes(fifth)
     party = hit(last, "STRUCTURING").facts["parties"][0]
-    assert party["shipments"] == 5 and party["baseline_days"] >= 28
-    assert 0.8 <= party["usual"] <= 1.1
+    assert party["shipments"] == 6 and party["baseline_days"] >= 28
+    assert 0.9 <= party["usual"] <= 1.2
+    # Five others at that rate: 1 - e^-1.13 (1 + 1.13 + ... + 1.13^4 / 4!) = 0.0067.
+    assert 0.005 <= party["chance"] <= 0.008
     assert (
-        f"against {party['usual']} per 7 days over the prior {party['baseline_days']} days"
-        in hit(last, "STRUCTURING").evidence
+        f"against {party['usual']} per 7 days over the prior {party['baseline_days']} days "
+        f"(1 in {round(1 / party['chance'])} at that rate)" in hit(last, "STRUCTURING").evidence
     )
+
+
+def test_a_busy_week_of_a_party_used_to_small_lots_is_not_structuring(make, policy):
+    # A parcel every five days for six weeks (1.4 a week), then a week of four: twice its
+    # usual rate, but a week that rate brings about once in six.
+    steady = [small_unlicensed(make, n, 5 * n) for n in range(9)]
+    busy = [small_unlicensed(make, 20 + n, 45 + n * 1.5) for n in range(4)]
+    results = screen(policy, steady + busy)
+    assert all("STRUCTURING" not in codes(r) for r in results)
+    # The same week under policy 2026.11.10's test (twice the usual rate, and three lots):
+    lenient = policy_with(policy, "STRUCTURING", max_chance=1.0)
+    assert "STRUCTURING" in codes(screen(lenient, steady + busy)[-1])
+
+
+def test_a_party_without_controlled_shipments_before_has_no_rate_to_excuse_a_burst(
+    make, policy
+):
+    bulk = [make(n * 4, False, **SHIRTS) for n in range(8)]  # a month of T-shirts
+    lots = [small_unlicensed(make, n, 35 + n) for n in range(3)]
+    found = hit(screen(policy, bulk + lots)[-1], "STRUCTURING")
+    (party,) = found.facts["parties"]
+    assert party["usual"] == 0.0 and party["baseline_days"] > 0 and party["chance"] == 0.0
+    assert found.evidence.endswith(f"over the prior {party['baseline_days']} days")
 
 
 def test_small_controlled_lines_hidden_among_bulk_uncontrolled_goods_are_still_small(make, policy):

@@ -7,6 +7,7 @@ they stay quiet.
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -282,6 +283,19 @@ class StructuringParams(_Params):
     # ... and at least this many times the party's usual number of controlled shipments per
     # window (over the days of history it has): small lots as a habit are not a split.
     factor: float = Field(2.0, ge=1)
+    # ... and, for a party with a history, so many that its usual rate would bring them by
+    # chance at most this often (Poisson): a party used to one or two lots a week has three
+    # or four in some week, and one in five of its weeks is no red flag.
+    max_chance: float = Field(0.02, gt=0, le=1)
+
+
+def _chance_of_at_least(k: int, rate: float) -> float:
+    """P(N >= k) for N ~ Poisson(rate)."""
+    term, below = math.exp(-rate), 0.0
+    for i in range(k):
+        below += term
+        term *= rate / (i + 1)
+    return max(0.0, 1.0 - below)
 
 
 @indicator("STRUCTURING", "Many small controlled shipments within a window", StructuringParams)
@@ -298,10 +312,14 @@ def structuring(ctx: Context, params: StructuringParams) -> Finding | None:
         _, controlled, _, controlled_mass = party["windows"][str(params.window_days)]
         count, average_kg = controlled + 1, (controlled_mass + mass_g) / (controlled + 1) / 1000
         usual, observed = _usual(party, today, params.window_days, 1)
+        # This shipment is given; the question is how often the others in its window come
+        # at the party's usual rate. Without a baseline there is no rate to ask it of.
+        chance = _chance_of_at_least(count - 1, usual) if observed else None
         if (
             count >= params.min_shipments
             and average_kg <= params.max_average_kg
             and count >= params.factor * max(usual, 1.0)
+            and (chance is None or chance <= params.max_chance)
         ):
             found.append(
                 {
@@ -311,6 +329,7 @@ def structuring(ctx: Context, params: StructuringParams) -> Finding | None:
                     "average_kg": round(average_kg, 1),
                     "usual": round(usual, 2),
                     "baseline_days": observed,
+                    "chance": None if chance is None else round(chance, 5),
                 }
             )
     if not found:
@@ -321,7 +340,7 @@ def structuring(ctx: Context, params: StructuringParams) -> Finding | None:
             f"{params.window_days} days averaging {f['average_kg']} kg, "
             + (
                 f"against {f['usual']} per {params.window_days} days over the prior "
-                f"{f['baseline_days']} days"
+                f"{f['baseline_days']} days{_chance_words(f['chance'])}"
                 if f["baseline_days"]
                 else "with no history before them"
             )
@@ -329,6 +348,13 @@ def structuring(ctx: Context, params: StructuringParams) -> Finding | None:
         ),
         facts={"parties": found, "window_days": params.window_days},
     )
+
+
+def _chance_words(chance: float) -> str:
+    if chance == 0:
+        return ""  # no controlled shipments before: no rate that could bring them
+    odds = f"under 1 in {1000:,}" if chance < 0.001 else f"1 in {round(1 / chance):,}"
+    return f" ({odds} at that rate)"
 
 
 class SharedAddressParams(_Params):
