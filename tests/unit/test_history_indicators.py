@@ -440,9 +440,7 @@ def test_a_busy_week_of_a_party_used_to_small_lots_is_not_structuring(make, poli
     assert "STRUCTURING" in codes(screen(lenient, steady + busy)[-1])
 
 
-def test_a_party_without_controlled_shipments_before_has_no_rate_to_excuse_a_burst(
-    make, policy
-):
+def test_a_party_without_controlled_shipments_before_has_no_rate_to_excuse_a_burst(make, policy):
     bulk = [make(n * 4, False, **SHIRTS) for n in range(8)]  # a month of T-shirts
     lots = [small_unlicensed(make, n, 35 + n) for n in range(3)]
     found = hit(screen(policy, bulk + lots)[-1], "STRUCTURING")
