@@ -117,21 +117,41 @@ def screen(policy, declarations: list[Declaration]) -> list[Assessment]:
 # --- NEW_COUNTERPARTY ---------------------------------------------------------------------
 
 
-def test_first_controlled_shipment_to_a_new_consignee_is_flagged_once(make, policy):
-    first, second = screen(policy, [make(0), make(1)])
+def test_a_new_consignee_of_controlled_goods_stays_new_for_three_days(make, policy):
+    first, second, third = screen(policy, [make(0), make(2.5), make(3.5)])
     assert hit(first, "NEW_COUNTERPARTY").evidence == (
         "consignee 'Kansai Motor Works K.K.' appears for the first time, receiving controlled goods"
     )
+    found = hit(second, "NEW_COUNTERPARTY")
+    assert found.evidence == (
+        "consignee 'Kansai Motor Works K.K.' was first seen 2.5 days before, on 1 earlier "
+        "declaration(s), receiving controlled goods"
+    )
+    assert found.facts["parties"] == [
+        {
+            "role": "consignee",
+            "name": "Kansai Motor Works K.K.",
+            "prior_declarations": 1,
+            "days_known": 2.5,
+        }
+    ]
+    assert "NEW_COUNTERPARTY" not in codes(third)
+
+
+def test_a_consignee_is_new_on_its_first_declaration_only_when_the_policy_says_so(make, policy):
+    first_only = policy_with(policy, "NEW_COUNTERPARTY", new_for_days=0)
+    first, second = screen(first_only, [make(0), make(0.5)])
+    assert "NEW_COUNTERPARTY" in codes(first)
     assert "NEW_COUNTERPARTY" not in codes(second)
 
 
 def test_a_new_end_user_is_a_new_counterparty_too(make, policy):
     end_user = {"id": None, "name": "Pacifico Raros", "country": "MX", "address": None}
     *_, with_end_user = screen(
-        policy, [make(0), make(1), make(2, **{"parties.end_user": end_user})]
+        policy, [make(0), make(4), make(5, **{"parties.end_user": end_user})]
     )
     assert hit(with_end_user, "NEW_COUNTERPARTY").facts["parties"] == [
-        {"role": "end_user", "name": "Pacifico Raros"}
+        {"role": "end_user", "name": "Pacifico Raros", "prior_declarations": 0, "days_known": 0}
     ]
 
 

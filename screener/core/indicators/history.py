@@ -19,6 +19,10 @@ if TYPE_CHECKING:
     from screener.core.context import Context
 
 
+DAY = 86_400
+HISTORY_DAYS = 90  # day buckets kept per entity
+
+
 class _Params(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -34,6 +38,17 @@ def _controlled_chapters(ctx: Context) -> list[str]:
 
 class NewPartyParams(_Params):
     roles: list[str] = ["consignee", "end_user"]
+    # A party first seen at most this many days before still counts as new: a shell's second
+    # lot, two days after its first, is no better known (0: its first declaration only).
+    new_for_days: float = Field(0, ge=0)
+
+
+def _new_since(f: dict[str, Any], at: int, params: NewPartyParams) -> float | None:
+    """Days since the party was first seen, if it still counts as new (0 for a first)."""
+    if f["prior_declarations"] == 0:
+        return 0.0
+    days = (at - f["first_seen"]) / DAY
+    return days if days <= params.new_for_days else None
 
 
 @indicator(
@@ -42,15 +57,37 @@ class NewPartyParams(_Params):
 def new_counterparty(ctx: Context, params: NewPartyParams) -> Finding | None:
     if ctx.history is None or not ctx.controlled:
         return None
+    at = int(ctx.declaration.declared_at.timestamp())
     new = [
-        f for role in params.roles if (f := ctx.history.role(role)) and f["prior_declarations"] == 0
+        (f, days)
+        for role in params.roles
+        if (f := ctx.history.role(role)) and (days := _new_since(f, at, params)) is not None
     ]
     if not new:
         return None
     return Finding(
-        evidence="; ".join(f"{f['role']} {f['label']!r} appears for the first time" for f in new)
+        evidence="; ".join(
+            f"{f['role']} {f['label']!r} "
+            + (
+                "appears for the first time"
+                if f["prior_declarations"] == 0
+                else f"was first seen {days:.1f} days before, on {f['prior_declarations']} "
+                "earlier declaration(s)"
+            )
+            for f, days in new
+        )
         + ", receiving controlled goods",
-        facts={"parties": [{"role": f["role"], "name": f["label"]} for f in new]},
+        facts={
+            "parties": [
+                {
+                    "role": f["role"],
+                    "name": f["label"],
+                    "prior_declarations": f["prior_declarations"],
+                    "days_known": round(days, 2),
+                }
+                for f, days in new
+            ]
+        },
     )
 
 
@@ -215,10 +252,6 @@ class SurgeParams(_Params):
     recent_days: Literal[1, 7, 30] = 7
     min_recent: int = Field(5, ge=1)
     factor: float = Field(4.0, gt=1)
-
-
-DAY = 86_400
-HISTORY_DAYS = 90  # day buckets kept per entity
 
 
 def _day(epoch_seconds: int) -> int:
