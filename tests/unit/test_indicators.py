@@ -43,6 +43,31 @@ def test_magnets_transiting_thailand_fire_hub_transit(declaration, policy):
     assert hit(result, "CTRL_HUB_TRANSIT").facts["hubs"] == ["TH"]
 
 
+def test_a_hub_on_the_way_to_a_hub_is_one_red_flag(declaration, policy):
+    to_mexico = {"route.transit_countries": ["TH"], "route.destination_country": "MX"}
+    result = assess(declaration(True, **to_mexico), policy)
+    transit = hit(result, "CTRL_HUB_TRANSIT")
+    assert hit(result, "CTRL_HUB_DESTINATION").points == 30 and transit.points == 0
+    assert transit.evidence == (
+        "Rare-earth permanent magnets (HS 8505111000) transit TH: a diversion hub for this "
+        "group; destined to a hub as well: one red flag, counted there"
+    )
+
+
+def test_goods_not_destined_to_a_hub_of_theirs_keep_their_transit(declaration, policy):
+    # Turkey is a hub for magnets, not for rare-earth ferro-alloys: the alloy's route through
+    # Thailand is a red flag of its own.
+    to_turkey = declaration(
+        True, **{"route.transit_countries": ["TH"], "route.destination_country": "TR"}
+    )
+    alloy = to_turkey.items[0].model_copy(
+        update={"line": 2, "hs_code": "7202999100", "description": "ferro-cerium alloy"}
+    )
+    result = assess(to_turkey.model_copy(update={"items": [*to_turkey.items, alloy]}), policy)
+    assert hit(result, "CTRL_HUB_TRANSIT").points == 30
+    assert hit(result, "CTRL_HUB_DESTINATION").facts["hs_codes"] == ["8505111000"]
+
+
 def test_a_hub_is_no_intermediary_for_goods_made_there(declaration, policy):
     made_in_thailand = declaration(
         True, **{"route.transit_countries": ["TH"], "items.0.origin_country": "TH"}

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from screener.core.indicators.registry import Finding, NoParams, indicator
 
@@ -34,9 +37,28 @@ def _hub_finding(hits: list[tuple[str, str, str]], where: str) -> Finding | None
     )
 
 
-@indicator("CTRL_HUB_TRANSIT", "Controlled goods routed through a diversion hub", NoParams)
-def hub_transit(ctx: Context, params: NoParams) -> Finding | None:
-    return _hub_finding(_hub_lines(ctx, ctx.declaration.route.transit_countries), "transit")
+class TransitParams(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Goods routed through a hub are one red flag, whether the hub is on the way or at the
+    # end: when every line through a hub is also destined to a hub of its group, the transit
+    # keeps this share of its weight (its evidence stays for the analyst).
+    with_hub_destination: float = Field(1.0, ge=0, le=1)
+
+
+@indicator("CTRL_HUB_TRANSIT", "Controlled goods routed through a diversion hub", TransitParams)
+def hub_transit(ctx: Context, params: TransitParams) -> Finding | None:
+    lines = _hub_lines(ctx, ctx.declaration.route.transit_countries)
+    finding = _hub_finding(lines, "transit")
+    if finding is None or params.with_hub_destination == 1:
+        return finding
+    destined = {hs for hs, _, _ in _hub_lines(ctx, ctx.destinations)}
+    if any(hs not in destined for hs, _, _ in lines):
+        return finding
+    return replace(
+        finding,
+        evidence=f"{finding.evidence}; destined to a hub as well: one red flag, counted there",
+        strength=params.with_hub_destination,
+    )
 
 
 @indicator("CTRL_HUB_DESTINATION", "Controlled goods destined to a diversion hub", NoParams)
