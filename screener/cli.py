@@ -373,6 +373,28 @@ def _labelled_lines(path: Path, by_line: dict) -> Iterator[tuple[bytes, str, boo
             yield line.strip(), label.label, label.warmup
 
 
+def _impact_table(indicators):
+    from rich.table import Table
+
+    table = Table(
+        title="what each indicator decides: alerts that its points took over the threshold",
+        title_justify="left",
+    )
+    for column in (
+        "indicator",
+        "ordinary fired",
+        "false alerts decided",
+        "planted fired",
+        "planted alerts decided",
+    ):
+        table.add_column(column, justify="left" if column == "indicator" else "right")
+    for i in indicators:
+        table.add_row(
+            i.code, str(i.ordinary), str(i.false_alerts), str(i.planted), str(i.planted_alerts)
+        )
+    return table
+
+
 def _print_report(result, source: str) -> None:
     from rich.table import Table
 
@@ -415,7 +437,9 @@ def _print_report(result, source: str) -> None:
             end_section=row is result.schemes[-1] if result.schemes else False,
         )
     # Wide enough for the table when written to a file or pipe (80 columns by default).
-    Console(highlight=False, width=max(out.width, 170)).print(table)
+    wide = Console(highlight=False, width=max(out.width, 170))
+    wide.print(table)
+    wide.print(_impact_table(result.indicators))
     below = [r.label for r in result.schemes if r.recall is not None and r.recall < 0.9]
     out.print(
         f"ordinary alert rate {pct(result.ordinary.alert_rate)} (aim < 2 %); "

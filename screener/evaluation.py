@@ -15,6 +15,10 @@ Per label (a scheme, or ordinary trade):
 
 Overall: recall over all planted declarations, precision over all alerts.
 
+Per indicator (`Impact`): the declarations it fired on, ordinary and planted, and the alerts
+it decided, those that would have stayed under the threshold without its points. An indicator
+that decides many ordinary alerts and few planted ones is where a policy change starts.
+
 The errors behind the figures, one by one (`errors`): each planted declaration missed and
 each ordinary one alerted, with its score and the evidence of every indicator that fired, for
 whoever tunes the policy to read.
@@ -64,12 +68,22 @@ class Row:
 
 
 @dataclass(frozen=True)
+class Impact:
+    code: str
+    ordinary: int  # ordinary declarations it gave points to
+    false_alerts: int  # ordinary alerts it decided
+    planted: int
+    planted_alerts: int  # planted alerts it decided
+
+
+@dataclass(frozen=True)
 class Report:
     threshold: float
     policy_version: str
     schemes: tuple[Row, ...]
     ordinary: Row
     overall: Row
+    indicators: tuple[Impact, ...]  # most ordinary alerts decided first
     scores: dict[str, list[float]]  # counted scores by label, for plots
     rejected: int  # lines the intake refused (malformed)
 
@@ -114,6 +128,7 @@ def report(
         schemes=schemes,
         ordinary=_row(ORDINARY, ordinary, threshold, None),
         overall=_row(PLANTED, planted, threshold, false_alerts),
+        indicators=impacts(scored, threshold),
         scores={
             label: [s.score for s in items]
             for label, items in [(ORDINARY, ordinary), *sorted(by_label.items())]
@@ -140,6 +155,29 @@ def _row(label: str, items: list[Scored], threshold: float, false_alerts: int | 
         p90=percentile(scores, 0.90),
         top_indicators=tuple((code, c / n) for code, c in fired.most_common(3)),
     )
+
+
+def impacts(scored: Iterable[Scored], threshold: float) -> tuple[Impact, ...]:
+    """Each indicator's firings (with points) and the alerts it decided, over the counted declarations: an
+    alert is decided by a hit whose points, taken away, leave the score under the threshold
+    (the cap taken into account)."""
+    fired: Counter[tuple[str, bool]] = Counter()
+    decided: Counter[tuple[str, bool]] = Counter()
+    for s in _counted(scored):
+        planted, total = s.label != ORDINARY, sum(hit.points for hit in s.hits)
+        for hit in s.hits:
+            if not hit.points:
+                continue  # shown for its evidence, counted elsewhere (a transit hub)
+            fired[hit.code, planted] += 1
+            if s.score >= threshold and min(s.score, total - hit.points) < threshold:
+                decided[hit.code, planted] += 1
+    rows = [
+        Impact(
+            code, fired[code, False], decided[code, False], fired[code, True], decided[code, True]
+        )
+        for code in sorted({code for code, _ in fired})
+    ]
+    return tuple(sorted(rows, key=lambda i: (-i.false_alerts, i.code)))
 
 
 def percentile(ordered: Sequence[float], q: float) -> float | None:

@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from screener.cli import app, replay_key
-from screener.evaluation import Scored, errors, percentile, report
+from screener.evaluation import Scored, errors, impacts, percentile, report
 from screener.models import IndicatorHit
 from screener.sim.traffic import read_labels
 
@@ -55,6 +55,35 @@ def test_score_distribution_by_hand() -> None:
     assert r.scores["a"] == [55, 70, 100, 20]
     assert a.top_indicators == (("CTRL_NO_LICENCE", 1.0),)
     assert percentile([], 0.5) is None and percentile([7.0], 0.9) == 7.0
+
+
+def test_what_each_indicator_decides_by_hand() -> None:
+    def hit(code: str, points: float) -> IndicatorHit:
+        return IndicatorHit(code=code, title=code, points=points, evidence="-")
+
+    hub, payer, listed, shown = hit("HUB", 30), hit("PAYER", 30), hit("LISTED", 60), hit("VIA", 0)
+
+    def case(label: str, *hits: IndicatorHit, counted: bool = True) -> Scored:
+        return Scored(label, min(100, sum(h.points for h in hits)), hits, counted)
+
+    rows = impacts(
+        [
+            case("ordinary", hub),  # 30: no alert, nothing decided
+            case("ordinary", hub, payer, shown),  # 60: each of the two decides it
+            case("a", hub, payer, listed),  # 120 capped at 100: no single hit decides it
+            case("a", listed),  # 60: decided by LISTED
+            case("ordinary", hub, payer, counted=False),  # warm-up: left out
+        ],
+        55,
+    )
+    # (code, ordinary fired, false alerts decided, planted fired, planted alerts decided),
+    # whatever decides most false alerts first
+    assert [(i.code, i.ordinary, i.false_alerts, i.planted, i.planted_alerts) for i in rows] == [
+        ("HUB", 2, 1, 1, 0),
+        ("PAYER", 1, 1, 1, 0),
+        ("LISTED", 0, 0, 2, 1),
+    ]
+    assert [i.code for i in report(CASE, 55, "test").indicators] == ["CTRL_NO_LICENCE"]
 
 
 def test_errors_are_the_planted_missed_and_the_ordinary_alerted_by_hand() -> None:
