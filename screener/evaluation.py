@@ -15,9 +15,10 @@ Per label (a scheme, or ordinary trade):
 
 Overall: recall over all planted declarations, precision over all alerts.
 
-Per indicator (`Impact`): the declarations it fired on, ordinary and planted, and the alerts
-it decided, those that would have stayed under the threshold without its points. An indicator
-that decides many ordinary alerts and few planted ones is where a policy change starts.
+Per indicator (`Impact`): the declarations it gave points to, ordinary and planted, and the
+alerts it decided, those that would have stayed under the threshold without its points. An
+indicator that decides many ordinary alerts and few planted ones is where a policy change
+starts.
 
 The errors behind the figures, one by one (`errors`): each planted declaration missed and
 each ordinary one alerted, with its score and the evidence of every indicator that fired, for
@@ -158,9 +159,9 @@ def _row(label: str, items: list[Scored], threshold: float, false_alerts: int | 
 
 
 def impacts(scored: Iterable[Scored], threshold: float) -> tuple[Impact, ...]:
-    """Each indicator's firings (with points) and the alerts it decided, over the counted declarations: an
-    alert is decided by a hit whose points, taken away, leave the score under the threshold
-    (the cap taken into account)."""
+    """Each indicator's firings (with points) and the alerts it decided, over the counted
+    declarations: an alert is decided by a hit whose points, taken away, leave the score
+    under the threshold (the cap taken into account)."""
     fired: Counter[tuple[str, bool]] = Counter()
     decided: Counter[tuple[str, bool]] = Counter()
     for s in _counted(scored):
