@@ -448,6 +448,14 @@ def test_small_lots_far_above_the_party_s_own_rate_are_structuring(make, policy)
     )
 
 
+def test_a_burst_too_rare_to_show_in_five_decimals_still_gives_its_odds(make, policy):
+    weekly = [small_unlicensed(make, n, 7 * n) for n in range(5)]
+    burst = [small_unlicensed(make, 10 + n, 35 + n * 0.25) for n in range(12)]
+    found = hit(screen(policy, weekly + burst)[-1], "STRUCTURING")
+    assert found.facts["parties"][0]["chance"] == 0.0  # 11 others at 1.13 a week: 3e-8
+    assert found.evidence.endswith("(under 1 in 1,000 at that rate)")
+
+
 def test_a_busy_week_of_a_party_used_to_small_lots_is_not_structuring(make, policy):
     # A parcel every five days for six weeks (1.4 a week), then a week of four: twice its
     # usual rate, but a week that rate brings about once in six.

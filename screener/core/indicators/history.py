@@ -373,7 +373,7 @@ def structuring(ctx: Context, params: StructuringParams) -> Finding | None:
             f"{params.window_days} days averaging {f['average_kg']} kg, "
             + (
                 f"against {f['usual']} per {params.window_days} days over the prior "
-                f"{f['baseline_days']} days{_chance_words(f['chance'])}"
+                f"{f['baseline_days']} days{_chance_words(f['chance'], f['usual'])}"
                 if f["baseline_days"]
                 else "with no history before them"
             )
@@ -383,8 +383,8 @@ def structuring(ctx: Context, params: StructuringParams) -> Finding | None:
     )
 
 
-def _chance_words(chance: float) -> str:
-    if chance == 0:
+def _chance_words(chance: float, rate: float) -> str:
+    if rate == 0:
         return ""  # no controlled shipments before: no rate that could bring them
     odds = f"under 1 in {1000:,}" if chance < 0.001 else f"1 in {round(1 / chance):,}"
     return f" ({odds} at that rate)"
