@@ -12,23 +12,19 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, ConfigDict
-
-from screener.core.indicators.registry import Finding, indicator
+from screener.core.indicators.registry import Finding, Params, indicator
 from screener.reference.names import phrases_in
 
 if TYPE_CHECKING:
     from screener.core.context import Context
 
 
-class Trade(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class Trade(Params):
     words: list[str]  # in a name: "nonferrous", "rare metals", ...
     chapters: list[str]  # HS chapters (2 digits) the trade deals in
 
 
-class LineOfBusinessParams(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class LineOfBusinessParams(Params):
     roles: list[str] = ["exporter", "consignee", "end_user"]
     trades: dict[str, Trade] = {}
 

@@ -11,9 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, ConfigDict
-
-from screener.core.indicators.registry import Finding, indicator
+from screener.core.indicators.registry import Finding, Params, indicator
 from screener.reference.names import phrases_in
 
 if TYPE_CHECKING:
@@ -21,16 +19,12 @@ if TYPE_CHECKING:
     from screener.models import Party
 
 
-class _Params(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
 def _final_consignee(ctx: Context) -> tuple[str, Party]:
     parties = ctx.declaration.parties
     return ("end_user", parties.end_user) if parties.end_user else ("consignee", parties.consignee)
 
 
-class IntermediaryParams(_Params):
+class IntermediaryParams(Params):
     words: list[str] = []  # in the name: "trading", "logistics", "bank", ...
 
 
@@ -53,7 +47,7 @@ def consignee_intermediary(ctx: Context, params: IntermediaryParams) -> Finding 
     )
 
 
-class FreeZoneParams(_Params):
+class FreeZoneParams(Params):
     address_words: list[str] = []  # "free zone", "jafza", ...
     name_words: list[str] = []  # legal forms only free-zone companies take: "fze", "fzco"
 

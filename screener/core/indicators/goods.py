@@ -14,16 +14,15 @@ import re
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from screener.core.indicators.registry import Finding, indicator
+from screener.core.indicators.registry import Finding, Params, indicator
 
 if TYPE_CHECKING:
     from screener.core.context import Context
 
 
-class DescriptionParams(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class DescriptionParams(Params):
     # commodity group key -> words (lower case) one of which its descriptions name
     words: dict[str, list[str]] = Field(default_factory=dict)
 
@@ -60,8 +59,7 @@ def description_contradicts_hs(ctx: Context, params: DescriptionParams) -> Findi
     )
 
 
-class CoverParams(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class CoverParams(Params):
     # HS prefix of cheap goods -> controlled group keys reported hidden behind them
     covers: dict[str, list[str]] = Field(default_factory=dict)
     tolerance: float = Field(0.5, ge=0, le=10)  # as UNIT_VALUE_OUTLIER: above max*(1+tol)

@@ -11,9 +11,9 @@ import math
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from screener.core.indicators.registry import Finding, NoParams, indicator
+from screener.core.indicators.registry import Finding, NoParams, Params, indicator
 
 if TYPE_CHECKING:
     from screener.core.context import Context
@@ -21,10 +21,6 @@ if TYPE_CHECKING:
 
 DAY = 86_400
 HISTORY_DAYS = 90  # day buckets kept per entity
-
-
-class _Params(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 def _party_name(key: str) -> str:
@@ -36,7 +32,7 @@ def _controlled_chapters(ctx: Context) -> list[str]:
     return sorted({line.item.hs_code[:2] for line in ctx.controlled})
 
 
-class NewPartyParams(_Params):
+class NewPartyParams(Params):
     roles: list[str] = ["consignee", "end_user"]
     # A party first seen at most this many days before still counts as new: a shell's second
     # lot, two days after its first, is no better known (0: its first declaration only).
@@ -91,7 +87,7 @@ def new_counterparty(ctx: Context, params: NewPartyParams) -> Finding | None:
     )
 
 
-class EstablishedParams(_Params):
+class EstablishedParams(Params):
     min_prior_declarations: int = Field(5, ge=1)
 
 
@@ -145,7 +141,7 @@ def exporter_new_hub(ctx: Context, params: EstablishedParams) -> Finding | None:
     )
 
 
-class RareLaneParams(_Params):
+class RareLaneParams(Params):
     min_prior_declarations: int = Field(20, ge=1)
     max_share: float = Field(0.01, ge=0, le=1)
 
@@ -212,7 +208,7 @@ def new_exporter(ctx: Context, params: NoParams) -> Finding | None:
     )
 
 
-class LineOfBusinessParams(_Params):
+class LineOfBusinessParams(Params):
     min_prior_declarations: int = Field(5, ge=1)
     max_share: float = Field(0.05, ge=0, lt=1)  # of its earlier declarations, at most
 
@@ -248,7 +244,7 @@ def exporter_new_chapter(ctx: Context, params: LineOfBusinessParams) -> Finding 
     )
 
 
-class SurgeParams(_Params):
+class SurgeParams(Params):
     recent_days: Literal[1, 7, 30] = 7
     min_recent: int = Field(5, ge=1)
     factor: float = Field(4.0, gt=1)
@@ -308,7 +304,7 @@ def hub_surge(ctx: Context, params: SurgeParams) -> Finding | None:
     )
 
 
-class StructuringParams(_Params):
+class StructuringParams(Params):
     roles: list[str] = ["exporter", "consignee"]
     window_days: Literal[1, 7, 30] = 7
     min_shipments: int = Field(5, ge=2)
@@ -390,7 +386,7 @@ def _chance_words(chance: float, rate: float) -> str:
     return f" ({odds} at that rate)"
 
 
-class SharedAddressParams(_Params):
+class SharedAddressParams(Params):
     min_other_consignees: int = Field(3, ge=1)
 
 
@@ -415,7 +411,7 @@ def shared_address(ctx: Context, params: SharedAddressParams) -> Finding | None:
     )
 
 
-class DocumentParams(_Params):
+class DocumentParams(Params):
     # Documents one exporter and consignee may quote on many shipments (a licence covers
     # several): only their use by other parties counts.
     reusable_by_same_parties: list[str] = ["export_licence"]
@@ -476,7 +472,7 @@ def _reuse_text(f: dict[str, Any], here: str) -> str:
     return f"{text}; {quoted}, and here by {here}"
 
 
-class PayerParams(_Params):
+class PayerParams(Params):
     min_paid: int = Field(3, ge=1)  # earlier declarations paid from there that make it usual
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from screener.core.indicators.registry import Finding, NoParams, indicator
+from screener.core.indicators.registry import Finding, NoParams, Params, indicator
 from screener.models import PARTY_ROLES
 from screener.reference.matching import DEFAULT_THRESHOLD
 
@@ -14,8 +14,7 @@ if TYPE_CHECKING:
     from screener.core.context import Context
 
 
-class ListedPartyParams(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class ListedPartyParams(Params):
     roles: list[str] = list(PARTY_ROLES)
     threshold: float = Field(DEFAULT_THRESHOLD, gt=0, le=1)  # name-match score that counts
 
@@ -69,8 +68,7 @@ def payer_third_country(ctx: Context, params: NoParams) -> Finding | None:
     )
 
 
-class AmendmentParams(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class AmendmentParams(Params):
     fields: list[str]
 
 

@@ -17,8 +17,14 @@ if TYPE_CHECKING:
     from screener.core.context import Context
 
 
-class NoParams(BaseModel):
+class Params(BaseModel):
+    """An indicator's parameters as the policy gives them: no unknown keys, never changed."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class NoParams(Params):
+    """For an indicator without parameters."""
 
 
 @dataclass(frozen=True)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from screener.core.indicators.registry import Finding, NoParams, indicator
+from screener.core.indicators.registry import Finding, NoParams, Params, indicator
 
 if TYPE_CHECKING:
     from screener.core.context import Context
@@ -37,8 +37,7 @@ def _hub_finding(hits: list[tuple[str, str, str]], where: str) -> Finding | None
     )
 
 
-class TransitParams(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class TransitParams(Params):
     # Goods routed through a hub are one red flag, whether the hub is on the way or at the
     # end: when every line through a hub is also destined to a hub of its group, the transit
     # keeps this share of its weight (its evidence stays for the analyst).

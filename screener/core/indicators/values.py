@@ -12,17 +12,16 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from screener.core.indicators.registry import Finding, indicator
+from screener.core.indicators.registry import Finding, Params, indicator
 from screener.models import Item
 
 if TYPE_CHECKING:
     from screener.core.context import Context
 
 
-class UnitValueParams(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class UnitValueParams(Params):
     tolerance: float = Field(0.5, ge=0, le=10)  # widens the policy range on both sides
     min_observations: int = Field(30, ge=1)  # history needed before it replaces the range
     extreme_share: float = Field(0.99, gt=0.5, le=1)  # share of history the value lies beyond
@@ -117,8 +116,7 @@ def unit_value_outlier(ctx: Context, params: UnitValueParams) -> Finding | None:
     return Finding(evidence="; ".join(f["evidence"] for f in found), facts={"lines": found})
 
 
-class OwnHistoryParams(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class OwnHistoryParams(Params):
     roles: list[str] = ["exporter", "consignee"]
     min_observations: int = Field(5, ge=1)  # the party's earlier lines of this HS6
     extreme_share: float = Field(0.95, gt=0.5, le=1)  # share of them the value lies below
