@@ -1,7 +1,8 @@
 """Prometheus metrics of the screening pipeline.
 
-consumed == assessed + dead_lettered (summed over reasons) once the worker is idle: the
-sum an SRE checks to know that no declaration was lost.
+consumed == assessed + answered_again + dead_lettered (summed over reasons and over the
+workers) once the pipeline is idle: the sum an SRE checks to know that no declaration was
+lost (deploy/prometheus: ScreenerDeclarationsUnanswered).
 """
 
 from __future__ import annotations
@@ -18,6 +19,11 @@ CONSUMED = Counter(
 )
 ASSESSED = Counter(
     "screener_declarations_assessed_total", "Valid declarations assessed and published"
+)
+ANSWERED_AGAIN = Counter(
+    "screener_declarations_answered_again_total",
+    "Declarations answered already, sent again or read again after a crash or rebalance: "
+    "the first answer published again, not assessed again",
 )
 DEAD_LETTERED = Counter(
     "screener_declarations_dead_lettered_total",

@@ -75,6 +75,7 @@ class Gathered:
     rows: dict[str, tuple[int, dict[str, Any]]]  # changed rows: key -> (partition, row)
     outcomes: list[tuple[Screened, float | None]]  # for the metrics, once published
     with_answers: set[str]  # rows to write with their answers (features not `ordered`)
+    again: int = 0  # declarations answered with an answer given before (copies), for metrics
 
 
 def _ledger_alerts(declaration_id: str, alerted: list[Any] | None) -> list[dict[str, Any]]:
@@ -110,13 +111,13 @@ def _answering_again(row: dict[str, Any], item: dict[str, Any]) -> bool:
     return item["t"] == "features" and answered_by is not None and answered_by == item.get("source")
 
 
-async def _observed(
-    sent: Awaitable[list[Any]] | None, outcomes: list[tuple[Screened, float | None]]
-) -> list[Any]:
+async def _observed(sent: Awaitable[list[Any]] | None, gathered: Gathered) -> list[Any]:
     """Once the broker has what a merge sent (returned): the metrics of its outcomes."""
     acknowledged = [] if sent is None else await sent
-    for screened, timestamp in outcomes:
+    for screened, timestamp in gathered.outcomes:
         observe_outcome(screened, timestamp)
+    if gathered.again:
+        metrics.ANSWERED_AGAIN.inc(gathered.again)
     return acknowledged
 
 
@@ -281,7 +282,7 @@ class Gather:
                 # place); the worker stops, and reads the events again after the restart.
                 self.waiting.drop()
                 raise
-        return kept, asyncio.ensure_future(_observed(sent, gathered.outcomes))
+        return kept, asyncio.ensure_future(_observed(sent, gathered))
 
     def merge(self, parts: list[Part]) -> Gathered:
         """Merge each part into its declaration's pending row; answer the declarations now
@@ -292,6 +293,7 @@ class Gather:
         outcomes: list[tuple[Screened, float | None]] = []
         with_answers: set[str] = set()
         ledgers: list[dict[str, Any]] = []
+        again = 0
         for item, partition, sent_at in parts:
             if "declaration_id" in item:
                 key = item["declaration_id"]
@@ -310,6 +312,7 @@ class Gather:
                     # The crash that may have stopped the answer stopped these too (ledgers
                     # record an alert once).
                     ledgers += _ledger_alerts(key, row.get("ledgers"))
+                    again += item["t"] == "declaration"
                 continue
             partitions[key] = partition
             # Parts are kept whatever their order: after a crash, replayed features can come
@@ -332,7 +335,8 @@ class Gather:
             screened = self._screen(key, row)
             _observe_stages(row)
             messages += published(self.outputs, screened.outgoing * row["copies"])
-            outcomes += [(screened, row["timestamp"])] * row["copies"]
+            outcomes.append((screened, row["timestamp"]))  # assessed once, however many copies
+            again += row["copies"] - 1
             alerted = None
             if screened.alert is not None:
                 alerted = [int(screened.alert.declared_at.timestamp()), row["expected"]]
@@ -352,6 +356,7 @@ class Gather:
             {k: (p, rows[k]) for k, p in partitions.items()},
             outcomes,
             with_answers,
+            again,
         )
 
     def _screen(self, key: str, row: dict[str, Any]) -> Screened:

@@ -11,6 +11,7 @@ from types import SimpleNamespace
 import faust
 import orjson
 import pytest
+from prometheus_client import REGISTRY
 
 from screener.core.assess import assess
 from screener.core.history import EntityRow, HistorySnapshot, scatter
@@ -476,3 +477,35 @@ def test_the_pending_lock_is_let_go_while_an_answer_is_on_its_way(declaration, p
         assert gather.waiting.get(declaration.declaration_id) is None  # in the store
 
     asyncio.run(scenario())
+
+
+def counted(name: str) -> float:
+    return REGISTRY.get_sample_value(name) or 0.0
+
+
+def test_a_copy_is_counted_as_answered_again_not_as_assessed_again(declaration, policy):
+    """consumed == assessed + answered again + dead-lettered: a copy sent while its
+    declaration waits for features, or after its answer, gets that answer and is counted
+    once, as answered again."""
+    before = {
+        name: counted(name)
+        for name in (
+            "screener_declarations_assessed_total",
+            "screener_declarations_answered_again_total",
+        )
+    }
+
+    def moved() -> tuple[float, float]:
+        return tuple(counted(name) - n for name, n in before.items())
+
+    gather, sent = make_gather(policy)
+    partition = partition_of(declaration.declaration_id, PARTITIONS)
+    copies = [declaration_item(declaration, policy)] * 2  # sent twice before the answer
+    asyncio.run(gather.batch([GatherEvent(copies, partition)]))
+    first = features_of(declaration, policy, applied_before=False)
+    asyncio.run(gather.batch([GatherEvent([first], partition)]))
+    assert len(assessments(sent)) == 2
+    assert moved() == (1, 1)
+    asyncio.run(gather.batch([GatherEvent([declaration_item(declaration, policy)], partition)]))
+    assert len(assessments(sent)) == 3  # the first answer again
+    assert moved() == (1, 2)
