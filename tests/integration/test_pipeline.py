@@ -22,6 +22,7 @@ from tests.integration.kafka_io import (
     read_table,
     send_all,
 )
+from tests.monitoring import all_series_read, exported_families
 
 EXAMPLE = (
     Path(__file__).resolve().parents[2]
@@ -131,7 +132,11 @@ async def test_every_declaration_ends_as_one_assessment_or_one_dead_letter(pipel
     assert metric(text, "screener_declarations_dead_lettered_total") == len(malformed)
     assert metric(text, "screener_alerts_total") == len(alerted)
     assert metric(text, "screener_assessment_latency_seconds_count") == len(valid)
+    assert metric(text, "screener_declarations_answered_again_total") == 0
     assert pipeline.http_get(port, "/health")[0] == 200
+    # What deploy/prometheus's rules and deploy/grafana's dashboard read, this worker exports.
+    unknown = all_series_read() - exported_families(text)
+    assert not unknown, f"monitoring reads series no worker exports: {sorted(unknown)}"
 
 
 async def test_a_redelivered_declaration_raises_the_same_alert_id(pipeline):
@@ -147,7 +152,7 @@ async def test_a_redelivered_declaration_raises_the_same_alert_id(pipeline):
 async def test_a_copy_gets_the_first_answer_until_the_answer_is_forgotten(make_pipeline):
     pipeline = await make_pipeline()
     pipeline.extra_env["SCREENER_ANSWER_RETENTION_S"] = "8"  # swept every 5 s
-    pipeline.start_worker()
+    port = pipeline.start_worker()
     pending = f"{pipeline.app_id}-pending-changelog"
 
     def assessments(n: int):
@@ -158,6 +163,16 @@ async def test_a_copy_gets_the_first_answer_until_the_answer_is_forgotten(make_p
     await send_all(pipeline.bootstrap, pipeline.declarations, [example_sample()])
     first, copy = by_topic(await collect(pipeline, assessments(2)), pipeline.assessments)[:2]
     assert copy.value == first.value  # byte for byte, assessed_at included
+    # consumed == assessed + answered again: the copy was not lost, nor assessed twice
+    counts = ("consumed", "assessed", "answered_again")
+    deadline = time.monotonic() + 10
+    while True:
+        text = pipeline.http_get(port, "/metrics")[1]
+        seen = [metric(text, f"screener_declarations_{name}_total") for name in counts]
+        if seen == [2, 1, 1] or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert seen == [2, 1, 1], dict(zip(counts, seen, strict=True))
 
     # The answer reaches the changelog with the next flush of pending rows, and leaves it
     # once the sweep has deleted it.
