@@ -328,8 +328,23 @@ def test_a_consignee_with_four_earlier_declarations_is_too_new_to_judge(make, po
 # --- HUB_SURGE ----------------------------------------------------------------------------
 
 
+def test_a_flow_without_a_week_of_history_has_no_usual_rate_to_surge_from(make, policy):
+    # Every flow is that young in a deployment's first week (2026.11.14).
+    five = [make(n, **VIA_TH) for n in range(5)]
+    assert all("HUB_SURGE" not in codes(r) for r in screen(policy, five))
+    # A daily flow from its start, and a burst once it has been seen for six baseline days
+    # (days 0-5, before the last seven), then for seven.
+    for days, surges in ((12, False), (13, True)):
+        steady = [make(n, **VIA_TH) for n in range(days)]
+        burst = [make(days + n / 240, **VIA_TH) for n in range(30)]
+        last = screen(policy, steady + burst)[-1]
+        assert ("HUB_SURGE" in codes(last)) is surges, days
+    assert hit(last, "HUB_SURGE").facts["surges"][0]["baseline_days"] == 7
+
+
 def test_five_controlled_shipments_via_thailand_in_a_week_with_no_baseline(make, policy):
-    results = screen(policy, [make(n, **VIA_TH) for n in range(5)])
+    any_baseline = policy_with(policy, "HUB_SURGE", min_baseline_days=0)
+    results = screen(any_baseline, [make(n, **VIA_TH) for n in range(5)])
     assert all("HUB_SURGE" not in codes(r) for r in results[:4])
     found = hit(results[4], "HUB_SURGE")
     assert found.evidence == (
@@ -347,10 +362,13 @@ def test_five_controlled_shipments_via_thailand_in_a_week_with_no_baseline(make,
 
 
 def test_a_steady_daily_flow_through_thailand_is_no_surge(make, policy):
-    results = screen(policy, [make(n, **VIA_TH) for n in range(91)])
-    # Its first week has nothing before it: a surge against nothing. From then on the
-    # baseline is the days the flow has actually been seen, not 83 days of which most are
-    # empty (which made a new, steady flow look like a surge for its first four weeks).
+    daily = [make(n, **VIA_TH) for n in range(91)]
+    assert all("HUB_SURGE" not in codes(r) for r in screen(policy, daily))
+    # Without the week of baseline its first week has nothing before it: a surge against
+    # nothing. From then on the baseline is the days the flow has actually been seen, not 83
+    # days of which most are empty (which made a new, steady flow look like a surge for its
+    # first four weeks).
+    results = screen(policy_with(policy, "HUB_SURGE", min_baseline_days=0), daily)
     assert "HUB_SURGE" in codes(results[6])
     assert all("HUB_SURGE" not in codes(r) for r in results[8:])
 
@@ -882,7 +900,7 @@ def test_the_same_sequence_screened_twice_gives_the_same_assessments(mixed_seque
 
 
 def test_a_redelivered_declaration_is_judged_as_the_first_time(make, policy):
-    screener = HistoryScreener(policy, {})
+    screener = HistoryScreener(policy_with(policy, "HUB_SURGE", min_baseline_days=0), {})
     sequence = [make(n, **VIA_TH) for n in range(6)]
     first = [screener.screen(d, assessed_at=T0) for d in sequence]
     again = screener.screen(sequence[4], assessed_at=T0)

@@ -248,6 +248,10 @@ class SurgeParams(Params):
     recent_days: Literal[1, 7, 30] = 7
     min_recent: int = Field(5, ge=1)
     factor: float = Field(4.0, gt=1)
+    # A surge is a change against a usual rate: a flow seen on fewer days of the baseline
+    # period has none yet. Every flow is that young in a deployment's first weeks, and a new
+    # flow's parties are what the novelty indicators speak of.
+    min_baseline_days: int = Field(0, ge=0)
 
 
 def _day(epoch_seconds: int) -> int:
@@ -278,6 +282,8 @@ def hub_surge(ctx: Context, params: SurgeParams) -> Finding | None:
     for flow in ctx.history.kind("flow") if ctx.history else []:
         recent = flow["windows"][str(params.recent_days)][0] + 1  # this declaration included
         baseline, observed = _usual(flow, today, params.recent_days, 0)
+        if observed < params.min_baseline_days:
+            continue
         if recent >= params.min_recent and recent >= params.factor * max(baseline, 1.0):
             surges.append(
                 {
