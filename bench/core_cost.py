@@ -37,6 +37,7 @@ from screener.core.intake import parse_declaration
 from screener.core.policy import PolicyBook, load_policy
 from screener.models import Declaration
 from screener.sim.declarations import generate
+from screener.stream.answers import answer_key
 from screener.stream.envelopes import Incoming, origin_of, verdict
 from screener.stream.hops import Outbox, items_of
 
@@ -47,18 +48,21 @@ STAGES = ("parse", "scatter", "history", "assess", "ledger", "encode", "hops")
 
 def hops(raw: bytes, declaration: Declaration, events: list[EntityEvent], features: list[dict]):
     """The serialisation the worker adds between its agents, for one declaration."""
-    key = declaration.declaration_id
+    declaration_id = declaration.declaration_id
+    key = answer_key(declaration_id, raw)
     to_entities, to_gather, back = Outbox(PARTITIONS), Outbox(PARTITIONS), Outbox(PARTITIONS)
-    record = Incoming("declarations", 0, 0, key.encode(), raw, [("trace-id", b"t")])
-    carried = {"raw": raw.decode("latin-1"), "origin": origin_of(record)}
-    to_gather.add(key, {"t": "declaration", "declaration_id": key, **carried})
+    record = Incoming("declarations", 0, 0, declaration_id.encode(), raw, [("trace-id", b"t")])
+    carried = {"raw": raw.decode("latin-1"), "origin": origin_of(record), "answer": key}
+    to_gather.add(key, {"t": "declaration", "declaration_id": declaration_id, **carried})
     for e in events:
-        to_entities.add(e.key, {"t": "event", "event": e.to_dict()})
+        to_entities.add(e.key, {"t": "event", "event": e.to_dict(), "answer": key})
     for _, value in to_entities.messages():
         for item in items_of(value):
             EntityEvent.from_dict(item["event"])
     parts = {e.key: f for e, f in zip(events, features, strict=True)}
-    back.add(key, {"t": "features", "declaration_id": key, "features": parts})
+    back.add(
+        key, {"t": "features", "declaration_id": declaration_id, "answer": key, "features": parts}
+    )
     for _, value in back.messages():
         items_of(value)
     for _, value in to_gather.messages():

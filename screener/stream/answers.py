@@ -6,15 +6,34 @@ that was published the first time, byte for byte, instead of one computed from a
 that now includes the declaration itself. Features that come for an answered declaration
 are dropped, but for a replay of those that answered it (`Gather.merge`). An answer is kept
 for `SCREENER_ANSWER_RETENTION_S`; a copy coming later is assessed again.
+
+A copy is the same bytes. The same declaration id with other bytes is the declaration
+amended (and sent again, as the contract asks): it is screened anew. So gather keeps answers,
+and collects features, by the declaration id and the digest of its bytes (`answer_key`).
 """
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 import orjson
 
 from screener.stream.envelopes import Outgoing, Output
+
+KEY_SEPARATOR = "\x1f"
+
+
+def answer_key(declaration_id: str, raw: bytes) -> str:
+    """The key of a declaration's pending row: its id and the digest of its bytes."""
+    digest = hashlib.blake2b(raw, digest_size=8).hexdigest()
+    return f"{declaration_id}{KEY_SEPARATOR}{digest}"
+
+
+def declaration_of(key: str) -> str:
+    """The declaration id of a pending row's key (rows written before `answer_key` have
+    the id alone)."""
+    return key.partition(KEY_SEPARATOR)[0]
 
 
 def answered(row: dict[str, Any]) -> bool:

@@ -49,6 +49,7 @@ from screener.models import Declaration
 from screener.observability import metrics
 from screener.settings import Settings
 from screener.stream import faust_fixes
+from screener.stream.answers import answer_key
 from screener.stream.batches import stopping_if_it_fails
 from screener.stream.envelopes import (
     Incoming,
@@ -183,9 +184,12 @@ def create_app(
         """What screen sends on for a declaration: the item for gather, and each entity
         event with where the declaration came in."""
         entity_events = scatter(declaration, book.for_time(declaration.declared_at))
+        # A copy (the same bytes) gets the answer given; an amendment is screened anew.
+        answer = answer_key(declaration.declaration_id, record.value)
         declaration_item = {
             "t": "declaration",
             "declaration_id": declaration.declaration_id,
+            "answer": answer,
             # The original bytes (as latin-1 text): parsed again in gather, and the value of
             # its dead letter should assessing it fail.
             "raw": record.value.decode("latin-1"),
@@ -196,12 +200,13 @@ def create_app(
         }
         # Where it came in: a replay of the declaration comes with the same place.
         source = (record.partition, record.offset)
-        return declaration_item, [(e, source) for e in entity_events]
+        return declaration_item, [(e, source, answer) for e in entity_events]
 
     def to_entity_topic(updates: list[Update]) -> list[Message]:
         to_entities = outbox()
-        for e, source in updates:
-            to_entities.add(e.key, {"t": "event", "event": e.to_dict(), "source": list(source)})
+        for e, source, answer in updates:
+            item = {"t": "event", "event": e.to_dict(), "source": list(source), "answer": answer}
+            to_entities.add(e.key, item)
         return hop(entity_topic, to_entities)
 
     @app.agent(source, name="screen", concurrency=1)

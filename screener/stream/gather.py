@@ -41,7 +41,7 @@ from screener.core.policy import PolicyBook
 from screener.models import Declaration
 from screener.observability import metrics
 from screener.settings import Settings
-from screener.stream.answers import AnswerTimes, answered, recall, remember
+from screener.stream.answers import AnswerTimes, answered, declaration_of, recall, remember
 from screener.stream.envelopes import Output, Screened, failed, fitted, incoming_from, verdict
 from screener.stream.hops import Outbox, items_of, partition_of
 from screener.stream.sending import Message, Publish, hop, observe_outcome, published
@@ -78,12 +78,24 @@ class Gathered:
     again: int = 0  # declarations answered with an answer given before (copies), for metrics
 
 
-def _ledger_alerts(declaration_id: str, alerted: list[Any] | None) -> list[dict[str, Any]]:
+def _key(item: dict[str, Any]) -> str:
+    """The pending row an item goes to: its declaration's answer key (`answer_key`), or its
+    id alone for items made before answer keys."""
+    if "answer" in item:
+        return item["answer"]
+    if "declaration_id" in item:
+        return item["declaration_id"]
+    return item["declaration"]["declaration_id"]  # sent before its original bytes travelled
+
+
+def _ledger_alerts(key: str, alerted: list[Any] | None) -> list[dict[str, Any]]:
     """The alert items for the ledgers of the entities an alert names: `alerted` is
-    [declared at, entity keys], as a remembered row keeps it."""
+    [declared at, entity keys], as a remembered row keeps it. A ledger records a
+    declaration's alert once, whichever of its versions alerted."""
     if not alerted:
         return []
     declared_at, entities = alerted
+    declaration_id = declaration_of(key)
     return [
         {"t": "alert", "key": entity, "declaration_id": declaration_id, "declared_at": declared_at}
         for entity in entities
@@ -195,10 +207,10 @@ class Gather:
         `parsed`: the declarations as screen parsed them from the items' bytes; those merged
         here are assessed as they are, not parsed again (`_screen`)."""
         parts, messages = self._here_or_there(items)
-        merged_here = {item["declaration_id"]: item["raw"] for item, *_ in parts}
-        for declaration in parsed:
-            if (raw := merged_here.get(declaration.declaration_id)) is not None:
-                self.parsed[declaration.declaration_id] = (raw, declaration)
+        merged_here = {_key(item) for item, *_ in parts}
+        for item, declaration in zip(items, parsed, strict=False):
+            if (key := _key(item)) in merged_here:
+                self.parsed[key] = (item["raw"], declaration)
         out = also + messages
         if not parts:
             return await self.publish(out), []
@@ -230,7 +242,7 @@ class Gather:
         if not ordered:
             for item in items:
                 item["unordered"] = True
-                if item["declaration_id"] in redelivered:  # a replay of screen's batch,
+                if _key(item) in redelivered:  # a replay of screen's batch,
                     item.pop("source", None)  # whose declaration gets the answer again
         parts, messages = self._here_or_there(items, redelivered)
         if not parts:
@@ -249,12 +261,12 @@ class Gather:
         parts: list[Part] = []
         to_gather = Outbox(partitions)
         for item in items:
-            declaration_id = item["declaration_id"]
-            partition = partition_of(declaration_id, partitions)
-            if partition in self.held_here and declaration_id not in redelivered:
+            key = _key(item)
+            partition = partition_of(key, partitions)
+            if partition in self.held_here and key not in redelivered:
                 parts.append((item, partition, now))
             else:
-                to_gather.add(declaration_id, item)
+                to_gather.add(key, item)
         return parts, hop(self.gather_topic, to_gather)
 
     # --- merging and answering -------------------------------------------------------
@@ -295,10 +307,7 @@ class Gather:
         ledgers: list[dict[str, Any]] = []
         again = 0
         for item, partition, sent_at in parts:
-            if "declaration_id" in item:
-                key = item["declaration_id"]
-            else:  # a declaration sent before its original bytes travelled with it
-                key = item["declaration"]["declaration_id"]
+            key = _key(item)
             if key not in rows:
                 held = self.waiting.get(key)
                 if held is None:

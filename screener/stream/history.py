@@ -34,6 +34,7 @@ from screener.core.history import EntityEvent
 from screener.core.history.state import EntityRow, RowBatch, Source, encode_row
 from screener.observability import metrics
 from screener.settings import Settings
+from screener.stream.answers import declaration_of
 from screener.stream.hops import Outbox, items_of, partition_of
 from screener.stream.sending import Publish, hop
 from screener.stream.table_writes import read
@@ -45,8 +46,9 @@ log = logging.getLogger(__name__)
 # declarations whose features include a redelivery (`Gather.features`). Returns once they are
 # merged or sent, with what it sent on its way (None: nothing).
 HandOn = Callable[[list[dict[str, Any]], set[str]], Awaitable[asyncio.Future[Any] | None]]
-# An entity event and where its declaration came in (`EntityRow.update`)
-Update = tuple[EntityEvent, Source | None]
+# An entity event, where its declaration came in (`EntityRow.update`), and the key of the
+# declaration's answer in gather (`answers.answer_key`: an amendment has its own)
+Update = tuple[EntityEvent, Source | None, str]
 # What a batch applies: an update or an alert item for an entity's ledger, and the entity's
 # partition
 Change = tuple[Update | dict[str, Any], int]
@@ -102,7 +104,9 @@ class History:
                 else:
                     source = item.get("source")
                     entity_event = EntityEvent.from_dict(item["event"])
-                    changes.append(((entity_event, tuple(source) if source else None), partition))
+                    answer = item.get("answer") or entity_event.declaration_id
+                    update = (entity_event, tuple(source) if source else None, answer)
+                    changes.append((update, partition))
         async with self.behind.lock:
             sent = await self._apply_locked(changes, events, hand_on)
             for event in events:
@@ -148,24 +152,26 @@ class History:
         held."""
         rows = RowBatch(self._load, self.behind.get, self.cache)
         partition_of_row: dict[str, int] = {}  # a row is written in its partition
-        found: dict[str, dict[str, Any]] = {}  # declaration -> entity key -> features
-        sources: dict[str, Source] = {}  # declaration -> where it came in
-        redelivered: set[str] = set()  # declarations with features of a redelivery
+        found: dict[str, dict[str, Any]] = {}  # answer key -> entity key -> features
+        sources: dict[str, Source] = {}  # answer key -> where its declaration came in
+        redelivered: set[str] = set()  # answer keys with features of a redelivery
         try:
             for change, partition in changes:
                 if isinstance(change, dict):  # an alert
                     key = change["key"]
                     rows.record_alert(key, change["declaration_id"], change["declared_at"])
                 else:
-                    entity_event, source = change
+                    entity_event, source, answer = change
                     key = entity_event.key
+                    # A copy or amendment of a declaration applied before is not applied
+                    # again: a row knows the declaration id (`EntityRow.update`)
                     features, why = rows.update(entity_event, source)
                     if why is not None:
-                        redelivered.add(entity_event.declaration_id)
-                    parts = found.setdefault(entity_event.declaration_id, {})
+                        redelivered.add(answer)
+                    parts = found.setdefault(answer, {})
                     parts.setdefault(key, features)  # first of a redelivery wins
                     if source is not None:
-                        sources[entity_event.declaration_id] = source
+                        sources[answer] = source
                 partition_of_row[key] = partition
             touched = rows.touched()
             for why, n in rows.redeliveries.items():
@@ -179,11 +185,16 @@ class History:
         # One item per declaration: all the features this batch found for it, and where the
         # declaration came in (a copy came in elsewhere: `Gather.merge`).
         items = [
-            {"t": "features", "declaration_id": declaration_id, "features": parts}
-            for declaration_id, parts in found.items()
+            {
+                "t": "features",
+                "declaration_id": declaration_of(answer),
+                "answer": answer,
+                "features": parts,
+            }
+            for answer, parts in found.items()
         ]
         for item in items:
-            if (source := sources.get(item["declaration_id"])) is not None:
+            if (source := sources.get(item["answer"])) is not None:
                 item["source"] = list(source)
         sent = await hand_on(items, redelivered)
         rows = {k: (partition_of_row[k], row) for k, row in touched.items()}

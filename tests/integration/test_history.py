@@ -19,6 +19,7 @@ from screener.core.intake import Rejection, parse_declaration
 from screener.core.policy import load_policy
 from screener.models import Assessment
 from screener.sim.declarations import SampleMessage, generate
+from screener.stream.answers import declaration_of
 from tests.integration.kafka_io import (
     accounted,
     by_topic,
@@ -169,7 +170,8 @@ async def test_a_worker_killed_mid_stream_leaves_the_same_history(make_pipeline)
     )
     seen = {r.key.decode() for r in by_topic(records, pipeline.assessments)}
     if not ids <= seen:
-        pending = await read_table(pipeline.bootstrap, f"{pipeline.app_id}-pending-changelog")
+        rows = await read_table(pipeline.bootstrap, f"{pipeline.app_id}-pending-changelog")
+        pending = {declaration_of(k): row for k, row in rows.items()}
         stuck = {
             k: {
                 "has_declaration": "declaration" in row,

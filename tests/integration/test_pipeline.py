@@ -13,6 +13,7 @@ import orjson
 
 from screener.models import Alert, Assessment, alert_id_for
 from screener.sim.declarations import SampleMessage, generate
+from screener.stream.answers import declaration_of
 from screener.stream.clients import Received
 from tests.integration.kafka_io import (
     accounted,
@@ -177,10 +178,15 @@ async def test_a_copy_gets_the_first_answer_until_the_answer_is_forgotten(make_p
     # The answer reaches the changelog with the next flush of pending rows, and leaves it
     # once the sweep has deleted it.
     deadline = time.monotonic() + 60
-    while "CN-EXP-2026-0000123" not in await read_table(pipeline.bootstrap, pending):
+
+    async def answer_kept() -> bool:  # pending rows are keyed by id and digest of the bytes
+        keys = await read_table(pipeline.bootstrap, pending)
+        return "CN-EXP-2026-0000123" in {declaration_of(k) for k in keys}
+
+    while not await answer_kept():
         assert time.monotonic() < deadline, "the answer was never kept"
         await asyncio.sleep(0.2)
-    while "CN-EXP-2026-0000123" in await read_table(pipeline.bootstrap, pending):
+    while await answer_kept():
         assert time.monotonic() < deadline, "the answer was never forgotten"
         await asyncio.sleep(1)
     await send_all(pipeline.bootstrap, pipeline.declarations, [example_sample()])
@@ -188,6 +194,44 @@ async def test_a_copy_gets_the_first_answer_until_the_answer_is_forgotten(make_p
     again = Assessment.model_validate_json(later.value)
     assert again.assessed_at > Assessment.model_validate_json(first.value).assessed_at
     assert pipeline.workers[0].poll() is None, pipeline.log_tail(pipeline.web_ports[0])
+
+
+async def test_a_declaration_sent_again_amended_is_screened_anew(pipeline):
+    """The contract asks for a declaration to be sent again, with the same id, for each
+    amendment: the amendment is assessed from its own content, not answered as a copy."""
+    port = pipeline.start_worker()
+    data = orjson.loads(EXAMPLE.read_bytes())  # its consignee amended after booking
+    data["parties"]["consignee"] = {
+        "id": None,
+        "name": "Bangna Motor Parts Co., Ltd.",
+        "country": "TH",
+        "address": "Bangna, Bangkok",
+    }
+    data["amendments"] = []
+    first = SampleMessage(b"CN-EXP-2026-0000123", orjson.dumps(data), "ordinary", None)
+
+    def assessments(n: int):
+        return lambda rs: len(by_topic(rs, pipeline.assessments)) >= n
+
+    for n, sample in enumerate((first, example_sample(), example_sample()), start=1):
+        await send_all(pipeline.bootstrap, pipeline.declarations, [sample])
+        records = await collect(pipeline, assessments(n))
+    before, amended, copy = (
+        Assessment.model_validate_json(r.value) for r in by_topic(records, pipeline.assessments)
+    )
+    assert "LATE_PARTY_AMENDMENT" not in {hit.code for hit in before.indicators}
+    assert "LATE_PARTY_AMENDMENT" in {hit.code for hit in amended.indicators}
+    assert "Siam Precision Trading" in " ".join(hit.evidence for hit in amended.indicators)
+    assert copy == amended  # a copy of the amendment gets its answer
+    counts = ("consumed", "assessed", "answered_again")
+    deadline = time.monotonic() + 10
+    while True:
+        text = pipeline.http_get(port, "/metrics")[1]
+        seen = [metric(text, f"screener_declarations_{name}_total") for name in counts]
+        if seen == [3, 2, 1] or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert seen == [3, 2, 1], dict(zip(counts, seen, strict=True))
 
 
 async def test_a_worker_killed_mid_stream_loses_nothing(pipeline):

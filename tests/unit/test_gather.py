@@ -20,6 +20,7 @@ from screener.core.policy import PolicyBook
 from screener.models import Assessment
 from screener.settings import Settings
 from screener.stream import gather as gather_module
+from screener.stream.answers import answer_key
 from screener.stream.envelopes import Incoming, Output, origin_of
 from screener.stream.gather import Gather
 from screener.stream.hops import partition_of
@@ -509,3 +510,42 @@ def test_a_copy_is_counted_as_answered_again_not_as_assessed_again(declaration, 
     asyncio.run(gather.batch([GatherEvent([declaration_item(declaration, policy)], partition)]))
     assert len(assessments(sent)) == 3  # the first answer again
     assert moved() == (1, 2)
+
+
+def as_first_sent() -> bytes:
+    """The example declaration as first sent, before its consignee was amended."""
+    data = orjson.loads(EXAMPLE.read_bytes())
+    data["parties"]["consignee"] = {
+        "id": None,
+        "name": "Bangna Motor Parts Co., Ltd.",
+        "country": "TH",
+        "address": "Bangna, Bangkok",
+    }
+    data["amendments"] = []
+    return orjson.dumps(data)
+
+
+def test_an_amended_declaration_is_screened_anew_and_its_copy_gets_that_answer(policy):
+    """The same declaration id with other bytes is the declaration amended: it gets an
+    answer of its own, whichever of its parts comes first, not the first version's."""
+    gather, sent = make_gather(policy)
+    first_raw, amended_raw = as_first_sent(), EXAMPLE.read_bytes()
+
+    def parts(raw: bytes) -> tuple[dict, dict, int]:
+        declaration = parse_declaration(raw)
+        key = answer_key(declaration.declaration_id, raw)
+        item = declaration_item(declaration, policy, raw) | {"answer": key}
+        features = features_of(declaration, policy, applied_before=False) | {"answer": key}
+        return item, features, partition_of(key, PARTITIONS)
+
+    item, features, partition = parts(first_raw)
+    asyncio.run(gather.batch([GatherEvent([item, features], partition)]))
+    item, features, partition = parts(amended_raw)
+    asyncio.run(gather.batch([GatherEvent([features], partition)]))  # before its declaration
+    asyncio.run(gather.batch([GatherEvent([item], partition)]))
+    asyncio.run(gather.batch([GatherEvent([item], partition)]))  # a copy of the amendment
+    first, amended, copy = assessments(sent)
+    assert first.declaration_id == amended.declaration_id
+    assert "LATE_PARTY_AMENDMENT" not in {hit.code for hit in first.indicators}
+    assert "LATE_PARTY_AMENDMENT" in {hit.code for hit in amended.indicators}
+    assert copy == amended

@@ -16,6 +16,7 @@ import pytest
 from screener.core.history import EntityRow, scatter
 from screener.core.intake import parse_declaration
 from screener.settings import Settings
+from screener.stream.answers import answer_key
 from screener.stream.history import History
 from screener.stream.hops import partition_of
 from tests.unit.test_write_behind import Event
@@ -70,12 +71,13 @@ async def flushed_due(history: History) -> None:
 
 def updates_of(declaration, policy, offset: int) -> list:
     source = (DECLARATIONS_PARTITION, offset)
-    return [(e, source) for e in scatter(declaration, policy)]
+    answer = answer_key(declaration.declaration_id, EXAMPLE.read_bytes())
+    return [(e, source, answer) for e in scatter(declaration, policy)]
 
 
 def topic_event(update, offset: int) -> TopicEvent:
-    e, source = update
-    item = {"t": "event", "event": e.to_dict(), "source": list(source)}
+    e, source, answer = update
+    item = {"t": "event", "event": e.to_dict(), "source": list(source), "answer": answer}
     return TopicEvent([item], partition_of(e.key, PARTITIONS), offset)
 
 
@@ -116,7 +118,7 @@ def test_screen_events_held_here_are_applied_and_the_rest_sent_back(declaration,
     rows are written."""
     history, handed_on, hand_on = make_history()
     updates = updates_of(declaration, policy, offset=10)
-    partitions = {partition_of(e.key, PARTITIONS) for e, _ in updates}
+    partitions = {partition_of(e.key, PARTITIONS) for e, *_ in updates}
     held = set(list(sorted(partitions))[:-1])
     history.catch_up({p: 0 for p in held})
     history.open_caught_up()
@@ -127,9 +129,9 @@ def test_screen_events_held_here_are_applied_and_the_rest_sent_back(declaration,
     applied_here = [u for u in updates if u not in elsewhere]
     ((items, redelivered),) = handed_on
     assert redelivered == set()
-    assert set(items[0]["features"]) == {e.key for e, _ in applied_here}
+    assert set(items[0]["features"]) == {e.key for e, *_ in applied_here}
     assert items[0]["source"] == [DECLARATIONS_PARTITION, 10]  # where it came in
-    for e, _ in applied_here:  # the features of the entity before the declaration
+    for e, *_ in applied_here:  # the features of the entity before the declaration
         assert items[0]["features"][e.key] == EntityRow.new(e.kind).observe(e)
     screened.ack()  # faust's, when screen takes its next batch
     assert not screened.message.committable
@@ -151,7 +153,7 @@ def test_a_replay_applied_here_is_recognised(declaration, policy):
     asyncio.run(history.here(updates, [Event()], hand_on))
     asyncio.run(history.behind.flush())
     asyncio.run(history.here(updates, [Event()], hand_on))
-    assert handed_on[-1][1] == {declaration.declaration_id}
+    assert handed_on[-1][1] == {updates[0][2]}  # its answer key
     key = updates[0][0].key
     stored = EntityRow.from_dict(orjson.loads(history.table[key.encode()]))
     assert stored.history.declarations == 1
@@ -165,7 +167,7 @@ def test_events_held_here_are_applied_here_and_the_others_sent(declaration, poli
     history, _, _ = make_history()
     earlier = updates_of(declaration, policy, offset=10)
     later = updates_of(declaration, policy, offset=11)
-    partitions = {partition_of(e.key, PARTITIONS) for e, _ in earlier}
+    partitions = {partition_of(e.key, PARTITIONS) for e, *_ in earlier}
     assert len(partitions) > 1
     history.held_here.update(partitions)
     assert history.split(earlier + later) == (earlier + later, [])
@@ -189,7 +191,7 @@ def test_screen_events_applied_here_are_written_when_screen_flushes(declaration,
     assert asyncio.run(history.here(updates, [Event()], hand_on)) == ([], None)
     assert history.behind.rows and not history.table  # held
     asyncio.run(flushed_due(history))
-    assert not history.behind.rows and len(history.table) == len({e.key for e, _ in updates})
+    assert not history.behind.rows and len(history.table) == len({e.key for e, *_ in updates})
 
 
 def test_alerts_for_the_ledgers_held_here_are_recorded_here(declaration, policy):
@@ -202,7 +204,7 @@ def test_alerts_for_the_ledgers_held_here_are_recorded_here(declaration, policy)
     history.open_caught_up()
     asyncio.run(history.here(updates, [Event()], hand_on))
     asyncio.run(flushed_due(history))
-    keys = sorted({e.key for e, _ in updates})
+    keys = sorted({e.key for e, *_ in updates})
     moved = partition_of(keys[0], PARTITIONS)
     history.held_here.discard(moved)
     alerts = [
@@ -253,7 +255,7 @@ def test_the_history_lock_is_let_go_while_what_gather_sent_is_on_its_way(declara
         broker.set()
         await sent
         await flushing
-        assert len(history.table) == len({e.key for e, _ in updates})
+        assert len(history.table) == len({e.key for e, *_ in updates})
         assert screened.message.committable
 
     asyncio.run(scenario())
