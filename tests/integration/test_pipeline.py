@@ -24,6 +24,7 @@ from tests.integration.kafka_io import (
     send_all,
 )
 from tests.monitoring import all_series_read, exported_families
+from tests.unit.test_gather import as_first_sent
 
 EXAMPLE = (
     Path(__file__).resolve().parents[2]
@@ -36,6 +37,18 @@ def expected_code(label: str) -> bytes:
     if kind in {"not_json", "truncated_json", "binary"}:
         return b"invalid-json"
     return b"unsupported-schema-version" if kind == "wrong_schema_version" else b"schema-violation"
+
+
+def declarations_counted(pipeline, port: int, expected: dict[str, int]) -> dict[str, float]:
+    """A worker's declaration counters (`screener_declarations_<name>_total`) once they are
+    `expected`, or as they are after 10 s: they move just after publication."""
+    deadline = time.monotonic() + 10
+    while True:
+        text = pipeline.http_get(port, "/metrics")[1]
+        seen = {name: metric(text, f"screener_declarations_{name}_total") for name in expected}
+        if seen == expected or time.monotonic() > deadline:
+            return seen
+        time.sleep(0.2)
 
 
 def example_sample() -> SampleMessage:
@@ -165,15 +178,8 @@ async def test_a_copy_gets_the_first_answer_until_the_answer_is_forgotten(make_p
     first, copy = by_topic(await collect(pipeline, assessments(2)), pipeline.assessments)[:2]
     assert copy.value == first.value  # byte for byte, assessed_at included
     # consumed == assessed + answered again: the copy was not lost, nor assessed twice
-    counts = ("consumed", "assessed", "answered_again")
-    deadline = time.monotonic() + 10
-    while True:
-        text = pipeline.http_get(port, "/metrics")[1]
-        seen = [metric(text, f"screener_declarations_{name}_total") for name in counts]
-        if seen == [2, 1, 1] or time.monotonic() > deadline:
-            break
-        time.sleep(0.2)
-    assert seen == [2, 1, 1], dict(zip(counts, seen, strict=True))
+    expected = {"consumed": 2, "assessed": 1, "answered_again": 1}
+    assert declarations_counted(pipeline, port, expected) == expected
 
     # The answer reaches the changelog with the next flush of pending rows, and leaves it
     # once the sweep has deleted it.
@@ -200,15 +206,7 @@ async def test_a_declaration_sent_again_amended_is_screened_anew(pipeline):
     """The contract asks for a declaration to be sent again, with the same id, for each
     amendment: the amendment is assessed from its own content, not answered as a copy."""
     port = pipeline.start_worker()
-    data = orjson.loads(EXAMPLE.read_bytes())  # its consignee amended after booking
-    data["parties"]["consignee"] = {
-        "id": None,
-        "name": "Bangna Motor Parts Co., Ltd.",
-        "country": "TH",
-        "address": "Bangna, Bangkok",
-    }
-    data["amendments"] = []
-    first = SampleMessage(b"CN-EXP-2026-0000123", orjson.dumps(data), "ordinary", None)
+    first = SampleMessage(b"CN-EXP-2026-0000123", as_first_sent(), "ordinary", None)
 
     def assessments(n: int):
         return lambda rs: len(by_topic(rs, pipeline.assessments)) >= n
@@ -223,15 +221,8 @@ async def test_a_declaration_sent_again_amended_is_screened_anew(pipeline):
     assert "LATE_PARTY_AMENDMENT" in {hit.code for hit in amended.indicators}
     assert "Siam Precision Trading" in " ".join(hit.evidence for hit in amended.indicators)
     assert copy == amended  # a copy of the amendment gets its answer
-    counts = ("consumed", "assessed", "answered_again")
-    deadline = time.monotonic() + 10
-    while True:
-        text = pipeline.http_get(port, "/metrics")[1]
-        seen = [metric(text, f"screener_declarations_{name}_total") for name in counts]
-        if seen == [3, 2, 1] or time.monotonic() > deadline:
-            break
-        time.sleep(0.2)
-    assert seen == [3, 2, 1], dict(zip(counts, seen, strict=True))
+    expected = {"consumed": 3, "assessed": 2, "answered_again": 1}
+    assert declarations_counted(pipeline, port, expected) == expected
 
 
 async def test_a_worker_killed_mid_stream_loses_nothing(pipeline):

@@ -513,7 +513,8 @@ def test_a_copy_is_counted_as_answered_again_not_as_assessed_again(declaration, 
 
 
 def as_first_sent() -> bytes:
-    """The example declaration as first sent, before its consignee was amended."""
+    """The example declaration as first sent, before its consignee was amended (the
+    example is the amended one)."""
     data = orjson.loads(EXAMPLE.read_bytes())
     data["parties"]["consignee"] = {
         "id": None,
