@@ -26,7 +26,7 @@ from itertools import islice
 from pathlib import Path
 
 from bench import rig
-from bench.pipeline import PARTITIONS, check_all_out, console, fresh_group, samples, tail_seconds
+from bench.pipeline import PARTITIONS, console, fresh_group, samples, tail_seconds
 from screener.observability.probe import http_get
 from screener.sim.declarations import generate
 
@@ -107,9 +107,8 @@ async def one_config(
             broker.bootstrap, output, PARTITIONS, total, args.timeout, survivor_alive
         )
         sent = await rig.timestamps(broker.bootstrap, source)
-        received = await rig.timestamps(broker.bootstrap, output)
         ids = [m.trace_id for m in live]
-        check_all_out(received, ids)
+        received = await rig.every_out(broker.bootstrap, output, ids, args.timeout, survivor_alive)
         lat = {i: received[i] - sent[i] for i in ids}
         before = sorted(v for i, v in lat.items() if sent[i] < stopped_ms)
         after = sorted(v for i, v in lat.items() if sent[i] >= stopped_ms)

@@ -280,8 +280,9 @@ async def run_config(
 
         written = await rig.records_by_topic(bootstrap, tag)
         result.records = (sum(written.values()) - len(saturating)) / len(saturating)
-        received = await rig.timestamps(bootstrap, output)
-        out_times = sorted(received[m.trace_id] for m in saturating)  # KeyError: one missing
+        traces = [m.trace_id for m in saturating]
+        received = await rig.every_out(bootstrap, output, traces, args.timeout, group.check_alive)
+        out_times = sorted(received[t] for t in traces)
         result.rate = (len(out_times) - 1) / max(1e-3, (out_times[-1] - out_times[0]) / 1000)
         console.print(
             f"  saturation: {len(saturating):,} produced in {produced:.1f} s "
@@ -393,8 +394,9 @@ async def paced_run(
     used = sum(rig.cpu_seconds(p) - c for p, c in zip(pids, cpu, strict=True))
     written = await rig.records_by_topic(bootstrap, tag)
     sent = await rig.timestamps(bootstrap, group.source)
-    received = await rig.timestamps(bootstrap, group.output)
-    lat = latencies(sent, received, [m.trace_id for m in messages])
+    traces = [m.trace_id for m in messages]
+    received = await rig.every_out(bootstrap, group.output, traces, args.timeout, group.check_alive)
+    lat = latencies(sent, received, traces)
     run = PacedRun(
         len(messages) / seconds,
         seconds,

@@ -231,6 +231,27 @@ async def wait_for(
     return time.monotonic() - started
 
 
+async def every_out(
+    bootstrap: str,
+    topic: str,
+    trace_ids: list[str],
+    timeout: float,
+    alive: Callable[[], None] = lambda: None,
+) -> dict[str, int]:
+    """`timestamps` of `topic` once it holds every one of `trace_ids`: at least once, its
+    record count (`wait_for`) can reach theirs with a duplicate while one is on its way."""
+    started = time.monotonic()
+    while True:
+        seen = await timestamps(bootstrap, topic)
+        missing = [t for t in trace_ids if t not in seen]
+        if not missing:
+            return seen
+        alive()
+        if time.monotonic() - started > timeout:
+            raise TimeoutError(f"{topic}: {len(missing):,} never out, e.g. {missing[0]}")
+        await asyncio.sleep(0.25)
+
+
 async def records_by_topic(bootstrap: str, prefix: str) -> dict[str, int]:
     """How many records each topic whose name starts with `prefix` holds."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
