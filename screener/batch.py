@@ -2,13 +2,15 @@
 
 scatter -> observe each entity (features before, then apply) -> assess -> record alerts.
 With one input partition and one worker the stream performs exactly this sequence, so
-`screener score` gives the same scores as the live service for the same input. A declaration
-seen again (among the last `remember`) gets its first assessment again, as the worker's gather
-step answers a redelivery.
+`screener score` gives the same scores as the live service for the same input. A copy of a
+declaration seen among the last `remember` gets its first assessment again, as the worker's
+gather step answers a redelivery; an amendment (the same declaration_id, other content) is
+screened anew, and history, which knows the shipment by its id, does not count it twice.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator, MutableMapping
 from contextlib import contextmanager
 from datetime import datetime
@@ -31,7 +33,7 @@ class HistoryScreener:
     def __init__(self, policy: Policy | PolicyBook, store: Store, remember: int = 10_000):
         self.book = policy if isinstance(policy, PolicyBook) else PolicyBook(policy)
         self.store = store
-        self.answered: LRUCache[str, Assessment] = LRUCache(remember)
+        self.answered: LRUCache[tuple[str, bytes], Assessment] = LRUCache(remember)
 
     def screen(
         self,
@@ -40,7 +42,8 @@ class HistoryScreener:
         assessed_at: datetime | None = None,
         trace_id: str | None = None,
     ) -> Assessment:
-        if (answer := self.answered.get(declaration.declaration_id)) is not None:
+        key = answer_key(declaration)
+        if (answer := self.answered.get(key)) is not None:
             return answer
         policy = self.book.for_time(declaration.declared_at)
         events = scatter(declaration, policy)
@@ -63,8 +66,15 @@ class HistoryScreener:
                     row := record_alert(self.store.get(event.key), declaration.declaration_id, at)
                 ) is not None:
                     self.store[event.key] = row
-        self.answered[declaration.declaration_id] = assessment
+        self.answered[key] = assessment
         return assessment
+
+
+def answer_key(declaration: Declaration) -> tuple[str, bytes]:
+    """A declaration's id and the digest of its content: a copy has both, an amendment only
+    the id."""
+    content = declaration.model_dump_json().encode()
+    return declaration.declaration_id, hashlib.blake2b(content, digest_size=8).digest()
 
 
 @contextmanager

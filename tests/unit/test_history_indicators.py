@@ -909,6 +909,29 @@ def test_a_redelivered_declaration_is_judged_as_the_first_time(make, policy):
     assert hit(later, "HUB_SURGE").facts["surges"][0]["recent"] == 7  # not 8
 
 
+def test_an_amendment_is_screened_anew_and_counted_once(make, declaration, policy):
+    screener = HistoryScreener(policy, {})
+    first = make(0)
+    amended_at = (T0 + timedelta(hours=2)).isoformat()
+    amendment = declaration(
+        True,
+        declaration_id=first.declaration_id,
+        declared_at=(T0 + timedelta(hours=3)).isoformat(),
+        amendments=[{"field": "parties.consignee", "amended_at": amended_at}],
+        **consignee("Lotus Rare Metals"),
+    )
+    answer = screener.screen(first, assessed_at=T0)
+    amended = screener.screen(amendment, assessed_at=T0)
+    assert "LATE_PARTY_AMENDMENT" not in codes(answer)
+    assert {"LATE_PARTY_AMENDMENT", "NEW_COUNTERPARTY"} <= codes(amended)
+    assert amended.score > answer.score
+    assert screener.screen(amendment.model_copy(), assessed_at=T0) == amended  # a copy
+    # Both versions quote the licence: its history holds the shipment once, not twice.
+    later = screener.screen(make(1, **consignee("Lotus Rare Metals")), assessed_at=T0)
+    assert hit(later, "DOCUMENT_REUSED").facts["documents"][0]["prior_declarations"] == 1
+    assert screener.screen(first, assessed_at=T0) == answer  # the first version, sent again
+
+
 def test_without_history_no_history_indicator_fires(mixed_sequence, policy):
     for d in mixed_sequence:
         stateless = assess(d, policy, assessed_at=T0)
