@@ -146,7 +146,13 @@ WarmupDays = Annotated[float, typer.Option(help="Days of ordinary trade only, at
 
 @app.command()
 def simulate(
-    count: Annotated[int | None, typer.Option(help="Declarations to generate")] = None,
+    count: Annotated[
+        int | None,
+        typer.Option(
+            help="Declarations to generate; one amended after filing is sent twice (first "
+            "version, then amended)"
+        ),
+    ] = None,
     days: Days = None,
     per_day: PerDay = 1500.0,
     seed: Seed = 7,
@@ -191,10 +197,12 @@ def simulate(
         raise _fail(str(exc)) from exc
     if labels is not None:
         write_labels(records, labels)
-    planted = sum(r.label not in ("ordinary",) and ":" not in r.label for r in records)
-    summary = f"{len(records)} declarations ({planted} planted)" + (
-        f", labels in {labels}" if labels else ""
-    )
+    again = sum(r.superseded for r in records)
+    planted = sum(r.label != "ordinary" and ":" not in r.label for r in records if not r.superseded)
+    summary = (
+        f"{len(records)} lines: {len(records) - again} declarations ({planted} planted), "
+        f"{again} of them amended after filing and sent twice"
+    ) + (f", labels in {labels}" if labels else "")
     if out_file is not None:
         with out_file.open("wb") as handle:
             write_stream(records, handle)
@@ -340,7 +348,7 @@ def evaluate(
             0.0,
             warmup_days,
         )
-        stream = ((r.value, r.label, r.warmup) for r in run(spec))
+        stream = ((r.value, r.label, r.warmup, r.superseded) for r in run(spec))
         source = f"{spec.count} simulated declarations (seed {seed}, warm-up {warmup_days:g} days)"
     else:
         if declarations is None or labels_file is None:
@@ -364,13 +372,13 @@ def evaluate(
         out.print(f"{len(wrong)} errors written to {errors_file}")
 
 
-def _labelled_lines(path: Path, by_line: dict) -> Iterator[tuple[bytes, str, bool]]:
+def _labelled_lines(path: Path, by_line: dict) -> Iterator[tuple[bytes, str, bool, bool]]:
     with path.open("rb") as handle:
         for number, line in enumerate(handle, start=1):
             label = by_line.get(number)
             if label is None:
                 raise _fail(f"{path}:{number}: no label for this line")
-            yield line.strip(), label.label, label.warmup
+            yield line.strip(), label.label, label.warmup, label.superseded
 
 
 def _impact_table(indicators):

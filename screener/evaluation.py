@@ -3,7 +3,9 @@
 The stream is screened in order by `HistoryScreener`, the path of `screener score` and of
 the worker, so a declaration is judged against the history of what came before it. Lines in
 the warm-up (history still building) and malformed lines are screened or rejected as the
-service would, but not counted.
+service would, but not counted; so is the first version of a planted declaration amended
+later, which shows nothing of the scheme yet (an ordinary one counts: an alert on it is an
+alert an analyst reads).
 
 Per label (a scheme, or ordinary trade):
 
@@ -90,19 +92,21 @@ class Report:
 
 
 def screen_labelled(
-    lines: Iterable[tuple[bytes, str, bool]], policy: Policy
+    lines: Iterable[tuple[bytes, str, bool, bool]], policy: Policy
 ) -> tuple[list[Scored], int]:
-    """(value, label, warm-up) in stream order -> scored declarations, rejected line count."""
+    """(value, label, warm-up, superseded) in stream order -> scored declarations, rejected
+    line count."""
     screener = HistoryScreener(policy, {})
     scored, rejected = [], 0
-    for value, label, warmup in lines:
+    for value, label, warmup, superseded in lines:
         parsed = parse_declaration(value)
         if isinstance(parsed, Rejection):
             rejected += 1
             continue
         assessment = screener.screen(parsed, assessed_at=parsed.declared_at)
         hits = tuple(assessment.indicators)
-        scored.append(Scored(label, assessment.score, hits, not warmup, parsed.declaration_id))
+        counted = not warmup and (label == ORDINARY or not superseded)
+        scored.append(Scored(label, assessment.score, hits, counted, parsed.declaration_id))
     return scored, rejected
 
 

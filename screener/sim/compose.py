@@ -2,6 +2,8 @@
 
 Builders return plain dicts; the stream assembler gives each its declaration id (a running
 number per customs office country, type and year) once the whole stream is in time order.
+A declaration amended after it was filed is sent twice, as the contract asks: its first
+version, then the amended one under the same id (`amends`, `first_version`).
 """
 
 from __future__ import annotations
@@ -11,8 +13,10 @@ import zlib
 from datetime import datetime, timedelta
 from typing import Any
 
+import orjson
+
 from screener.sim.catalogue import COUNTRIES, FX_TO_USD, ZERO_DECIMAL_CURRENCIES, Goods
-from screener.sim.world import Account, Company, Lane
+from screener.sim.world import PAYMENT_METHODS, Account, Company, Lane
 
 Raw = dict[str, Any]
 
@@ -23,6 +27,8 @@ CLERICAL_SLIPS = 0.003  # ordinary declarations with a keying error in one line
 # Licensed declarations filed without the licence itself (an omission, or an electronic
 # licence the filer did not list): the honest cases LICENCE_NOT_FILED also meets.
 LICENCE_UNFILED = 0.03  # a stable share, by invoice number: no draw moves the rest
+# On an amended declaration until the stream assembler takes it: (when, the first version).
+AMENDS = "__amends__"
 
 
 def iso(moment: datetime) -> str:
@@ -148,6 +154,46 @@ def licence_documents(
 def amendment(rng: random.Random, at: datetime, field: str) -> Raw:
     """Made after booking, shortly before the declaration was filed."""
     return {"field": field, "amended_at": iso(at - timedelta(minutes=rng.randint(20, 240)))}
+
+
+def amends(amended: Raw, first_at: datetime, first: Raw) -> Raw:
+    """`amended` is `first`, filed at `first_at`, sent again after its amendments: the
+    assembler gives both one declaration id."""
+    amended[AMENDS] = (first_at, first)
+    return amended
+
+
+def first_version(rng: random.Random, amended: Raw) -> tuple[datetime, Raw]:
+    """The declaration as filed before its routine amendments: filed hours or days before
+    the first of them, with the fields as they were and without the papers issued since."""
+    first: Raw = orjson.loads(orjson.dumps(amended))
+    earliest = min(datetime.fromisoformat(a["amended_at"]) for a in amended["amendments"])
+    at = earliest - timedelta(minutes=rng.randint(60, 48 * 60))
+    first["declared_at"] = iso(at)
+    first["amendments"] = []
+    first["documents"] = [d for d in first["documents"] if d["issued_at"] <= day(at)]
+    for change in amended["amendments"]:
+        _undo(rng, first, change["field"])
+    return at, first
+
+
+def _undo(rng: random.Random, first: Raw, field: str) -> None:
+    if field == "route.port_of_discharge":
+        route = first["route"]
+        country = COUNTRIES.get(route["destination_country"])
+        ports = country.ports if country else ()
+        others = [p for p in ports if p != route["port_of_discharge"]]
+        route["port_of_discharge"] = rng.choice(others) if others else None
+    elif field == "items.1.quantity":
+        line = first["items"][0]
+        line["quantity"] = max(1, round(line["quantity"] * rng.uniform(0.8, 1.2)))
+    elif field == "payment.method" and first["payment"]:
+        methods = [m for m in PAYMENT_METHODS if m != first["payment"]["method"]]
+        first["payment"]["method"] = rng.choice(methods)
+    elif field == "parties.consignee":  # the address as first keyed, before a correction
+        consignee = first["parties"]["consignee"]
+        address = consignee["address"]
+        consignee["address"] = address.rpartition(",")[0] or address.rpartition(" ")[0] or address
 
 
 def office_of(lane: Lane, kind: str) -> str:

@@ -15,11 +15,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+import orjson
+
 from screener.sim import compose, premises
 from screener.sim.catalogue import COUNTRIES, GOODS_BY_KEY, Goods
 from screener.sim.compose import Raw
 from screener.sim.lookalikes import listed_entities, near_miss
-from screener.sim.world import LICENCE_FORMATS, Company, Lane, Namer, World
+from screener.sim.world import LICENCE_FORMATS, Account, Company, Lane, Namer, World
 
 Planted = list[tuple[datetime, Raw]]
 
@@ -512,8 +514,9 @@ def transit_origin_certificate(kit: Kit, start: datetime) -> Planted:
 
 
 def late_consignee_amendment(kit: Kit, start: datetime) -> Planted:
-    """A licensed shipment of an established trade relationship re-addressed just before
-    filing to a new company, often in a hub, often paid from elsewhere."""
+    """A licensed shipment of an established trade relationship, filed for its usual buyer,
+    then re-addressed before departure to a new company, often in a hub, often paid from
+    elsewhere, and filed again (one planted declaration, sent twice)."""
     rng = kit.rng
     accounts = [a for a in kit.world.accounts if a.licence and a.since < 0.5]
     if not accounts:
@@ -528,9 +531,12 @@ def late_consignee_amendment(kit: Kit, start: datetime) -> Planted:
     consignee = kit.shell(destination)
     lane = _lane(rng, account.lane.origin, destination, goods)
     keep_licence = rng.random() < 0.6
-    fields = ["parties.consignee"] + (["route.destination_country"] if to_hub else [])
     payer = rng.choice(THIRD_COUNTRY_PAYERS) if rng.random() < 0.5 else destination
-    at = kit.times(start, 1, (1, 1))[0]
+    fields = ["parties.consignee"] + (["route.destination_country"] if to_hub else [])
+    fields += ["payment.payer_country"] if payer != account.payer_country else []
+    # Filed again hours or days later, before departure (and before the stream ends).
+    gap = timedelta(minutes=rng.randint(6 * 60, 72 * 60))
+    at = min(start + gap, kit.end - timedelta(minutes=1))
     line = compose.item(
         1,
         goods,
@@ -540,13 +546,9 @@ def late_consignee_amendment(kit: Kit, start: datetime) -> Planted:
         account.currency,
         licence_ref=account.licence if keep_licence else None,
     )
-    # The licence and end-user certificate of the original deal stay in the file.
-    papers = (
-        compose.licence_documents(
-            rng, at, account.licence, account.lane.origin, account.lane.destination
-        )
-        if keep_licence
-        else []
+    # The licence and end-user certificate of the original deal, often left in the file.
+    papers = compose.licence_documents(
+        rng, at, account.licence, account.lane.origin, account.lane.destination
     )
     decl = _shipment(
         kit,
@@ -557,9 +559,31 @@ def late_consignee_amendment(kit: Kit, start: datetime) -> Planted:
         items=[line],
         payer=payer,
         amendments=[compose.amendment(rng, at, f) for f in fields],
-        extra_documents=papers,
+        extra_documents=papers if keep_licence else [],
     )
-    return [(at, decl)]
+    return [(at, compose.amends(decl, at - gap, _as_booked(decl, account, at - gap, papers)))]
+
+
+def _as_booked(amended: Raw, account: Account, at: datetime, papers: list[Raw]) -> Raw:
+    """The same shipment as first filed, for the relationship's usual buyer under its
+    licence: without the amendments and the papers issued since."""
+    first: Raw = orjson.loads(orjson.dumps(amended))
+    first["declared_at"] = compose.iso(at)
+    first["amendments"] = []
+    first["parties"]["consignee"] = compose.party(account.consignee)
+    usual = account.lane
+    first["route"] |= {
+        "destination_country": usual.destination,
+        "port_of_discharge": usual.discharge,
+        "transit_countries": list(usual.transit),
+    }
+    if first["payment"]:
+        first["payment"]["payer_country"] = account.payer_country
+    for line in first["items"]:
+        line["licence_ref"] = account.licence
+    kept = [d for d in first["documents"] if d not in papers]
+    first["documents"] = [d for d in kept if d["issued_at"] <= first["declared_at"][:10]] + papers
+    return first
 
 
 def third_country_payer(kit: Kit, start: datetime) -> Planted:

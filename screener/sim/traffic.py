@@ -1,5 +1,7 @@
 """A labelled declaration stream from a seeded world: ordinary trade with its weekly and
 yearly rhythm, planted diversion campaigns after a warm-up, optionally malformed lines.
+A declaration amended after filing is sent twice, as the contract asks: its first version
+(`superseded` in the labels), then the amended one under the same declaration id.
 
 Same spec, same bytes: every random choice comes from generators seeded by the spec's seed,
 and time comes from the spec's start, never from the wall clock. The labels (what each line
@@ -20,7 +22,7 @@ from typing import IO
 
 import orjson
 
-from screener.sim.compose import Raw, ordinary
+from screener.sim.compose import AMENDS, Raw, amends, first_version, ordinary
 from screener.sim.declarations import BREAKERS
 from screener.sim.schemes import SCHEMES, Kit
 from screener.sim.world import Namer, WorldSize, build_world
@@ -85,6 +87,27 @@ class Simulated:
     declaration_id: str | None
     declared_at: datetime
     warmup: bool  # in the warm-up period: scored for history, not counted in evaluation
+    superseded: bool = False  # a first version, sent again later amended under its id
+
+
+@dataclass
+class Filing:
+    """A line of the stream before it has its id: the first version it amends, if any."""
+
+    at: datetime
+    label: str
+    raw: Raw
+    amends: Filing | None = None
+    superseded: bool = False
+
+
+def filings(at: datetime, label: str, raw: Raw) -> list[Filing]:
+    """A declaration's lines: itself, or its first version and then itself amended."""
+    if (first := raw.pop(AMENDS, None)) is None:
+        return [Filing(at, label, raw)]
+    first_at, first_raw = first
+    before = Filing(first_at, label, first_raw, superseded=True)
+    return [before, Filing(at, label, raw, amends=before)]
 
 
 def simulate(spec: TrafficSpec) -> list[Simulated]:
@@ -102,62 +125,85 @@ def simulate(spec: TrafficSpec) -> list[Simulated]:
     n_malformed = round(spec.count * spec.malformed_share)
 
     rng = random.Random(f"ordinary:{seed}")
-    stream: list[tuple[datetime, str, Raw]] = []
+    stream: list[Filing] = []
     for at in draw_times(rng, spec.count - n_planted, start, end):
         account = world.pick_account(rng, (at - start) / spec.span)
-        stream.append((at, ORDINARY, ordinary(rng, account, at)))
+        stream += _ordinary(rng, ordinary(rng, account, at), at, start)
 
     kit = Kit(
         random.Random(f"schemes:{seed}"),
         world,
         Namer(random.Random(f"names:{seed}"), world.names),
-        [(at, d) for at, _, d in stream],
+        [(f.at, f.raw) for f in stream],
         end,
     )
-    planted = _plant(kit, spec, n_planted, warm_end, end)
+    planted, made = _plant(kit, spec, n_planted, warm_end, end)
     # Shortfalls (a tiny world with nothing to copy or divert) become ordinary trade.
-    for at in draw_times(rng, n_planted - len(planted), start, end):
-        stream.append((at, ORDINARY, ordinary(rng, world.pick_account(rng, 0.0), at)))
+    for at in draw_times(rng, n_planted - made, start, end):
+        stream += _ordinary(rng, ordinary(rng, world.pick_account(rng, 0.0), at), at, start)
     stream += planted
-    stream.sort(key=lambda s: s[0])
+    stream.sort(key=lambda f: f.at)
     return _assemble(stream, seed, n_malformed, warm_end)
+
+
+def _ordinary(rng: random.Random, raw: Raw, at: datetime, start: datetime) -> list[Filing]:
+    """An amended declaration comes after its first version, unless that was filed before
+    the stream starts."""
+    if raw["amendments"]:
+        first_at, first = first_version(rng, raw)
+        if first_at >= start:
+            amends(raw, first_at, first)
+    return filings(at, ORDINARY, raw)
 
 
 def _plant(
     kit: Kit, spec: TrafficSpec, total: int, warm_end: datetime, end: datetime
-) -> list[tuple[datetime, str, Raw]]:
-    planted = []
+) -> tuple[list[Filing], int]:
+    """The planted lines, and how many declarations they are (first versions aside)."""
+    planted, declarations = [], 0
     for scheme, target in allocate(total, spec.weights).items():
         made, attempts = 0, 0
         while made < target and attempts < target + 20:
             attempts += 1
             (start,) = draw_times(kit.rng, 1, warm_end, end)
             for at, raw in SCHEMES[scheme](kit, start)[: target - made]:
-                planted.append((at, scheme, raw))
+                planted += filings(at, scheme, raw)
                 made += 1
-    return planted
+        declarations += made
+    return planted, declarations
 
 
 def _assemble(
-    stream: list[tuple[datetime, str, Raw]], seed: int, n_malformed: int, warm_end: datetime
+    stream: list[Filing], seed: int, n_malformed: int, warm_end: datetime
 ) -> list[Simulated]:
     rng = random.Random(f"assembly:{seed}")
     ids = IdBook(rng)
-    ordinary_at = [i for i, (_, label, _) in enumerate(stream) if label == ORDINARY]
+    # Break only lines that stand alone: a broken first version would leave no id to amend.
+    ordinary_at = [
+        i for i, f in enumerate(stream) if f.label == ORDINARY and not f.superseded and not f.amends
+    ]
     broken = {
         i: rng.choice(sorted(BREAKERS))
         for i in rng.sample(ordinary_at, min(n_malformed, len(ordinary_at)))
     }
     out = []
-    for i, (at, label, raw) in enumerate(stream):
-        raw["declaration_id"] = ids.next(raw["customs_office"][:2], raw["declaration_type"], at)
-        warmup = at < warm_end
+    for i, f in enumerate(stream):
+        raw, at, warmup = f.raw, f.at, f.at < warm_end
+        raw["declaration_id"] = (
+            f.amends.raw["declaration_id"]  # filed earlier, so numbered already
+            if f.amends
+            else ids.next(raw["customs_office"][:2], raw["declaration_type"], at)
+        )
         if i in broken:
             key, value, declaration_id = BREAKERS[broken[i]](rng, orjson.loads(orjson.dumps(raw)))
             out.append(Simulated(key, value, MALFORMED + broken[i], declaration_id, at, warmup))
             continue
         key = raw["declaration_id"].encode()
-        out.append(Simulated(key, orjson.dumps(raw), label, raw["declaration_id"], at, warmup))
+        out.append(
+            Simulated(
+                key, orjson.dumps(raw), f.label, raw["declaration_id"], at, warmup, f.superseded
+            )
+        )
     return out
 
 
@@ -208,7 +254,7 @@ class IdBook:
 
 # --- files ----------------------------------------------------------------------------------
 
-LABEL_FIELDS = ("line", "declaration_id", "label", "warmup")
+LABEL_FIELDS = ("line", "declaration_id", "label", "warmup", "superseded")
 
 
 def write_stream(records: Iterable[Simulated], handle: IO[bytes]) -> int:
@@ -223,7 +269,13 @@ def write_stream(records: Iterable[Simulated], handle: IO[bytes]) -> int:
 def write_labels(records: Iterable[Simulated], path: Path) -> None:
     """One row per line of the stream: CSV, or JSON lines when the name ends in .jsonl."""
     rows = [
-        {"line": n, "declaration_id": r.declaration_id, "label": r.label, "warmup": r.warmup}
+        {
+            "line": n,
+            "declaration_id": r.declaration_id,
+            "label": r.label,
+            "warmup": r.warmup,
+            "superseded": r.superseded,
+        }
         for n, r in enumerate(records, start=1)
     ]
     with path.open("w", encoding="utf-8", newline="") as handle:
@@ -242,6 +294,7 @@ class Label:
     declaration_id: str | None
     label: str
     warmup: bool
+    superseded: bool = False
 
 
 def read_labels(path: Path) -> list[Label]:
@@ -255,7 +308,12 @@ def read_labels(path: Path) -> list[Label]:
             int(r["line"]),
             r["declaration_id"] or None,
             r["label"],
-            r["warmup"] in (True, "True", "true", "1"),
+            _true(r["warmup"]),
+            _true(r.get("superseded", False)),  # files written before first versions were sent
         )
         for r in rows
     ]
+
+
+def _true(value: object) -> bool:
+    return value in (True, "True", "true", "1")

@@ -104,7 +104,9 @@ def test_errors_of_a_simulated_stream_add_up_to_its_figures(policy) -> None:
     spec = TrafficSpec(
         600, per_day=100, world=WorldSize(200, 400, 30), planted_share=0.2, warmup_days=1
     )
-    scored, _ = screen_labelled(((r.value, r.label, r.warmup) for r in simulate(spec)), policy)
+    scored, _ = screen_labelled(
+        ((r.value, r.label, r.warmup, r.superseded) for r in simulate(spec)), policy
+    )
     # Above the policy's threshold, so that this small stream has errors of both kinds
     # whatever the policy catches at its own.
     threshold = 80
@@ -119,6 +121,38 @@ def test_errors_of_a_simulated_stream_add_up_to_its_figures(policy) -> None:
         assert all(i["evidence"] for i in e["indicators"]) and e["declaration_id"]
 
 
+def test_a_late_amendment_is_judged_on_its_amended_version(policy) -> None:
+    """Its first version, filed for the usual buyer, shows nothing of the scheme and is not
+    counted; the amendment, sent under the same id, must be screened anew and caught."""
+    from screener.evaluation import screen_labelled
+    from screener.sim.traffic import TrafficSpec, simulate
+    from screener.sim.world import WorldSize
+
+    spec = TrafficSpec(
+        1500,
+        per_day=150,
+        world=WorldSize(300, 600, 40),
+        planted_share=0.05,
+        scheme_weights={"late_consignee_amendment": 1},
+        warmup_days=4,
+    )
+    records = simulate(spec)
+    scored, _ = screen_labelled(
+        ((r.value, r.label, r.warmup, r.superseded) for r in records), policy
+    )
+    threshold = policy.document.scoring.alert_threshold
+    (row,) = report(scored, threshold, policy.version).schemes
+    amended = [r for r in records if r.label == row.label and not r.superseded]
+    firsts = [
+        s for s, r in zip(scored, records, strict=True) if r.superseded and r.label != "ordinary"
+    ]
+    assert row.count == len(amended) == len(firsts) > 20
+    assert not any(s.counted for s in firsts)
+    assert row.recall >= 0.9
+    # As booked, the shipment is the relationship's ordinary trade: few alert, as few of it do.
+    assert sum(s.score >= threshold for s in firsts) <= 0.15 * len(firsts)
+
+
 def test_a_small_labelled_stream_end_to_end(tmp_path) -> None:
     stream, labels, plot = tmp_path / "s.jsonl", tmp_path / "l.csv", tmp_path / "scores.png"
     common = ["--per-day", "100", "--exporters", "200", "--consignees", "400"]
@@ -128,7 +162,11 @@ def test_a_small_labelled_stream_end_to_end(tmp_path) -> None:
         app, ["simulate", "--count", "400", "--planted-share", "0.1", *files, *common]
     )
     assert made.exit_code == 0, made.output
-    assert len(stream.read_bytes().splitlines()) == len(read_labels(labels)) == 400
+    written = read_labels(labels)
+    again = sum(label.superseded for label in written)  # first versions, sent again amended
+    assert again > 0
+    assert len(stream.read_bytes().splitlines()) == len(written) == 400 + again
+    assert f"{400 + again} lines: 400 declarations" in made.output
     wrong = tmp_path / "errors.jsonl"
     result = runner.invoke(
         app, ["evaluate", str(stream), str(labels), "--plot", str(plot), "--errors", str(wrong)]
@@ -154,8 +192,11 @@ def test_malformed_lines_are_rejected_and_not_scored(policy) -> None:
         50, per_day=50, world=WorldSize(100, 200, 10), malformed_share=0.1, warmup_days=0
     )
     records = simulate(spec)
-    scored, rejected = screen_labelled(((r.value, r.label, r.warmup) for r in records), policy)
-    assert rejected == 5 and len(scored) == 45
+    scored, rejected = screen_labelled(
+        ((r.value, r.label, r.warmup, r.superseded) for r in records), policy
+    )
+    assert sum(r.label.startswith("malformed:") for r in records) == rejected == 5
+    assert len(scored) == len(records) - 5
     assert not any(s.label.startswith("malformed:") for s in scored)
 
 

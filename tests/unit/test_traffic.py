@@ -74,9 +74,10 @@ def test_labels_go_to_their_own_file_and_never_into_the_messages(stream, tmp_pat
         path = tmp_path / name
         write_labels(stream, path)
         labels = read_labels(path)
-        assert [(x.line, x.declaration_id, x.label) for x in labels] == [
-            (n, r.declaration_id, r.label) for n, r in enumerate(stream, start=1)
+        assert [(x.line, x.declaration_id, x.label, x.superseded) for x in labels] == [
+            (n, r.declaration_id, r.label, r.superseded) for n, r in enumerate(stream, start=1)
         ]
+        assert any(x.superseded for x in labels)
     with (tmp_path / "stream.jsonl").open("wb") as handle:
         assert write_stream(stream, handle) == len(stream)
     text = (tmp_path / "stream.jsonl").read_bytes()
@@ -86,8 +87,8 @@ def test_labels_go_to_their_own_file_and_never_into_the_messages(stream, tmp_pat
 
 
 def test_planted_share_and_scheme_weights_are_kept(stream) -> None:
-    labels = Counter(r.label for r in stream)
-    live = sum(not r.warmup for r in stream)
+    labels = Counter(r.label for r in stream if not r.superseded)  # declarations, not lines
+    live = sum(not r.warmup and not r.superseded for r in stream)
     planted = sum(n for label, n in labels.items() if label in SCHEMES)
     assert planted == round(1200 * (1 - 2 / 12) * 0.1) == 100
     assert abs(planted / live - 0.1) < 0.03
@@ -98,7 +99,7 @@ def test_planted_share_and_scheme_weights_are_kept(stream) -> None:
 
 
 def test_nothing_is_planted_in_the_warm_up(stream) -> None:
-    assert all(r.label == "ordinary" for r in stream if r.warmup)
+    assert all(r.label == "ordinary" for r in stream if r.warmup and not r.superseded)
     assert sum(r.warmup for r in stream) > 100
 
 
@@ -117,6 +118,46 @@ def test_bad_specs_are_refused() -> None:
 def test_allocation_adds_up_exactly() -> None:
     assert allocate(10, {"a": 1, "b": 1, "c": 1}) == {"a": 4, "b": 3, "c": 3}
     assert allocate(7, {"a": 3, "b": 0}) == {"a": 7, "b": 0}
+
+
+# --- amendments ----------------------------------------------------------------------------
+
+
+def test_an_amended_declaration_comes_after_its_first_version_under_its_id(stream) -> None:
+    """The contract asks senders to publish a declaration again for each amendment."""
+    later = {r.declaration_id: r for r in stream if not r.superseded}
+    firsts = [r for r in stream if r.superseded]
+    assert sum(r.label == "ordinary" for r in firsts) > 0.05 * len(later)
+    for first in firsts:
+        amended = later[first.declaration_id]
+        assert (amended.label, amended.key) == (first.label, first.key)
+        assert first.declared_at < amended.declared_at
+        old, new = orjson.loads(first.value), orjson.loads(amended.value)
+        assert not old["amendments"] and new["amendments"]
+        changed = min(a["amended_at"] for a in new["amendments"])
+        assert old["declared_at"] < changed < new["declared_at"]
+        assert all(d["issued_at"] <= old["declared_at"][:10] for d in old["documents"])
+        if first.label == "ordinary":  # the same papers, less those issued since
+            assert all(d in new["documents"] for d in old["documents"])
+    ids = Counter(r.declaration_id for r in stream)
+    assert set(ids.values()) == {1, 2}
+    assert sum(n == 2 for n in ids.values()) == len(firsts)
+
+
+def test_a_late_amendment_re_addresses_the_usual_buyers_shipment(stream) -> None:
+    firsts = {r.declaration_id: r for r in stream if r.superseded}
+    amended = [r for r in stream if r.label == "late_consignee_amendment" and not r.superseded]
+    assert amended and all(r.declaration_id in firsts for r in amended)
+    for r in amended:
+        old, new = orjson.loads(firsts[r.declaration_id].value), orjson.loads(r.value)
+        assert old["parties"]["consignee"] != new["parties"]["consignee"]
+        assert old["parties"]["exporter"] == new["parties"]["exporter"]
+        assert old["items"][0]["hs_code"] == new["items"][0]["hs_code"]
+        assert old["items"][0]["licence_ref"]  # booked under the relationship's licence
+        fields = {a["field"] for a in new["amendments"]}
+        assert "parties.consignee" in fields
+        moved = old["route"]["destination_country"] != new["route"]["destination_country"]
+        assert moved == ("route.destination_country" in fields)
 
 
 # --- shaped like trade ---------------------------------------------------------------------
