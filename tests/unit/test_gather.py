@@ -5,6 +5,7 @@ straight from the history agent of the same worker (and then only from there).""
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -49,12 +50,14 @@ def declaration():
 
 def features_of(declaration, policy, applied_before: bool) -> dict:
     """The features item history sends for `declaration`: from empty rows (the first time),
-    or from rows that already hold it (a redelivery: the history as it is now)."""
+    or from rows that hold it and a later declaration (a redelivery after history moved on:
+    the history as it is now, less the declaration itself)."""
     found = {}
     for e in scatter(declaration, policy):
         row = EntityRow.new(e.kind)
         if applied_before:
             row.observe(e)
+            row.observe(replace(e, declaration_id=e.declaration_id + "-later"))
         found[e.key] = row.observe(e)
     return {"t": "features", "declaration_id": declaration.declaration_id, "features": found}
 
@@ -262,8 +265,9 @@ def test_features_for_a_gather_partition_held_elsewhere_go_through_the_gather_to
 
 
 def test_features_of_a_redelivery_wait_for_the_first_ones_in_the_gather_topic(declaration, policy):
-    """After a crash, history's replay gives the history as it is now, with the declaration
-    in it; the features first found for it are still in the gather topic and must win."""
+    """After a crash, history's replay gives the history as it is now, with later
+    declarations in it; the features first found for it are still in the gather topic and
+    must win."""
     gather, sent = make_gather(policy)
     partition = partition_of(declaration.declaration_id, PARTITIONS)
     asyncio.run(gather.batch([GatherEvent([declaration_item(declaration, policy)], partition)]))

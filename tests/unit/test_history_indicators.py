@@ -932,6 +932,28 @@ def test_an_amendment_is_screened_anew_and_counted_once(make, declaration, polic
     assert screener.screen(first, assessed_at=T0) == answer  # the first version, sent again
 
 
+def test_a_routine_amendment_is_judged_as_its_first_version_was(make, declaration, policy):
+    """Its own first version is no earlier shipment: not a second quote of its licence, not
+    another lot of a structured consignment."""
+    screener = HistoryScreener(policy, {})
+    small = {**SMALL_PARCEL, **consignee("Lotus Rare Metals")}
+    lots = [make(n / 10, **small) for n in range(2)]
+    answers = [screener.screen(d, assessed_at=T0) for d in lots]
+    corrected = declaration(
+        True,
+        declaration_id=lots[1].declaration_id,
+        declared_at=(T0 + timedelta(hours=5)).isoformat(),
+        amendments=[
+            {"field": "items.1.quantity", "amended_at": (T0 + timedelta(hours=4)).isoformat()}
+        ],
+        **small,
+        **{"items.0.quantity": 9},
+    )
+    again = screener.screen(corrected, assessed_at=T0)
+    assert again != answers[1]  # screened anew
+    assert codes(again) == codes(answers[1]) and again.score == answers[1].score
+
+
 def test_without_history_no_history_indicator_fires(mixed_sequence, policy):
     for d in mixed_sequence:
         stateless = assess(d, policy, assessed_at=T0)

@@ -304,18 +304,22 @@ def test_day_buckets_leave_the_garbage_collectors_lists():
     assert encode_row(decoded) == encode_row(row)
 
 
-def test_a_redelivered_declaration_counts_once_and_sees_the_history_as_it_is_now():
+def test_a_redelivered_declaration_counts_once_and_sees_the_history_without_it():
     row = EntityRow.new(Kind.PARTY)
     first = row.observe(party_event(1))
     again = row.observe(party_event(1))
-    assert first["prior_declarations"] == 0 and again["prior_declarations"] == 1
+    assert first["prior_declarations"] == 0 and first["new_counterparties"]
+    assert again == first  # judged as the first time: its own first visit is not history
     assert row.history.declarations == 1 and row.history.mass_g == MAGNETS
+    later = row.observe(party_event(2, days=1))
+    assert later["prior_declarations"] == 1 and not later["new_counterparties"]
+    assert row.observe(party_event(1))["prior_declarations"] == 1  # 2, not itself
 
 
 def test_redelivery_through_stored_bytes_is_also_applied_once():
     stored, _ = observe(None, party_event(1))
     stored_again, again = observe(stored, party_event(1))
-    assert again["prior_declarations"] == 1
+    assert again["prior_declarations"] == 0
     assert stored_again == stored
     assert orjson.loads(stored)["history"]["declarations"] == 1
 
@@ -349,7 +353,7 @@ def test_a_replay_longer_than_the_ledger_is_not_applied_again():
         batch.observe(party_event(i), (i % 2, i // 2))
     for i in range(n):  # the whole stream again
         again = batch.observe(party_event(i), (i % 2, i // 2))
-        assert again["prior_declarations"] == n
+        assert again["prior_declarations"] == n - 1  # all but itself
     (row,) = batch.touched().values()
     assert row.history.declarations == n and row.sources == {0: n // 2 - 1, 1: n // 2 - 1}
     assert batch.redeliveries == {"replay": n}
@@ -609,9 +613,12 @@ def test_a_document_quoted_by_5000_consignees_stays_bounded():
 
 def test_a_redelivered_quote_is_counted_once_on_the_document():
     row = EntityRow.new(Kind.DOCUMENT)
-    row.observe(document_event(1, 0, SIAM))
-    assert row.observe(document_event(1, 0, SIAM))["prior_declarations"] == 1
+    first = row.observe(document_event(1, 0, SIAM))
+    assert row.observe(document_event(1, 0, SIAM)) == first  # no earlier quote: not reused
     assert row.history.declarations == 1
+    assert row.observe(document_event(2, 1, SIAM))["prior_declarations"] == 1
+    again = row.observe(document_event(1, 0, SIAM))
+    assert again["prior_declarations"] == 1  # 2's quote, not its own
 
 
 def test_a_party_remembers_its_own_prices_for_at_most_eight_hs6_codes():
@@ -690,7 +697,7 @@ def test_a_second_batch_continues_from_the_stored_rows():
     second = RowBatch(store.get)
     assert second.observe(party_event(2, days=1))["prior_declarations"] == 1
     redelivered = second.observe(party_event(1))
-    assert redelivered["prior_declarations"] == 2  # not applied again; the history as it is
+    assert redelivered["prior_declarations"] == 1  # not applied again; the history less it
     assert encoded(RowBatch(store.get)) == {}  # nothing touched, nothing written
 
 

@@ -2,9 +2,11 @@
 
 `EntityRow.observe(event, source)` is the whole update step: it returns the point-in-time
 features (the history *before* this declaration) and applies the declaration once. A
-redelivered declaration is not applied again and gets the features of the history as it is
-now; its first features are already on their way to gather, which keeps the first it gets of
-each entity.
+declaration sent again is not applied again and gets the features of the history without it
+(`EntityHistory.without`): a copy is judged as the first time, and an amendment does not
+count its own first version as an earlier shipment (a document it quotes as reused, a lot of
+its own structuring). A replay's first features are already on their way to gather, which
+keeps the first it gets of each entity.
 
 A redelivery is recognised two ways. Where the declaration came in (its partition and offset
 on the declarations topic, `source`) recognises any replay after a crash or a rebalance,
@@ -22,7 +24,7 @@ import base64
 import bisect
 import hashlib
 from collections import Counter
-from collections.abc import Callable, Iterator, MutableMapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -141,6 +143,56 @@ class EntityHistory:
         if day > newest:  # the retained days moved on: forget what fell out of them
             self.days = {d: b for d, b in self.days.items() if d > day - RETAIN_DAYS}
             self._before = None  # whatever sizes they were kept for
+
+    def without(self, e: EntityEvent) -> EntityHistory:
+        """A copy of this history less what `e` added when it was applied before: the history
+        a declaration sent again (a copy, or its amendment, whose first version counted much
+        as it does) was judged against the first time. Counts and sums come out exact for a
+        copy, and so do the sets of counterparties and routes seen while they are small
+        enough to be kept whole; a bloom past that, and first and last dates, keep it (unless
+        it was the only declaration)."""
+        h = EntityHistory.from_dict(self.to_dict())
+        whole = [
+            (sketch, bloom)
+            for sketch, bloom in (
+                (h.counterparties, "counterparty_bloom"),
+                (h.routes, "route_bloom"),
+            )
+            if len(sketch.counts) < sketch.k  # never evicted one: the counts are the set
+        ]
+        h.declarations = max(0, h.declarations - 1)
+        h.controlled = max(0, h.controlled - e.controlled)
+        h.mass_g = max(0, h.mass_g - e.mass_g)
+        h.value_cents = max(0, h.value_cents - e.value_cents)
+        for counts, items in (
+            (h.chapters, e.chapters),
+            (h.countries, e.countries),
+            (h.hubs, e.hubs),
+            (h.counterparties.counts, e.counterparties),
+            (h.routes.counts, (e.route,) if e.route else ()),
+            (h.unit_values, [unit_value_bucket(v) for _, v in e.unit_values]),
+            (h.payers, (e.payer,) if e.payer else ()),
+        ):
+            _take(counts, items)
+        for _, hs6, usd_per_kg in e.priced:
+            _take(h.priced.histograms.get(hs6, {}), (unit_value_bucket(usd_per_kg),))
+        for sketch, bloom in whole:
+            setattr(h, bloom, Bloom(BLOOM_BITS))
+            for item in sketch.counts:
+                getattr(h, bloom).add(item)
+        day = day_of(e.declared_at)
+        if day in h.days:
+            bucket = (1, e.controlled, e.mass_g, e.controlled_mass_g)
+            h.days[day] = tuple(max(0, a - b) for a, b in zip(h.days[day], bucket, strict=True))
+        if (
+            h.first_quote is not None
+            and h.first_quote[1] == e.declaration_id
+            and not h.declarations
+        ):
+            h.first_quote, h.first_parties = None, ()
+        if not h.declarations:
+            h.first_seen = h.last_seen = None
+        return h
 
     def apply_alert(self, declared_at: int) -> None:
         self.alerts += 1
@@ -313,6 +365,15 @@ class EntityHistory:
         )
 
 
+def _take(counts: dict, items: Iterable) -> None:
+    """One less of each item; an item counted no more is gone."""
+    for item in items:
+        if (n := counts.get(item, 0)) > 1:
+            counts[item] = n - 1
+        else:
+            counts.pop(item, None)
+
+
 def _rank(histogram: dict[int, int], line: int, usd_per_kg: float) -> dict[str, Any]:
     """Where a unit value falls in a histogram of earlier ones: the share of earlier values
     strictly below and strictly above its bucket, and the median bucket's value."""
@@ -407,10 +468,11 @@ class EntityRow:
         return self.update(e, source)[0]
 
     def update(self, e: EntityEvent, source: Source | None = None) -> tuple[dict, str | None]:
-        """The features before `e`, and why `e` was not applied (None: it was)."""
-        features = self.history.features(e)
+        """The features before `e`, and why `e` was not applied (None: it was). A
+        declaration sent again is judged against the history without it, as the first time."""
         digest = id_digest(e.declaration_id)
         why = self._redelivery(digest, source)
+        features = (self.history if why is None else self.history.without(e)).features(e)
         if why is None:
             self.history.apply(e)
             self.applied.add(digest)
