@@ -163,12 +163,24 @@ def amends(amended: Raw, first_at: datetime, first: Raw) -> Raw:
     return amended
 
 
+def first_filed(rng: random.Random, amended: Raw, hours: tuple[int, int]) -> datetime:
+    """When `amended` was first filed: `hours` (least, most) before the first of its
+    amendments, and not before its invoice was issued (a declaration quotes papers that
+    exist)."""
+    earliest = min(datetime.fromisoformat(a["amended_at"]) for a in amended["amendments"])
+    low, high = earliest - timedelta(hours=hours[1]), earliest - timedelta(hours=hours[0])
+    for d in amended["documents"]:
+        if d["type"] == "commercial_invoice":
+            issued = datetime.fromisoformat(d["issued_at"]).replace(tzinfo=earliest.tzinfo)
+            low = max(low, min(issued, high))
+    return low + timedelta(minutes=rng.randint(0, int((high - low).total_seconds()) // 60))
+
+
 def first_version(rng: random.Random, amended: Raw) -> tuple[datetime, Raw]:
     """The declaration as filed before its routine amendments: filed hours or days before
     the first of them, with the fields as they were and without the papers issued since."""
     first: Raw = orjson.loads(orjson.dumps(amended))
-    earliest = min(datetime.fromisoformat(a["amended_at"]) for a in amended["amendments"])
-    at = earliest - timedelta(minutes=rng.randint(60, 48 * 60))
+    at = first_filed(rng, amended, (1, 48))
     first["declared_at"] = iso(at)
     first["amendments"] = []
     first["documents"] = [d for d in first["documents"] if d["issued_at"] <= day(at)]

@@ -534,9 +534,10 @@ def late_consignee_amendment(kit: Kit, start: datetime) -> Planted:
     payer = rng.choice(THIRD_COUNTRY_PAYERS) if rng.random() < 0.5 else destination
     fields = ["parties.consignee"] + (["route.destination_country"] if to_hub else [])
     fields += ["payment.payer_country"] if payer != account.payer_country else []
-    # Filed again hours or days later, before departure (and before the stream ends).
-    gap = timedelta(minutes=rng.randint(6 * 60, 72 * 60))
-    at = min(start + gap, kit.end - timedelta(minutes=1))
+    # Filed again hours or days after the first time, before departure (and the stream's end).
+    at = min(
+        start + timedelta(minutes=rng.randint(6 * 60, 72 * 60)), kit.end - timedelta(minutes=1)
+    )
     line = compose.item(
         1,
         goods,
@@ -561,7 +562,8 @@ def late_consignee_amendment(kit: Kit, start: datetime) -> Planted:
         amendments=[compose.amendment(rng, at, f) for f in fields],
         extra_documents=papers if keep_licence else [],
     )
-    return [(at, compose.amends(decl, at - gap, _as_booked(decl, account, at - gap, papers)))]
+    booked = compose.first_filed(rng, decl, (2, 72))
+    return [(at, compose.amends(decl, booked, _as_booked(decl, account, booked, papers)))]
 
 
 def _as_booked(amended: Raw, account: Account, at: datetime, papers: list[Raw]) -> Raw:

@@ -137,6 +137,7 @@ def test_an_amended_declaration_comes_after_its_first_version_under_its_id(strea
         changed = min(a["amended_at"] for a in new["amendments"])
         assert old["declared_at"] < changed < new["declared_at"]
         assert all(d["issued_at"] <= old["declared_at"][:10] for d in old["documents"])
+        assert any(d["type"] == "commercial_invoice" for d in old["documents"])
         if first.label == "ordinary":  # the same papers, less those issued since
             assert all(d in new["documents"] for d in old["documents"])
     ids = Counter(r.declaration_id for r in stream)
