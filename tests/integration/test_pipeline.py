@@ -199,16 +199,26 @@ async def test_a_copy_gets_the_first_answer_until_the_answer_is_forgotten(make_p
     assert pipeline.workers[0].poll() is None, pipeline.log_tail(pipeline.web_ports[0])
 
 
+def quoting_a_bill(raw: bytes) -> bytes:
+    """The declaration with a bill of lading among its papers (one number, one shipment)."""
+    data = orjson.loads(raw)
+    bill = {"type": "bill_of_lading", "number": "MAEU123456789", "issuing_country": "CN"}
+    data["documents"].append(bill | {"issued_at": "2026-11-27"})
+    return orjson.dumps(data)
+
+
 async def test_a_declaration_sent_again_amended_is_screened_anew(pipeline):
     """The contract asks for a declaration to be sent again, with the same id, for each
     amendment: the amendment is assessed from its own content, not answered as a copy."""
     port = pipeline.start_worker()
-    first = SampleMessage(b"CN-EXP-2026-0000123", as_first_sent(), "ordinary", None)
+    key = b"CN-EXP-2026-0000123"
+    first = SampleMessage(key, quoting_a_bill(as_first_sent()), "ordinary", None)
+    amendment = SampleMessage(key, quoting_a_bill(EXAMPLE.read_bytes()), "planted:example", None)
 
     def assessments(n: int):
         return lambda rs: len(by_topic(rs, pipeline.assessments)) >= n
 
-    for n, sample in enumerate((first, example_sample(), example_sample()), start=1):
+    for n, sample in enumerate((first, amendment, amendment), start=1):
         await send_all(pipeline.bootstrap, pipeline.declarations, [sample])
         records = await collect(pipeline, assessments(n))
     before, amended, copy = (
@@ -217,6 +227,8 @@ async def test_a_declaration_sent_again_amended_is_screened_anew(pipeline):
     assert "LATE_PARTY_AMENDMENT" not in {hit.code for hit in before.indicators}
     assert "LATE_PARTY_AMENDMENT" in {hit.code for hit in amended.indicators}
     assert "Siam Precision Trading" in " ".join(hit.evidence for hit in amended.indicators)
+    # Its first version is no earlier declaration: the bill both quote is not reused.
+    assert "DOCUMENT_REUSED" not in {hit.code for hit in amended.indicators}
     assert copy == amended  # a copy of the amendment gets its answer
     expected = {"consumed": 3, "assessed": 2, "answered_again": 1}
     assert declarations_counted(pipeline, port, expected) == expected
