@@ -54,7 +54,8 @@ STAGE_LATENCY = Histogram(
 REDELIVERED = Counter(
     "screener_history_redeliveries_total",
     "Entity events not applied to a history row again: replays after a crash or rebalance "
-    "(recognised by where the declaration came in) and copies of a declaration sent twice",
+    "(recognised by where the declaration came in) and declarations sent again, the same or "
+    "amended",
     ["recognised_as"],
 )
 POLICY_VERSIONS = Gauge(
