@@ -448,6 +448,11 @@ def _print_report(result, source: str) -> None:
     wide = Console(highlight=False, width=max(out.width, 170))
     wide.print(table)
     wide.print(_impact_table(result.indicators))
+    if firsts := result.first_versions.count:
+        out.print(
+            f"{result.first_versions.label}: {firsts}, {result.first_versions.alerts} alerted "
+            f"(scores p50 {num(result.first_versions.p50)}, p90 {num(result.first_versions.p90)})"
+        )
     below = [r.label for r in result.schemes if r.recall is not None and r.recall < 0.9]
     out.print(
         f"ordinary alert rate {pct(result.ordinary.alert_rate)} (aim < 2 %); "

@@ -41,6 +41,7 @@ from screener.models import IndicatorHit
 
 ORDINARY = "ordinary"
 PLANTED = "planted (all schemes)"
+FIRST_VERSIONS = "first versions of planted declarations (not counted)"
 
 
 @dataclass(frozen=True)
@@ -48,8 +49,9 @@ class Scored:
     label: str
     score: float
     hits: tuple[IndicatorHit, ...]  # the indicators that fired, with points and evidence
-    counted: bool  # not warm-up
+    counted: bool  # not warm-up, not a planted first version
     declaration_id: str = ""
+    superseded: bool = False  # a first version, sent again amended
 
     @property
     def indicators(self) -> tuple[str, ...]:
@@ -87,6 +89,7 @@ class Report:
     ordinary: Row
     overall: Row
     indicators: tuple[Impact, ...]  # most ordinary alerts decided first
+    first_versions: Row  # of planted declarations, screened and not counted
     scores: dict[str, list[float]]  # counted scores by label, for plots
     rejected: int  # lines the intake refused (malformed)
 
@@ -106,7 +109,9 @@ def screen_labelled(
         assessment = screener.screen(parsed, assessed_at=parsed.declared_at)
         hits = tuple(assessment.indicators)
         counted = not warmup and (label == ORDINARY or not superseded)
-        scored.append(Scored(label, assessment.score, hits, counted, parsed.declaration_id))
+        scored.append(
+            Scored(label, assessment.score, hits, counted, parsed.declaration_id, superseded)
+        )
     return scored, rejected
 
 
@@ -127,6 +132,7 @@ def report(
         _row(name, items, threshold, false_alerts) for name, items in sorted(by_label.items())
     )
     planted = [s for items in by_label.values() for s in items]
+    firsts = [s for s in scored if s.superseded and s.label != ORDINARY]
     return Report(
         threshold=threshold,
         policy_version=policy_version,
@@ -134,6 +140,7 @@ def report(
         ordinary=_row(ORDINARY, ordinary, threshold, None),
         overall=_row(PLANTED, planted, threshold, false_alerts),
         indicators=impacts(scored, threshold),
+        first_versions=_row(FIRST_VERSIONS, firsts, threshold, None),
         scores={
             label: [s.score for s in items]
             for label, items in [(ORDINARY, ordinary), *sorted(by_label.items())]

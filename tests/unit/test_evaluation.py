@@ -141,7 +141,8 @@ def test_a_late_amendment_is_judged_on_its_amended_version(policy) -> None:
         ((r.value, r.label, r.warmup, r.superseded) for r in records), policy
     )
     threshold = policy.document.scoring.alert_threshold
-    (row,) = report(scored, threshold, policy.version).schemes
+    result = report(scored, threshold, policy.version)
+    (row,) = result.schemes
     amended = [r for r in records if r.label == row.label and not r.superseded]
     firsts = [
         s for s, r in zip(scored, records, strict=True) if r.superseded and r.label != "ordinary"
@@ -151,6 +152,8 @@ def test_a_late_amendment_is_judged_on_its_amended_version(policy) -> None:
     assert row.recall >= 0.9
     # As booked, the shipment is the relationship's ordinary trade: few alert, as few of it do.
     assert sum(s.score >= threshold for s in firsts) <= 0.15 * len(firsts)
+    shown = result.first_versions  # reported apart
+    assert (shown.count, shown.alerts) == (len(firsts), sum(s.score >= threshold for s in firsts))
 
 
 def test_a_small_labelled_stream_end_to_end(tmp_path) -> None:
@@ -175,6 +178,7 @@ def test_a_small_labelled_stream_end_to_end(tmp_path) -> None:
     lines = [orjson.loads(line) for line in wrong.read_bytes().splitlines()]
     assert f"{len(lines)} errors written to" in result.output
     assert "planted (all schemes)" in result.output
+    assert "first versions of planted declarations (not counted): " in result.output
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     again = runner.invoke(app, ["evaluate", "--generate", "400", "--planted-share", "0.1", *common])
     assert again.exit_code == 0, again.output
