@@ -74,6 +74,8 @@ class Kit:
 
     def __post_init__(self) -> None:
         self._times = [t for t, _ in self.ordinary]
+        if any(a > b for a, b in zip(self._times, self._times[1:])):
+            raise ValueError("the ordinary stream must be in time order")  # `earlier` bisects
 
     def earlier(self, at: datetime) -> list[Raw]:
         return [d for _, d in self.ordinary[: bisect.bisect_left(self._times, at)]]

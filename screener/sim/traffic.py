@@ -134,7 +134,7 @@ def simulate(spec: TrafficSpec) -> list[Simulated]:
         random.Random(f"schemes:{seed}"),
         world,
         Namer(random.Random(f"names:{seed}"), world.names),
-        [(f.at, f.raw) for f in stream],
+        sorted(((f.at, f.raw) for f in stream), key=lambda line: line[0]),  # first versions too
         end,
     )
     planted, made = _plant(kit, spec, n_planted, warm_end, end)
