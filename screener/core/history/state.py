@@ -149,8 +149,9 @@ class EntityHistory:
         a declaration sent again (a copy, or its amendment, whose first version counted much
         as it does) was judged against the first time. Counts and sums come out exact for a
         copy, and so do the sets of counterparties and routes seen while they are small
-        enough to be kept whole; a bloom past that, and first and last dates, keep it (unless
-        it was the only declaration)."""
+        enough to be kept whole; a bloom past that, first and last dates and a document's
+        first quote keep it (unless it was the only declaration). A replay after a crash whose
+        first features never reached gather is answered from these, as it should have been."""
         h = EntityHistory.from_dict(self.to_dict())
         whole = [
             (sketch, bloom)
