@@ -132,6 +132,41 @@ async def test_one_partition_one_worker_scores_like_batch(make_pipeline):
     assert any(a.history_digest and a.indicators for a in stream.values())
 
 
+def with_amendments(samples: list[SampleMessage], every: int = 8) -> list[SampleMessage]:
+    """The stream with every `every`-th declaration sent again a few places later, its
+    consignee re-addressed, as an amendment: same id, other bytes."""
+    result = list(samples)
+    for n, s in enumerate(samples[::every]):
+        body = orjson.loads(s.value)
+        body["parties"]["consignee"]["address"] = "Unit 9, Jebel Ali Free Zone, Dubai"
+        body["amendments"].append({"field": "parties.consignee", "amended_at": body["declared_at"]})
+        result.insert(n * (every + 1) + 5, replace(s, value=orjson.dumps(body)))
+    return result
+
+
+async def test_amendments_score_like_batch(make_pipeline):
+    """An amendment is screened anew against the history without its first version, by the
+    worker as by batch scoring."""
+    samples = with_amendments(valid(generate(120, seed=25)))
+    pipeline = await make_pipeline(partitions=1)
+    pipeline.start_worker()
+    await send_all(pipeline.bootstrap, pipeline.declarations, samples)
+    records = await collect(pipeline, accounted(pipeline, len(samples)))
+    answers = [
+        Assessment.model_validate_json(r.value) for r in by_topic(records, pipeline.assessments)
+    ]
+    assert len(answers) == len(samples)
+    stream = {a.declaration_id: a for a in answers}  # the latest of each: the amendment
+    reference, _ = batch_reference(samples)
+    assert {k: outcome(a) for k, a in stream.items()} == {
+        k: outcome(a) for k, a in reference.items()
+    }
+    amended = [
+        a for a in stream.values() if "LATE_PARTY_AMENDMENT" in {h.code for h in a.indicators}
+    ]
+    assert len(amended) >= 15
+
+
 def through_one_forwarder(samples: list[SampleMessage]) -> list[SampleMessage]:
     """The same declarations, all handled by one freight forwarder: its history row gets an
     event from every one of them."""
