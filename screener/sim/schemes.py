@@ -14,6 +14,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from itertools import pairwise
 
 import orjson
 
@@ -74,7 +75,7 @@ class Kit:
 
     def __post_init__(self) -> None:
         self._times = [t for t, _ in self.ordinary]
-        if any(a > b for a, b in zip(self._times, self._times[1:])):
+        if any(a > b for a, b in pairwise(self._times)):
             raise ValueError("the ordinary stream must be in time order")  # `earlier` bisects
 
     def earlier(self, at: datetime) -> list[Raw]:
