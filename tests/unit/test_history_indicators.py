@@ -909,6 +909,20 @@ def test_a_redelivered_declaration_is_judged_as_the_first_time(make, policy):
     assert hit(later, "HUB_SURGE").facts["surges"][0]["recent"] == 7  # not 8
 
 
+def test_a_copy_after_its_answer_is_forgotten_is_judged_as_the_first_time(make, policy):
+    """`screener score --state DIR` run again with the last line of a file: no answers are
+    kept between runs, only the history, which knows the declaration and leaves it out."""
+    store: dict[str, bytes] = {}
+    lots = [make(n / 10, **SMALL_PARCEL, **consignee("Lotus Rare Metals")) for n in range(4)]
+    first = [HistoryScreener(policy, store).screen(d, assessed_at=T0) for d in lots]
+    assert "STRUCTURING" in codes(first[-1])
+    again = HistoryScreener(policy, store).screen(lots[-1], assessed_at=T0)
+    # The same score and evidence; the history digest may differ (its last date seen is kept).
+    assert again.model_dump(exclude={"history_digest"}) == first[-1].model_dump(
+        exclude={"history_digest"}
+    )
+
+
 def test_an_amendment_is_screened_anew_and_counted_once(make, declaration, policy):
     screener = HistoryScreener(policy, {})
     first = make(0)
