@@ -968,6 +968,33 @@ def test_a_routine_amendment_is_judged_as_its_first_version_was(make, declaratio
     assert codes(again) == codes(answers[1]) and again.score == answers[1].score
 
 
+def test_a_consignee_changed_without_an_amendment_listed_is_found_in_history(
+    make, declaration, policy
+):
+    """A sender that sends a declaration again re-addressed but lists no amendment: the
+    exporter's history had its first version, the new consignee's never did."""
+    screener = HistoryScreener(policy_with(policy, "LATE_PARTY_AMENDMENT", from_history=True), {})
+    first = make(0)
+    again = {"declaration_id": first.declaration_id, "declared_at": first.declared_at.isoformat()}
+    readdressed = declaration(True, **again, **consignee("Lotus Rare Metals"))
+    corrected = declaration(True, **again, **{"items.0.quantity": 9})  # same parties
+    assert "LATE_PARTY_AMENDMENT" not in codes(screener.screen(first, assessed_at=T0))
+    assert "LATE_PARTY_AMENDMENT" not in codes(screener.screen(corrected, assessed_at=T0))
+    found = hit(screener.screen(readdressed, assessed_at=T0), "LATE_PARTY_AMENDMENT")
+    assert found.facts["listed"] is False and found.facts["fields"] == ["parties.consignee"]
+    assert found.evidence == (
+        "an earlier version of this declaration was sent before without consignee "
+        "'Lotus Rare Metals', and no amendment is listed"
+    )
+    # A later declaration of the new consignee is no version of this one.
+    assert "LATE_PARTY_AMENDMENT" not in codes(
+        screener.screen(make(1, **consignee("Lotus Rare Metals")), assessed_at=T0)
+    )
+    off = HistoryScreener(policy_with(policy, "LATE_PARTY_AMENDMENT", from_history=False), {})
+    off.screen(first, assessed_at=T0)
+    assert "LATE_PARTY_AMENDMENT" not in codes(off.screen(readdressed, assessed_at=T0))
+
+
 def test_without_history_no_history_indicator_fires(mixed_sequence, policy):
     for d in mixed_sequence:
         stateless = assess(d, policy, assessed_at=T0)

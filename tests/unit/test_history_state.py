@@ -309,7 +309,7 @@ def test_a_redelivered_declaration_counts_once_and_sees_the_history_without_it()
     first = row.observe(party_event(1))
     again = row.observe(party_event(1))
     assert first["prior_declarations"] == 0 and first["new_counterparties"]
-    assert again == first  # judged as the first time: its own first visit is not history
+    assert again == first | {"sent_before": True}  # judged as the first time, and said so
     assert row.history.declarations == 1 and row.history.mass_g == MAGNETS
     later = row.observe(party_event(2, days=1))
     assert later["prior_declarations"] == 1 and not later["new_counterparties"]
@@ -331,6 +331,16 @@ def test_a_redelivery_within_applied_size_declarations_is_not_applied_again():
         row.observe(party_event(n))
     row.observe(party_event(0))
     assert row.history.declarations == APPLIED_SIZE
+
+
+def test_a_party_row_says_when_it_may_have_forgotten_a_declaration():
+    """Not knowing a declaration proves it never came only while the ledger holds every
+    declaration the row applied."""
+    row = EntityRow.new(Kind.PARTY)
+    seen = [row.observe(party_event(n)) for n in range(APPLIED_SIZE + 1)]
+    assert not any("may_forget" in f for f in seen[:APPLIED_SIZE])
+    assert seen[APPLIED_SIZE]["may_forget"] is True
+    assert "may_forget" not in row.observe(party_event(APPLIED_SIZE))  # a copy it knows
 
 
 def test_only_a_copy_older_than_applied_size_declarations_counts_twice():
@@ -614,7 +624,8 @@ def test_a_document_quoted_by_5000_consignees_stays_bounded():
 def test_a_redelivered_quote_is_counted_once_on_the_document():
     row = EntityRow.new(Kind.DOCUMENT)
     first = row.observe(document_event(1, 0, SIAM))
-    assert row.observe(document_event(1, 0, SIAM)) == first  # no earlier quote: not reused
+    again = row.observe(document_event(1, 0, SIAM))
+    assert again == first | {"sent_before": True}  # no earlier quote: not reused
     assert row.history.declarations == 1
     assert row.observe(document_event(2, 1, SIAM))["prior_declarations"] == 1
     again = row.observe(document_event(1, 0, SIAM))

@@ -474,6 +474,10 @@ class EntityRow:
         digest = id_digest(e.declaration_id)
         why = self._redelivery(digest, source)
         features = (self.history if why is None else self.history.without(e)).features(e)
+        if why == Redelivery.COPY:
+            features["sent_before"] = True  # an earlier version of it came here
+        elif why is None and e.kind == Kind.PARTY and len(self.applied) == APPLIED_SIZE:
+            features["may_forget"] = True  # a declaration not on the ledger may have been
         if why is None:
             self.history.apply(e)
             self.applied.add(digest)

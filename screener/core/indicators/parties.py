@@ -70,6 +70,9 @@ def payer_third_country(ctx: Context, params: NoParams) -> Finding | None:
 
 class AmendmentParams(Params):
     fields: list[str]
+    # Also a party change the sender did not list: an earlier version of the declaration
+    # reached the exporter's history, but not this version's consignee or end user.
+    from_history: bool = False
 
 
 @indicator(
@@ -78,10 +81,43 @@ class AmendmentParams(Params):
 def late_party_amendment(ctx: Context, params: AmendmentParams) -> Finding | None:
     watched = set(params.fields)
     changed = [a for a in ctx.declaration.amendments if a.field in watched]
-    if not changed:
+    if changed:
+        return Finding(
+            evidence="amended after booking: "
+            + ", ".join(f"{a.field} at {a.amended_at.isoformat()}" for a in changed),
+            facts={"fields": [a.field for a in changed]},
+        )
+    unlisted = _parties_new_to_it(ctx, watched) if params.from_history else []
+    if not unlisted:
         return None
     return Finding(
-        evidence="amended after booking: "
-        + ", ".join(f"{a.field} at {a.amended_at.isoformat()}" for a in changed),
-        facts={"fields": [a.field for a in changed]},
+        evidence="an earlier version of this declaration was sent before without "
+        + " or ".join(f"{role} {name!r}" for role, name in unlisted)
+        + ", and no amendment is listed",
+        facts={
+            "fields": [f"parties.{role}" for role, _ in unlisted],
+            "listed": False,
+            "parties": [{"role": role, "name": name} for role, name in unlisted],
+        },
     )
+
+
+def _parties_new_to_it(ctx: Context, watched: set[str]) -> list[tuple[str, str]]:
+    """The watched parties whose history never had this declaration while the exporter's
+    had an earlier version of it. A busy row whose ledger is full may have forgotten it, so
+    proves nothing."""
+    history = ctx.history
+    exporter = history.role("exporter") if history else None
+    if history is None or exporter is None or not exporter.get("sent_before"):
+        return []
+    new = []
+    for role in ("consignee", "end_user"):
+        f = history.role(role)
+        if (
+            f is not None
+            and f"parties.{role}" in watched
+            and not f.get("sent_before")
+            and not f.get("may_forget")
+        ):
+            new.append((role, f["label"]))
+    return new
