@@ -234,6 +234,28 @@ async def test_a_declaration_sent_again_amended_is_screened_anew(pipeline):
     assert declarations_counted(pipeline, port, expected) == expected
 
 
+async def test_a_readdressed_declaration_with_no_amendment_listed_is_found(pipeline):
+    """The sender lists no amendment: the worker's history knows the exporter had an earlier
+    version of the declaration, and the new consignee did not."""
+    pipeline.start_worker()
+    key = b"CN-EXP-2026-0000123"
+    silent = orjson.loads(EXAMPLE.read_bytes())
+    silent["amendments"] = []
+    for n, value in enumerate((as_first_sent(), orjson.dumps(silent)), start=1):
+        sample = SampleMessage(key, value, "planted:example", None)
+        await send_all(pipeline.bootstrap, pipeline.declarations, [sample])
+        records = await collect(
+            pipeline, lambda rs, n=n: len(by_topic(rs, pipeline.assessments)) >= n
+        )
+    before, after = (
+        Assessment.model_validate_json(r.value) for r in by_topic(records, pipeline.assessments)
+    )
+    assert "LATE_PARTY_AMENDMENT" not in {hit.code for hit in before.indicators}
+    (found,) = [hit for hit in after.indicators if hit.code == "LATE_PARTY_AMENDMENT"]
+    assert found.facts["listed"] is False
+    assert "consignee 'Siam Precision Trading Co., Ltd.'" in found.evidence
+
+
 async def test_a_worker_killed_mid_stream_loses_nothing(pipeline):
     """SIGKILL after some output: the restarted worker takes over from the committed offsets,
     so every input ends assessed or dead-lettered at least once (duplicates allowed)."""
