@@ -176,14 +176,20 @@ def first_filed(rng: random.Random, amended: Raw, hours: tuple[int, int]) -> dat
     return low + timedelta(minutes=rng.randint(0, int((high - low).total_seconds()) // 60))
 
 
-def first_version(rng: random.Random, amended: Raw) -> tuple[datetime, Raw]:
-    """The declaration as filed before its routine amendments: filed hours or days before
-    the first of them, with the fields as they were and without the papers issued since."""
+def as_filed(amended: Raw, at: datetime) -> Raw:
+    """A copy of `amended` as filed at `at`: no amendments yet, no papers issued since."""
     first: Raw = orjson.loads(orjson.dumps(amended))
-    at = first_filed(rng, amended, (1, 48))
     first["declared_at"] = iso(at)
     first["amendments"] = []
     first["documents"] = [d for d in first["documents"] if d["issued_at"] <= day(at)]
+    return first
+
+
+def first_version(rng: random.Random, amended: Raw) -> tuple[datetime, Raw]:
+    """The declaration as filed before its routine amendments: filed hours or days before
+    the first of them, with the fields as they were and without the papers issued since."""
+    at = first_filed(rng, amended, (1, 48))
+    first = as_filed(amended, at)
     for change in amended["amendments"]:
         _undo(rng, first, change["field"])
     return at, first

@@ -16,8 +16,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import pairwise
 
-import orjson
-
 from screener.sim import compose, premises
 from screener.sim.catalogue import COUNTRIES, GOODS_BY_KEY, Goods
 from screener.sim.compose import Raw
@@ -572,9 +570,7 @@ def late_consignee_amendment(kit: Kit, start: datetime) -> Planted:
 def _as_booked(amended: Raw, account: Account, at: datetime, papers: list[Raw]) -> Raw:
     """The same shipment as first filed, for the relationship's usual buyer under its
     licence: without the amendments and the papers issued since."""
-    first: Raw = orjson.loads(orjson.dumps(amended))
-    first["declared_at"] = compose.iso(at)
-    first["amendments"] = []
+    first = compose.as_filed(amended, at)
     first["parties"]["consignee"] = compose.party(account.consignee)
     usual = account.lane
     first["route"] |= {
@@ -586,8 +582,7 @@ def _as_booked(amended: Raw, account: Account, at: datetime, papers: list[Raw]) 
         first["payment"]["payer_country"] = account.payer_country
     for line in first["items"]:
         line["licence_ref"] = account.licence
-    kept = [d for d in first["documents"] if d not in papers]
-    first["documents"] = [d for d in kept if d["issued_at"] <= first["declared_at"][:10]] + papers
+    first["documents"] = [d for d in first["documents"] if d not in papers] + papers
     return first
 
 
