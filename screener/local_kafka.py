@@ -178,11 +178,13 @@ def up(
     controller_port: int | None = None,
     state_dir: Path = Path(".run/kafka"),
     timeout: float = 90,
+    properties: str | None = None,
 ) -> BrokerInfo:
     """Start a fresh single-node broker on 127.0.0.1:port, or return the one already running.
 
     "Fresh" means the data dir is wiped and re-formatted: every ``up`` starts empty.
     ``controller_port`` defaults to ``port + 1`` (or any free port if that one is taken).
+    ``properties`` replaces deploy/kafka/server.properties.template (same placeholders).
     Returns once the broker answers a Metadata request listing itself.
     """
     state_dir = Path(state_dir).resolve()
@@ -202,7 +204,7 @@ def up(
         data = state_dir / "data"
         shutil.rmtree(data, ignore_errors=True)
         props = state_dir / "server.properties"
-        template = (deploy_dir() / "server.properties.template").read_text()
+        template = properties or (deploy_dir() / "server.properties.template").read_text()
         props.write_text(
             template.format_map({"port": port, "controller_port": controller_port, "log_dir": data})
         )
