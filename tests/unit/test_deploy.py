@@ -20,6 +20,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
+from screener import local_kafka
 from screener.cli import app
 from tests.deploy_files import (
     COMPOSE,
@@ -143,6 +144,13 @@ def test_the_compose_file_is_valid_for_compose():
     broken = compose()
     broken["services"]["worker"]["replica"] = 2
     assert not validator.is_valid(broken)
+
+
+def test_the_compose_broker_is_the_kafka_the_tests_run():
+    """tests/integration/test_deploy.py runs the compose broker's settings on deploy/kafka's
+    Kafka: the same release."""
+    image = compose()["services"]["kafka"]["image"]
+    assert image == f"apache/kafka:{local_kafka.kafka_version()}"
 
 
 def test_compose_builds_the_image_of_deploy_image():
