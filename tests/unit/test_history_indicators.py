@@ -15,6 +15,7 @@ import pytest
 
 from screener.batch import HistoryScreener
 from screener.core.assess import assess
+from screener.core.history.state import APPLIED_SIZE
 from screener.core.intake import parse_declaration
 from screener.core.policy import DEFAULT_POLICY, Policy, parse_policy
 from screener.models import Assessment, Declaration, Item
@@ -993,6 +994,28 @@ def test_a_consignee_changed_without_an_amendment_listed_is_found_in_history(
     off = HistoryScreener(policy_with(policy, "LATE_PARTY_AMENDMENT", from_history=False), {})
     off.screen(first, assessed_at=T0)
     assert "LATE_PARTY_AMENDMENT" not in codes(off.screen(readdressed, assessed_at=T0))
+
+
+def test_a_busy_exporter_that_forgot_the_first_version_leaves_it_to_the_documents(
+    make, declaration, policy
+):
+    """More declarations of the exporter than its ledger keeps came between the two versions:
+    its row applies the second as new, but the bill of lading both quote knew the first."""
+    screener = HistoryScreener(policy_with(policy, "LATE_PARTY_AMENDMENT", from_history=True), {})
+    first = make(0, **bill_of_lading("MAEU 555000111"))
+    screener.screen(first, assessed_at=T0)
+    for _ in range(APPLIED_SIZE + 5):  # the same exporter, its other shipments
+        screener.screen(make(1), assessed_at=T0)
+    readdressed = declaration(
+        True,
+        declaration_id=first.declaration_id,
+        declared_at=(T0 + timedelta(days=2)).isoformat(),
+        **bill_of_lading("MAEU 555000111"),
+        **consignee("Lotus Rare Metals"),
+    )
+    judged = screener.screen(readdressed, assessed_at=T0)
+    found = hit(judged, "LATE_PARTY_AMENDMENT")
+    assert found.facts["listed"] is False and found.facts["fields"] == ["parties.consignee"]
 
 
 def test_without_history_no_history_indicator_fires(mixed_sequence, policy):

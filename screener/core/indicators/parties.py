@@ -71,7 +71,8 @@ def payer_third_country(ctx: Context, params: NoParams) -> Finding | None:
 class AmendmentParams(Params):
     fields: list[str]
     # Also a party change the sender did not list: an earlier version of the declaration
-    # reached the exporter's history, but not this version's consignee or end user.
+    # reached the history of one of its entities, but not this version's consignee or end
+    # user.
     from_history: bool = False
 
 
@@ -103,21 +104,20 @@ def late_party_amendment(ctx: Context, params: AmendmentParams) -> Finding | Non
 
 
 def _parties_new_to_it(ctx: Context, watched: set[str]) -> list[tuple[str, str]]:
-    """The watched parties whose history never had this declaration while the exporter's
-    had an earlier version of it. A busy row whose ledger is full may have forgotten it, so
+    """The watched parties whose history never had this declaration while another of its
+    entities had an earlier version of it: any one will do, so a busy exporter whose ledger
+    has forgotten the first version is made up for by its documents, its forwarder, its
+    goods. A watched party's busy row whose ledger is full may have forgotten it too, so
     proves nothing."""
     history = ctx.history
-    exporter = history.role("exporter") if history else None
-    if history is None or exporter is None or not exporter.get("sent_before"):
+    if history is None:
+        return []
+    roles = [role for role in ("consignee", "end_user") if f"parties.{role}" in watched]
+    if not any(f.get("sent_before") for f in history.features if f["role"] not in roles):
         return []
     new = []
-    for role in ("consignee", "end_user"):
+    for role in roles:
         f = history.role(role)
-        if (
-            f is not None
-            and f"parties.{role}" in watched
-            and not f.get("sent_before")
-            and not f.get("may_forget")
-        ):
+        if f is not None and not f.get("sent_before") and not f.get("may_forget"):
             new.append((role, f["label"]))
     return new
