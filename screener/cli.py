@@ -12,11 +12,12 @@ from typing import Annotated
 
 import orjson
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 
 from screener import local_kafka
 from screener.core.policy import PolicyError, load_policy, parse_policy
-from screener.settings import get_settings
+from screener.settings import Settings, get_settings
 
 app = typer.Typer(
     help="Streaming shipment screening for export-control diversion.", no_args_is_help=True
@@ -41,13 +42,25 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
     return typer.Exit(code)
 
 
+def _settings() -> Settings:
+    """The SCREENER_* settings, or the reasons they are refused, and exit."""
+    try:
+        return get_settings()
+    except ValidationError as exc:
+        reasons = "; ".join(
+            (f"SCREENER_{'_'.join(map(str, e['loc'])).upper()}: " if e["loc"] else "") + e["msg"]
+            for e in exc.errors()
+        )
+        raise _fail(f"settings refused: {reasons}", code=2) from exc
+
+
 @app.command()
 def worker() -> None:
     """Run the screening worker (faust) against SCREENER_KAFKA_BOOTSTRAP."""
     from screener.stream.worker import run_worker
 
     try:
-        run_worker(get_settings())
+        run_worker(_settings())
     except PolicyError as exc:
         raise _fail(str(exc)) from exc
 
@@ -67,7 +80,7 @@ def demo(
 
     keep = sys.stdin.isatty() if keep_running is None else keep_running
     try:
-        code = run_demo(get_settings(), count, rate, seed, keep)
+        code = run_demo(_settings(), count, rate, seed, keep)
     except (local_kafka.LocalKafkaError, RuntimeError, PolicyError) as exc:
         raise _fail(str(exc)) from exc
     raise typer.Exit(code)
@@ -209,12 +222,11 @@ def simulate(
         out.print(f"wrote {summary} to {out_file}")
         return
     from screener.stream.clients import Produced, produce
+    from screener.stream.connection import kafka_of
 
-    settings = get_settings()
+    settings = _settings()
     messages = [Produced(r.key, r.value, [("content-type", b"application/json")]) for r in records]
-    sent = asyncio.run(
-        produce(settings.kafka_bootstrap, settings.declarations_topic, messages, rate)
-    )
+    sent = asyncio.run(produce(kafka_of(settings), settings.declarations_topic, messages, rate))
     out.print(f"produced {sent} of {summary} to {settings.declarations_topic}")
 
 
@@ -234,12 +246,13 @@ def replay(
     from rich.progress import MofNCompleteColumn, Progress, TimeRemainingColumn
 
     from screener.stream.clients import Produced, produce
+    from screener.stream.connection import kafka_of
 
     if rate < 0:
         raise _fail("--rate must be 0 (as fast as possible) or positive")
     if not file.is_file():
         raise _fail(f"{file}: no such file")
-    settings = get_settings()
+    settings = _settings()
     target = topic or settings.declarations_topic
     with file.open("rb") as handle:
         total = sum(1 for line in handle if line.strip())
@@ -265,7 +278,7 @@ def replay(
     ) as progress:
         task = progress.add_task(f"replay to {target}", total=total)
         sent = asyncio.run(
-            produce(settings.kafka_bootstrap, target, messages(progress, task), rate or None)
+            produce(kafka_of(settings), target, messages(progress, task), rate or None)
         )
     seconds = time.monotonic() - began
     out.print(
@@ -326,7 +339,7 @@ def evaluate(
     from screener.sim.traffic import read_labels
 
     try:
-        policy = load_policy(policy_file or get_settings().policy_file)
+        policy = load_policy(policy_file or _settings().policy_file)
     except PolicyError as exc:
         raise _fail(str(exc)) from exc
     if generate is not None or (declarations is None and days is not None):
@@ -474,7 +487,7 @@ def score(
     from screener.batch import HistoryScreener, open_store
     from screener.core.intake import Rejection, parse_declaration
 
-    policy = load_policy(get_settings().policy_file)
+    policy = load_policy(_settings().policy_file)
     handle = sys.stdin.buffer if file == "-" else open(file, "rb")  # noqa: SIM115
     with handle, open_store(state) as store:
         screener = HistoryScreener(policy, store)
@@ -551,7 +564,7 @@ def names_evaluate(
     from screener.reference.matching import evaluate
 
     if threshold is None:
-        policy = load_policy(get_settings().policy_file)
+        policy = load_policy(_settings().policy_file)
         threshold = policy.document.indicators["PARTY_LISTED"].params.get("threshold", 0.9)
     result = evaluate(threshold)
     table = Table(title=f"name matching at threshold {threshold:.2f}")
@@ -571,7 +584,7 @@ def topics() -> None:
     """Create the pipeline's topics (partitions from SCREENER_TOPIC_PARTITIONS) if missing."""
     from screener.stream.topics import ensure_pipeline_topics
 
-    created = asyncio.run(ensure_pipeline_topics(get_settings()))
+    created = asyncio.run(ensure_pipeline_topics(_settings()))
     out.print(f"created: {', '.join(created) or 'none (all exist)'}")
 
 
@@ -581,8 +594,9 @@ def tail(
 ) -> None:
     """Follow an output topic from its beginning and print each record as JSON."""
     from screener.stream.clients import tail as tail_records
+    from screener.stream.connection import kafka_of
 
-    settings = get_settings()
+    settings = _settings()
     topic = {
         "alerts": settings.alerts_topic,
         "assessments": settings.assessments_topic,
@@ -592,7 +606,7 @@ def tail(
         raise _fail(f"unknown output {which!r}: choose alerts, assessments or dead-letters")
 
     async def follow() -> None:
-        async for record in tail_records(settings.kafka_bootstrap, [topic]):
+        async for record in tail_records(kafka_of(settings), [topic]):
             headers = {k: v.decode("utf-8", "replace") for k, v in record.headers.items()}
             body = record.value.decode("utf-8", "replace")
             out.print_json(
@@ -617,7 +631,7 @@ def kafka_fetch() -> None:
 @kafka_app.command("up")
 def kafka_up() -> None:
     """Start a fresh single-node broker on 127.0.0.1 (SCREENER_LOCAL_KAFKA_PORT)."""
-    settings = get_settings()
+    settings = _settings()
     try:
         info = local_kafka.up(port=settings.local_kafka_port, state_dir=settings.local_kafka_dir)
     except local_kafka.LocalKafkaError as exc:
@@ -628,14 +642,14 @@ def kafka_up() -> None:
 @kafka_app.command("down")
 def kafka_down() -> None:
     """Stop the local broker."""
-    stopped = local_kafka.down(get_settings().local_kafka_dir)
+    stopped = local_kafka.down(_settings().local_kafka_dir)
     out.print("kafka stopped" if stopped else "kafka was not running")
 
 
 @kafka_app.command("status")
 def kafka_status() -> None:
     """Say whether the local broker is running; exit 1 if not."""
-    info = local_kafka.status(get_settings().local_kafka_dir)
+    info = local_kafka.status(_settings().local_kafka_dir)
     if info is None:
         out.print("kafka is not running")
         raise typer.Exit(1)
@@ -671,9 +685,10 @@ def policy_publish(file: Annotated[Path, typer.Argument()]) -> None:
     """Validate a policy document and publish it to the reference topic: running workers take
     it in without a restart, for declarations at or after its effective time."""
     from screener.stream.clients import Produced, produce
+    from screener.stream.connection import kafka_of
     from screener.stream.reference import POLICY_KEY_PREFIX
 
-    settings = get_settings()
+    settings = _settings()
     try:
         # Validated as the workers will read it: list paths resolve in SCREENER_REFERENCE_DIR.
         policy = parse_policy(file.read_text(encoding="utf-8"), settings.reference_dir, str(file))
@@ -681,7 +696,7 @@ def policy_publish(file: Annotated[Path, typer.Argument()]) -> None:
         raise _fail(str(exc)) from exc
     key = POLICY_KEY_PREFIX + policy.version.encode()
     message = Produced(key, file.read_bytes(), [("content-type", b"application/yaml")])
-    asyncio.run(produce(settings.kafka_bootstrap, settings.reference_topic, [message]))
+    asyncio.run(produce(kafka_of(settings), settings.reference_topic, [message]))
     effective = policy.document.effective_from.isoformat()
     topic = settings.reference_topic
     out.print(f"published policy {policy.version} (effective {effective}) to {topic}")

@@ -42,7 +42,12 @@ def wait_healthy(
 
 
 def start_worker(settings: Settings, bootstrap: str, log_path: Path) -> subprocess.Popen:
-    env = {**os.environ, "SCREENER_KAFKA_BOOTSTRAP": bootstrap}
+    # The local broker is plaintext, whatever SCREENER_KAFKA_* says about another cluster.
+    env = {
+        **os.environ,
+        "SCREENER_KAFKA_BOOTSTRAP": bootstrap,
+        "SCREENER_KAFKA_SECURITY_PROTOCOL": "PLAINTEXT",
+    }
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("ab") as log:
         return subprocess.Popen(
@@ -147,7 +152,9 @@ def run_demo(settings: Settings, count: int, rate: float, seed: int, keep_runnin
         shutil.rmtree(settings.data_dir, ignore_errors=True)
     worker = None
     try:
-        on_broker = settings.model_copy(update={"kafka_bootstrap": broker.bootstrap})
+        on_broker = settings.model_copy(
+            update={"kafka_bootstrap": broker.bootstrap, "kafka_security_protocol": "PLAINTEXT"}
+        )
         asyncio.run(ensure_pipeline_topics(on_broker))
         log_path = settings.data_dir.parent / "worker.log"
         console.print(f"[bold]starting the screener worker[/] (log: {log_path}) ...")

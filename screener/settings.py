@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal, Self
 
-from pydantic import Field
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from screener.core.policy import DEFAULT_POLICY
@@ -16,6 +17,19 @@ class Settings(BaseSettings):
 
     # Kafka
     kafka_bootstrap: str = Field("127.0.0.1:9092", description="Kafka bootstrap servers")
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
+        "PLAINTEXT", description="How every client of screener's connects to the brokers"
+    )
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = "PLAIN"
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: SecretStr | None = None
+    kafka_ssl_cafile: Path | None = Field(
+        None, description="CA certificates that sign the brokers' (default: the system's)"
+    )
+    kafka_ssl_certfile: Path | None = Field(
+        None, description="Client certificate (PEM) for brokers that ask for one"
+    )
+    kafka_ssl_keyfile: Path | None = Field(None, description="Its private key (PEM)")
     app_id: str = Field("screener", description="Faust app id: the consumer group")
     declarations_topic: str = "shipments.declarations.v1"
     dead_letter_topic: str = "shipments.declarations.dlq.v1"
@@ -108,6 +122,22 @@ class Settings(BaseSettings):
     web_port: int = Field(6066, description="Port of /metrics and /health")
     data_dir: Path = Field(Path(".run/worker"), description="Worker state directory")
     log_level: str = "info"
+
+    @model_validator(mode="after")
+    def _credentials_complete(self) -> Self:
+        if self.kafka_security_protocol.startswith("SASL_") and not (
+            self.kafka_sasl_username and self.kafka_sasl_password
+        ):
+            raise ValueError(
+                f"SCREENER_KAFKA_SECURITY_PROTOCOL={self.kafka_security_protocol} needs "
+                "SCREENER_KAFKA_SASL_USERNAME and SCREENER_KAFKA_SASL_PASSWORD"
+            )
+        if (self.kafka_ssl_certfile is None) != (self.kafka_ssl_keyfile is None):
+            raise ValueError(
+                "a client certificate needs both SCREENER_KAFKA_SSL_CERTFILE and "
+                "SCREENER_KAFKA_SSL_KEYFILE"
+            )
+        return self
 
     # Local Kafka (development, demo and tests)
     local_kafka_port: int = 9092

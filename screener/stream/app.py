@@ -51,6 +51,7 @@ from screener.settings import Settings
 from screener.stream import faust_fixes
 from screener.stream.answers import answer_key
 from screener.stream.batches import stopping_if_it_fails
+from screener.stream.connection import kafka_of
 from screener.stream.envelopes import (
     Incoming,
     Output,
@@ -95,6 +96,7 @@ def create_app(
     app = faust.App(
         settings.app_id,
         broker=[f"kafka://{host.strip()}" for host in settings.kafka_bootstrap.split(",")],
+        broker_credentials=kafka_of(settings).credentials,
         key_serializer="raw",
         value_serializer="raw",
         datadir=str(settings.data_dir),

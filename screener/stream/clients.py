@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
+from screener.stream.connection import Kafka
+
 
 @dataclass(frozen=True)
 class Produced:
@@ -20,10 +22,10 @@ class Produced:
 
 
 async def produce(
-    bootstrap: str, topic: str, messages: Iterable[Produced], rate: float | None = None
+    kafka: Kafka | str, topic: str, messages: Iterable[Produced], rate: float | None = None
 ) -> int:
     """Send messages (at `rate` per second when given) and wait until all are acknowledged."""
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5)
+    producer = AIOKafkaProducer(**Kafka.of(kafka).options(), acks="all", linger_ms=5)
     await producer.start()
     try:
         pending = []
@@ -53,9 +55,9 @@ class Received:
     timestamp_ms: int
 
 
-async def partitions_of(bootstrap: str, topics: list[str]) -> list[TopicPartition]:
+async def partitions_of(kafka: Kafka | str, topics: list[str]) -> list[TopicPartition]:
     """Every partition of `topics` (missing topics have none)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(**Kafka.of(kafka).options())
     await admin.start()
     try:
         described = await admin.describe_topics(topics)
@@ -69,9 +71,9 @@ async def partitions_of(bootstrap: str, topics: list[str]) -> list[TopicPartitio
     ]
 
 
-async def end_offsets(bootstrap: str, topics: list[str]) -> dict[TopicPartition, int]:
-    partitions = await partitions_of(bootstrap, topics)
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+async def end_offsets(kafka: Kafka | str, topics: list[str]) -> dict[TopicPartition, int]:
+    partitions = await partitions_of(kafka, topics)
+    consumer = AIOKafkaConsumer(**Kafka.of(kafka).options(), enable_auto_commit=False)
     await consumer.start()
     try:
         return await consumer.end_offsets(partitions) if partitions else {}
@@ -80,15 +82,15 @@ async def end_offsets(bootstrap: str, topics: list[str]) -> dict[TopicPartition,
 
 
 async def tail(
-    bootstrap: str, topics: list[str], start: dict[TopicPartition, int] | None = None
+    kafka: Kafka | str, topics: list[str], start: dict[TopicPartition, int] | None = None
 ) -> AsyncIterator[Received]:
     """Records of `topics` from `start` offsets (beginning where none is given), forever.
 
     No consumer group: reading does not disturb the offsets of real consumers.
     """
-    partitions = await partitions_of(bootstrap, topics)
+    partitions = await partitions_of(kafka, topics)
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, enable_auto_commit=False, auto_offset_reset="earliest"
+        **Kafka.of(kafka).options(), enable_auto_commit=False, auto_offset_reset="earliest"
     )
     await consumer.start()
     try:

@@ -14,6 +14,7 @@ from screener.core.policy import Policy, PolicyBook, PolicyError, load_policy, p
 from screener.observability import metrics
 from screener.settings import Settings
 from screener.stream.clients import partitions_of
+from screener.stream.connection import kafka_of
 
 log = logging.getLogger(__name__)
 POLICY_KEY_PREFIX = b"policy:"
@@ -69,10 +70,9 @@ def follow_reference_topic(app: faust.App, settings: Settings, book: PolicyBook)
 
     @app.task
     async def read_reference_topic() -> None:
-        partitions = await partitions_of(settings.kafka_bootstrap, [settings.reference_topic])
-        consumer = AIOKafkaConsumer(
-            bootstrap_servers=settings.kafka_bootstrap, enable_auto_commit=False
-        )
+        kafka = kafka_of(settings)
+        partitions = await partitions_of(kafka, [settings.reference_topic])
+        consumer = AIOKafkaConsumer(**kafka.options(), enable_auto_commit=False)
         await consumer.start()
         try:
             consumer.assign(partitions)

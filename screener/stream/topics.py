@@ -18,6 +18,7 @@ from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import KafkaError, for_code
 
 from screener.settings import Settings
+from screener.stream.connection import Kafka, kafka_of
 
 log = logging.getLogger(__name__)
 
@@ -68,10 +69,10 @@ def pipeline_topics(settings: Settings) -> list[str]:
 async def ensure_pipeline_topics(settings: Settings) -> list[str]:
     """The declarations topic with the broker's record limit (the producers' contract), the
     outputs with room for a dead letter of the largest declaration; returns those created."""
-    bootstrap, partitions = settings.kafka_bootstrap, settings.topic_partitions
+    kafka, partitions = kafka_of(settings), settings.topic_partitions
     return [
-        *await ensure_topics(bootstrap, [settings.declarations_topic], partitions),
-        *await ensure_topics(bootstrap, output_topics(settings), partitions, config=LARGE_RECORDS),
+        *await ensure_topics(kafka, [settings.declarations_topic], partitions),
+        *await ensure_topics(kafka, output_topics(settings), partitions, config=LARGE_RECORDS),
     ]
 
 
@@ -79,15 +80,15 @@ async def ensure_worker_topics(settings: Settings) -> None:
     """The hops and the tables' changelogs (compacted), which the worker owns: made to take
     large records, and set so if they were made before. Policy versions: one compacted
     partition, kept and read in order."""
-    bootstrap, internal = settings.kafka_bootstrap, settings.internal_partitions
-    await ensure_topics(bootstrap, internal_topics(settings), internal, LARGE_RECORDS, own=True)
+    kafka, internal = kafka_of(settings), settings.internal_partitions
+    await ensure_topics(kafka, internal_topics(settings), internal, LARGE_RECORDS, own=True)
     changelog = COMPACTED | LARGE_RECORDS
-    await ensure_topics(bootstrap, changelog_topics(settings), internal, changelog, own=True)
-    await ensure_topics(bootstrap, [settings.reference_topic], 1, COMPACTED)
+    await ensure_topics(kafka, changelog_topics(settings), internal, changelog, own=True)
+    await ensure_topics(kafka, [settings.reference_topic], 1, COMPACTED)
 
 
 async def ensure_topics(
-    bootstrap: str,
+    kafka: Kafka | str,
     names: list[str],
     partitions: int,
     config: dict[str, str] | None = None,
@@ -97,7 +98,7 @@ async def ensure_topics(
 ) -> list[str]:
     """Create the topics of `names` that do not exist yet; returns the ones created. `own`:
     topics of the worker's, whose existing ones are set to `config` too."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(**Kafka.of(kafka).options())
     await admin.start()
     try:
         existing = set(await admin.list_topics())
@@ -166,9 +167,9 @@ async def topic_settings(admin: AIOKafkaAdminClient, names: list[str]) -> dict[s
     }
 
 
-async def record_limits(bootstrap: str, names: list[str]) -> dict[str, int]:
+async def record_limits(kafka: Kafka | str, names: list[str]) -> dict[str, int]:
     """The largest record each topic takes (its max.message.bytes)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(**Kafka.of(kafka).options())
     await admin.start()
     try:
         described = await _described(admin, names, ["max.message.bytes"])

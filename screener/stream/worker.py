@@ -13,6 +13,7 @@ from screener.core.policy import PolicyBook, load_policy
 from screener.observability.metrics import watch_gc_pauses
 from screener.settings import Settings
 from screener.stream.app import create_app
+from screener.stream.connection import kafka_of
 from screener.stream.topics import ensure_pipeline_topics, ensure_worker_topics, record_limits
 
 log = logging.getLogger(__name__)
@@ -41,10 +42,10 @@ def tune_gc() -> None:
 async def check_dead_letter_room(settings: Settings) -> int:
     """The dead-letter topic's record limit; a warning when a dead letter of the largest
     declaration would not fit in it (such dead letters go out without their value)."""
-    bootstrap = settings.kafka_bootstrap
+    kafka = kafka_of(settings)
     try:
         limits = await record_limits(
-            bootstrap, [settings.dead_letter_topic, settings.declarations_topic]
+            kafka, [settings.dead_letter_topic, settings.declarations_topic]
         )
     except KafkaError as exc:
         log.warning("topic settings unreadable (%s): dead letters kept under 1 MiB", exc)

@@ -1,0 +1,143 @@
+"""screener on a secured cluster: a real broker whose listener for clients takes only TLS with
+SASL (PLAIN), its certificate signed by a CA of the test's. The worker, `screener topics` and
+the clients at the edges connect with the SCREENER_KAFKA_* settings alone; a wrong password
+is refused. The broker's plaintext listener is there only for local_kafka to see it is up."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import orjson
+import pytest
+import trustme
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import (
+    BestAvailableEncryption,
+    load_pem_private_key,
+    pkcs12,
+)
+
+from screener import local_kafka
+from screener.settings import Settings
+from screener.sim.declarations import SampleMessage, generate
+from screener.stream.clients import Produced, produce, tail
+from screener.stream.connection import kafka_of
+from tests.integration.conftest import Pipeline
+
+USER, PASSWORD = "screener", "screener-secret"
+KEYSTORE_PASSWORD = "keystore-secret"
+
+
+def keystore(ca: trustme.CA, path: Path) -> None:
+    """The broker's key and certificate chain for 127.0.0.1, as a PKCS12 keystore."""
+    issued = ca.issue_cert("127.0.0.1", "localhost")
+    key = load_pem_private_key(issued.private_key_pem.bytes(), password=None)
+    cert, *chain = (x509.load_pem_x509_certificate(b.bytes()) for b in issued.cert_chain_pems)
+    encryption = BestAvailableEncryption(KEYSTORE_PASSWORD.encode())
+    path.write_bytes(pkcs12.serialize_key_and_certificates(b"broker", key, cert, chain, encryption))
+
+
+def secured_properties(secure_port: int, keystore_path: Path) -> str:
+    """deploy/kafka's template with a SASL_SSL listener beside the plaintext one."""
+    template = (local_kafka.deploy_dir() / "server.properties.template").read_text()
+    secure = f"SECURE://{local_kafka.HOST}:{secure_port}"
+    login = "org.apache.kafka.common.security.plain.PlainLoginModule"
+    jaas = f'{login} required user_{USER}="{PASSWORD}";'
+    changed = {
+        "listeners": f"PLAINTEXT://{local_kafka.HOST}:{{port}},"
+        f"CONTROLLER://{local_kafka.HOST}:{{controller_port}},{secure}",
+        "advertised.listeners": f"PLAINTEXT://{local_kafka.HOST}:{{port}},{secure}",
+        "listener.security.protocol.map": (
+            "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SECURE:SASL_SSL"
+        ),
+        "listener.name.secure.sasl.enabled.mechanisms": "PLAIN",
+        "listener.name.secure.plain.sasl.jaas.config": jaas,
+        "listener.name.secure.ssl.keystore.type": "PKCS12",
+        "listener.name.secure.ssl.keystore.location": str(keystore_path),
+        "listener.name.secure.ssl.keystore.password": KEYSTORE_PASSWORD,
+    }
+    lines = [line for line in template.splitlines() if line.split("=", 1)[0].strip() not in changed]
+    return "\n".join([*lines, *(f"{k}={v}" for k, v in changed.items())]) + "\n"
+
+
+@pytest.fixture(scope="module")
+def secured(tmp_path_factory) -> dict[str, str]:
+    """The SCREENER_KAFKA_* settings of a client of the secured broker."""
+    workdir = tmp_path_factory.mktemp("secured")
+    ca = trustme.CA()
+    ca.cert_pem.write_to_path(str(workdir / "ca.pem"))
+    keystore(ca, workdir / "broker.p12")
+    port, secure_port = local_kafka.free_port_pair(), local_kafka.free_port_pair()
+    properties = secured_properties(secure_port, workdir / "broker.p12")
+    local_kafka.up(port, port + 1, workdir / "kafka", properties=properties)
+    try:
+        yield {
+            "SCREENER_KAFKA_BOOTSTRAP": f"{local_kafka.HOST}:{secure_port}",
+            "SCREENER_KAFKA_SECURITY_PROTOCOL": "SASL_SSL",
+            "SCREENER_KAFKA_SASL_MECHANISM": "PLAIN",
+            "SCREENER_KAFKA_SASL_USERNAME": USER,
+            "SCREENER_KAFKA_SASL_PASSWORD": PASSWORD,
+            "SCREENER_KAFKA_SSL_CAFILE": str(workdir / "ca.pem"),
+        }
+    finally:
+        local_kafka.down(workdir / "kafka")
+
+
+def screener_command(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "screener", *args],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_a_wrong_password_is_refused_and_the_right_one_makes_the_topics(secured):
+    wrong = screener_command("topics", env={**secured, "SCREENER_KAFKA_SASL_PASSWORD": "guess"})
+    assert wrong.returncode != 0
+    assert "Authentication failed" in wrong.stdout + wrong.stderr
+    made = screener_command("topics", env=secured)
+    assert made.returncode == 0, made.stdout + made.stderr
+    assert Settings(_env_file=None).declarations_topic in made.stdout
+
+
+async def test_a_worker_screens_on_the_secured_cluster(secured, tmp_path):
+    settings = Settings(
+        _env_file=None, **{k.removeprefix("SCREENER_").lower(): v for k, v in secured.items()}
+    )
+    kafka = kafka_of(settings)
+    pipeline = Pipeline(
+        bootstrap=settings.kafka_bootstrap,
+        declarations=settings.declarations_topic,
+        dead_letters=settings.dead_letter_topic,
+        assessments=settings.assessments_topic,
+        alerts=settings.alerts_topic,
+        workdir=tmp_path,
+        extra_env=secured,
+    )
+    samples = [*generate(30, seed=9, malformed_share=0.0), SampleMessage(b"x", b"{", "bad", None)]
+    answered: dict[str, list[bytes]] = {pipeline.assessments: [], pipeline.dead_letters: []}
+
+    async def read() -> None:
+        async for record in tail(kafka, [pipeline.assessments, pipeline.dead_letters]):
+            answered[record.topic].append(record.value)
+            if sum(map(len, answered.values())) == len(samples):
+                return
+
+    try:
+        pipeline.start_worker()
+        messages = [Produced(s.key, s.value, []) for s in samples]
+        assert await produce(kafka, pipeline.declarations, messages) == len(samples)
+        await asyncio.wait_for(read(), 120)
+    finally:
+        pipeline.stop_all()
+    assert sorted(orjson.loads(v)["declaration_id"] for v in answered[pipeline.assessments]) == (
+        sorted(s.declaration_id for s in samples[:-1])
+    )
+    assert answered[pipeline.dead_letters] == [b"{"]
