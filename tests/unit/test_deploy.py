@@ -249,8 +249,8 @@ def test_the_workers_run_the_image_with_settings_screener_reads():
     assert [source["configMapRef"]["name"] for source in container["envFrom"]] == [
         config["metadata"]["name"]
     ]
-    env = {**config["data"], **{e["name"]: e["value"] for e in container["env"]}}
-    assert set(env) <= setting_names()
+    env = {**config["data"], **{e["name"]: e["value"] for e in container["env"] if "value" in e}}
+    assert set(env) | {e["name"] for e in container["env"]} <= setting_names()
     settings = settings_from({**image_environment(), **env})
     # The port the probes and Prometheus ask is the one the worker serves.
     (port,) = container["ports"]
