@@ -34,7 +34,7 @@ import subprocess
 import time
 import uuid
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -179,12 +179,14 @@ def up(
     state_dir: Path = Path(".run/kafka"),
     timeout: float = 90,
     properties: str | None = None,
+    format_args: Sequence[str] = (),
 ) -> BrokerInfo:
     """Start a fresh single-node broker on 127.0.0.1:port, or return the one already running.
 
     "Fresh" means the data dir is wiped and re-formatted: every ``up`` starts empty.
     ``controller_port`` defaults to ``port + 1`` (or any free port if that one is taken).
-    ``properties`` replaces deploy/kafka/server.properties.template (same placeholders).
+    ``properties`` replaces deploy/kafka/server.properties.template (same placeholders);
+    ``format_args`` go to the storage format (``--add-scram`` credentials, say).
     Returns once the broker answers a Metadata request listing itself.
     """
     state_dir = Path(state_dir).resolve()
@@ -222,7 +224,11 @@ def up(
         ]
         # Static voters (controller.quorum.voters) => plain `format`, no --standalone.
         fmt = subprocess.run(
-            [*jvm, "kafka.tools.StorageTool", "format", "-t", _cluster_id(), "-c", str(props)],
+            [
+                *jvm,
+                *("kafka.tools.StorageTool", "format", "-t", _cluster_id(), "-c", str(props)),
+                *format_args,
+            ],
             capture_output=True,
             text=True,
             timeout=120,
