@@ -582,9 +582,14 @@ def names_evaluate(
 @app.command()
 def topics() -> None:
     """Create the pipeline's topics (partitions from SCREENER_TOPIC_PARTITIONS) if missing."""
+    from aiokafka.errors import KafkaError
+
     from screener.stream.topics import ensure_pipeline_topics
 
-    created = asyncio.run(ensure_pipeline_topics(_settings()))
+    try:
+        created = asyncio.run(ensure_pipeline_topics(_settings()))
+    except KafkaError as exc:
+        raise _fail(str(exc)) from exc
     out.print(f"created: {', '.join(created) or 'none (all exist)'}")
 
 

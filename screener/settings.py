@@ -36,6 +36,12 @@ class Settings(BaseSettings):
     assessments_topic: str = "screening.assessments.v1"
     alerts_topic: str = "screening.alerts.v1"
     topic_partitions: int = Field(6, ge=1, description="Partitions when screener creates topics")
+    topic_replication_factor: int | None = Field(
+        None,
+        ge=1,
+        description="Replicas of each topic screener creates (default: the cluster's "
+        "default.replication.factor)",
+    )
     internal_partitions: int = Field(
         6, ge=1, description="Partitions of the entity-event and gather topics and their tables"
     )

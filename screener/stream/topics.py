@@ -70,9 +70,10 @@ async def ensure_pipeline_topics(settings: Settings) -> list[str]:
     """The declarations topic with the broker's record limit (the producers' contract), the
     outputs with room for a dead letter of the largest declaration; returns those created."""
     kafka, partitions = kafka_of(settings), settings.topic_partitions
+    replicas = settings.topic_replication_factor
     return [
-        *await ensure_topics(kafka, [settings.declarations_topic], partitions),
-        *await ensure_topics(kafka, output_topics(settings), partitions, config=LARGE_RECORDS),
+        *await ensure_topics(kafka, [settings.declarations_topic], partitions, None, replicas),
+        *await ensure_topics(kafka, output_topics(settings), partitions, LARGE_RECORDS, replicas),
     ]
 
 
@@ -81,10 +82,12 @@ async def ensure_worker_topics(settings: Settings) -> None:
     large records, and set so if they were made before. Policy versions: one compacted
     partition, kept and read in order."""
     kafka, internal = kafka_of(settings), settings.internal_partitions
-    await ensure_topics(kafka, internal_topics(settings), internal, LARGE_RECORDS, own=True)
+    replicas = settings.topic_replication_factor
+    hops, changelogs = internal_topics(settings), changelog_topics(settings)
+    await ensure_topics(kafka, hops, internal, LARGE_RECORDS, replicas, own=True)
     changelog = COMPACTED | LARGE_RECORDS
-    await ensure_topics(kafka, changelog_topics(settings), internal, changelog, own=True)
-    await ensure_topics(kafka, [settings.reference_topic], 1, COMPACTED)
+    await ensure_topics(kafka, changelogs, internal, changelog, replicas, own=True)
+    await ensure_topics(kafka, [settings.reference_topic], 1, COMPACTED, replicas)
 
 
 async def ensure_topics(
@@ -92,12 +95,13 @@ async def ensure_topics(
     names: list[str],
     partitions: int,
     config: dict[str, str] | None = None,
+    replication_factor: int | None = None,
     *,
     own: bool = False,
-    replication_factor: int = 1,
 ) -> list[str]:
     """Create the topics of `names` that do not exist yet; returns the ones created. `own`:
-    topics of the worker's, whose existing ones are set to `config` too."""
+    topics of the worker's, whose existing ones are set to `config` too. Without a
+    `replication_factor`, as many replicas as the cluster gives a topic by default."""
     admin = AIOKafkaAdminClient(**Kafka.of(kafka).options())
     await admin.start()
     try:
@@ -108,6 +112,7 @@ async def ensure_topics(
             await _set_config(admin, present, config)
         if not missing:
             return []
+        replication_factor = replication_factor or await cluster_replication(admin)
         response = await admin.create_topics(
             [
                 NewTopic(n, partitions, replication_factor, topic_configs=config or {})
@@ -121,6 +126,33 @@ async def ensure_topics(
         return missing
     finally:
         await admin.close()
+
+
+async def replication_of(settings: Settings) -> int:
+    """SCREENER_TOPIC_REPLICATION_FACTOR, or else the cluster's default."""
+    if settings.topic_replication_factor:
+        return settings.topic_replication_factor
+    admin = AIOKafkaAdminClient(**kafka_of(settings).options())
+    await admin.start()
+    try:
+        return await cluster_replication(admin)
+    finally:
+        await admin.close()
+
+
+async def cluster_replication(admin: AIOKafkaAdminClient) -> int:
+    """The cluster's default.replication.factor, read from a broker: aiokafka's CreateTopics
+    (up to v3) cannot ask for "the broker's default" itself (-1, from v4 on), and a replica
+    fewer than the cluster keeps of everything else would lose declarations with a broker."""
+    broker = str((await admin.describe_cluster())["brokers"][0]["node_id"])
+    key = "default.replication.factor"
+    resource = ConfigResource(ConfigResourceType.BROKER, broker, dict.fromkeys([key]))
+    for response in await admin.describe_configs([resource]):
+        for code, message, _, _, entries in response.resources:
+            if code:
+                raise for_code(code)(f"cannot read broker {broker}'s {key}: {message}")
+            return int(next(e[1] for e in entries if e[0] == key))
+    raise RuntimeError(f"broker {broker} did not describe its {key}")
 
 
 async def _set_config(admin: AIOKafkaAdminClient, names: list[str], config: dict[str, str]):

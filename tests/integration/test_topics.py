@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
-from aiokafka.admin import AIOKafkaAdminClient
+import os
+import subprocess
+import sys
+import uuid
 
+import pytest
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import KafkaError
+
+from screener import local_kafka
+from screener.settings import Settings
 from screener.stream.topics import (
     COMPACTED,
     LARGE_RECORDS,
     LARGEST_RECORD,
+    cluster_replication,
     ensure_topics,
     record_limits,
     topic_settings,
@@ -48,3 +58,51 @@ async def test_a_topic_of_others_is_left_as_it_was_made(kafka_bootstrap, topic_f
     assert await ensure_topics(kafka_bootstrap, [theirs], 1, LARGE_RECORDS) == []
     assert (await record_limits(kafka_bootstrap, [theirs]))[theirs] == KAFKA_DEFAULT
     assert await settings_of(kafka_bootstrap, theirs) == {}
+
+
+def replicas_of(described: list[dict]) -> set[int]:
+    return {len(p["replicas"]) for t in described for p in t["partitions"]}
+
+
+async def test_a_topic_gets_as_many_replicas_as_the_cluster_gives_by_default(kafka_bootstrap):
+    """The local broker keeps one replica of everything (default.replication.factor=1)."""
+    name = f"replicated-{uuid.uuid4().hex[:8]}"
+    assert await ensure_topics(kafka_bootstrap, [name], 2) == [name]
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap)
+    await admin.start()
+    try:
+        assert await cluster_replication(admin) == 1
+        assert replicas_of(await admin.describe_topics([name])) == {1}
+    finally:
+        await admin.close()
+
+
+async def test_more_replicas_than_brokers_are_refused_not_reduced(kafka_bootstrap):
+    name = f"replicated-{uuid.uuid4().hex[:8]}"
+    with pytest.raises(KafkaError, match="replication factor of 2 cannot be reached"):
+        await ensure_topics(kafka_bootstrap, [name], 1, replication_factor=2)
+
+
+def test_without_a_setting_screener_asks_the_cluster_s_default(tmp_path):
+    """A broker whose default is 3 replicas: `screener topics` asks for 3 (and one broker
+    cannot hold them), not for 1."""
+    template = (local_kafka.deploy_dir() / "server.properties.template").read_text()
+    properties = template.replace("default.replication.factor=1", "default.replication.factor=3")
+    assert properties != template
+    port = local_kafka.free_port_pair()
+    info = local_kafka.up(port, port + 1, tmp_path / "kafka", properties=properties)
+    try:
+        made = subprocess.run(
+            [sys.executable, "-m", "screener", "topics"],
+            env={**os.environ, "SCREENER_KAFKA_BOOTSTRAP": info.bootstrap},
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert Settings(_env_file=None).topic_replication_factor is None
+        assert made.returncode != 0
+        assert "InvalidReplicationFactorError: cannot create topic" in made.stderr
+        assert "The target replication factor of 3 cannot be reached" in made.stderr
+    finally:
+        local_kafka.down(tmp_path / "kafka")
