@@ -28,6 +28,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from screener import local_kafka
 from screener.observability.probe import http_get
+from screener.settings import Settings
 from screener.stream.topics import LARGE_RECORDS
 
 HERE = Path(__file__).resolve().parent
@@ -131,6 +132,21 @@ class Pipeline:
     app_id: str = field(default_factory=lambda: f"screener-test-{uuid.uuid4().hex[:8]}")
     workers: list[subprocess.Popen] = field(default_factory=list)
     web_ports: list[int] = field(default_factory=list)
+
+    @classmethod
+    def on_topics_of(cls, settings: Settings, workdir: Path, extra_env: dict[str, str]):
+        """A pipeline on the topics `settings` name, made by its worker (on a broker of its
+        own: they are the default names)."""
+        workdir.mkdir(parents=True, exist_ok=True)
+        return cls(
+            bootstrap=settings.kafka_bootstrap,
+            declarations=settings.declarations_topic,
+            dead_letters=settings.dead_letter_topic,
+            assessments=settings.assessments_topic,
+            alerts=settings.alerts_topic,
+            workdir=workdir,
+            extra_env=extra_env,
+        )
 
     @property
     def outputs(self) -> list[str]:

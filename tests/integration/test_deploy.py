@@ -35,21 +35,12 @@ async def test_a_worker_configured_as_in_compose_screens_on_the_compose_broker(t
     assert "auto.create.topics.enable=false" in properties.splitlines()
     state_dir = tmp_path / "kafka"
     info = local_kafka.up(port, port + 1, state_dir, properties=properties)
-    defaults = Settings(_env_file=None)
     worker_env = {
         key: with_addresses(value, {"kafka": local_kafka.HOST}, ports)
         for key, value in screener_services()["worker"]["environment"].items()
     }
-    pipeline = Pipeline(
-        bootstrap=info.bootstrap,
-        declarations=defaults.declarations_topic,
-        dead_letters=defaults.dead_letter_topic,
-        assessments=defaults.assessments_topic,
-        alerts=defaults.alerts_topic,
-        workdir=tmp_path / "pipeline",
-        extra_env=worker_env,
-    )
-    pipeline.workdir.mkdir()
+    on_broker = Settings(_env_file=None, kafka_bootstrap=info.bootstrap)
+    pipeline = Pipeline.on_topics_of(on_broker, tmp_path / "pipeline", worker_env)
     try:
         assert worker_env["SCREENER_KAFKA_BOOTSTRAP"] == info.bootstrap
         pipeline.start_worker()

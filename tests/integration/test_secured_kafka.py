@@ -124,15 +124,7 @@ async def test_a_worker_screens_on_the_secured_cluster(secured, tmp_path):
         _env_file=None, **{k.removeprefix("SCREENER_").lower(): v for k, v in secured.items()}
     )
     kafka = kafka_of(settings)
-    pipeline = Pipeline(
-        bootstrap=settings.kafka_bootstrap,
-        declarations=settings.declarations_topic,
-        dead_letters=settings.dead_letter_topic,
-        assessments=settings.assessments_topic,
-        alerts=settings.alerts_topic,
-        workdir=tmp_path,
-        extra_env=secured,
-    )
+    pipeline = Pipeline.on_topics_of(settings, tmp_path, secured)
     samples = [*generate(30, seed=9, malformed_share=0.0), SampleMessage(b"x", b"{", "bad", None)]
     answered: dict[str, list[bytes]] = {pipeline.assessments: [], pipeline.dead_letters: []}
 
