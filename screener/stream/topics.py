@@ -58,6 +58,12 @@ def changelog_topics(settings: Settings) -> list[str]:
     return [f"{settings.app_id}-history-changelog", f"{settings.app_id}-pending-changelog"]
 
 
+def leader_topic(settings: Settings) -> str:
+    """faust's leader-assignor topic (its naming), made here like the others: faust would
+    make it with a fixed replication factor of its own."""
+    return f"{settings.app_id}-__assignor-__leader"
+
+
 def output_topics(settings: Settings) -> list[str]:
     return [settings.dead_letter_topic, settings.assessments_topic, settings.alerts_topic]
 
@@ -88,6 +94,7 @@ async def ensure_worker_topics(settings: Settings) -> None:
     changelog = COMPACTED | LARGE_RECORDS
     await ensure_topics(kafka, changelogs, internal, changelog, replicas, own=True)
     await ensure_topics(kafka, [settings.reference_topic], 1, COMPACTED, replicas)
+    await ensure_topics(kafka, [leader_topic(settings)], 1, None, replicas)
 
 
 async def ensure_topics(
@@ -128,26 +135,21 @@ async def ensure_topics(
         await admin.close()
 
 
-async def replication_of(settings: Settings) -> int:
-    """SCREENER_TOPIC_REPLICATION_FACTOR, or else the cluster's default."""
-    if settings.topic_replication_factor:
-        return settings.topic_replication_factor
-    admin = AIOKafkaAdminClient(**kafka_of(settings).options())
-    await admin.start()
-    try:
-        return await cluster_replication(admin)
-    finally:
-        await admin.close()
-
-
 async def cluster_replication(admin: AIOKafkaAdminClient) -> int:
     """The cluster's default.replication.factor, read from a broker: aiokafka's CreateTopics
     (up to v3) cannot ask for "the broker's default" itself (-1, from v4 on), and a replica
     fewer than the cluster keeps of everything else would lose declarations with a broker."""
-    broker = str((await admin.describe_cluster())["brokers"][0]["node_id"])
     key = "default.replication.factor"
-    resource = ConfigResource(ConfigResourceType.BROKER, broker, dict.fromkeys([key]))
-    for response in await admin.describe_configs([resource]):
+    try:
+        broker = str((await admin.describe_cluster())["brokers"][0]["node_id"])
+        resource = ConfigResource(ConfigResourceType.BROKER, broker, dict.fromkeys([key]))
+        described = await admin.describe_configs([resource])
+    except KafkaError as exc:
+        raise type(exc)(
+            f"cannot read the cluster's {key}: {exc}; to make topics without it, "
+            "set SCREENER_TOPIC_REPLICATION_FACTOR"
+        ) from exc
+    for response in described:
         for code, message, _, _, entries in response.resources:
             if code:
                 raise for_code(code)(f"cannot read broker {broker}'s {key}: {message}")

@@ -14,12 +14,7 @@ from screener.observability.metrics import watch_gc_pauses
 from screener.settings import Settings
 from screener.stream.app import create_app
 from screener.stream.connection import kafka_of
-from screener.stream.topics import (
-    ensure_pipeline_topics,
-    ensure_worker_topics,
-    record_limits,
-    replication_of,
-)
+from screener.stream.topics import ensure_pipeline_topics, ensure_worker_topics, record_limits
 
 log = logging.getLogger(__name__)
 
@@ -74,9 +69,6 @@ def run_worker(settings: Settings) -> None:
     book = PolicyBook(load_policy(settings.policy_file))  # fail fast, before touching Kafka
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
-    # The topics faust makes itself get as many replicas as screener's.
-    replicas = loop.run_until_complete(replication_of(settings))
-    settings = settings.model_copy(update={"topic_replication_factor": replicas})
     # Created before faust subscribes: a topic it cannot see yet at its first assignment is
     # left unassigned.
     loop.run_until_complete(ensure_pipeline_topics(settings))

@@ -19,6 +19,8 @@ from screener.stream.topics import (
     LARGEST_RECORD,
     cluster_replication,
     ensure_topics,
+    ensure_worker_topics,
+    leader_topic,
     record_limits,
     topic_settings,
 )
@@ -65,14 +67,17 @@ def replicas_of(described: list[dict]) -> set[int]:
 
 
 async def test_a_topic_gets_as_many_replicas_as_the_cluster_gives_by_default(kafka_bootstrap):
-    """The local broker keeps one replica of everything (default.replication.factor=1)."""
+    """The local broker keeps one replica of everything (default.replication.factor=1). The
+    worker's topics include faust's leader topic, which faust would make with its own."""
     name = f"replicated-{uuid.uuid4().hex[:8]}"
     assert await ensure_topics(kafka_bootstrap, [name], 2) == [name]
+    settings = Settings(_env_file=None, kafka_bootstrap=kafka_bootstrap, app_id=name)
+    await ensure_worker_topics(settings)
     admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap)
     await admin.start()
     try:
         assert await cluster_replication(admin) == 1
-        assert replicas_of(await admin.describe_topics([name])) == {1}
+        assert replicas_of(await admin.describe_topics([name, leader_topic(settings)])) == {1}
     finally:
         await admin.close()
 
