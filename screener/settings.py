@@ -128,6 +128,9 @@ class Settings(BaseSettings):
     web_port: int = Field(6066, description="Port of /metrics and /health")
     data_dir: Path = Field(Path(".run/worker"), description="Worker state directory")
     log_level: str = "info"
+    log_format: Literal["text", "json"] = Field(
+        "text", description="json: one JSON object per line, for a log pipeline"
+    )
 
     @model_validator(mode="after")
     def _credentials_complete(self) -> Self:

@@ -65,6 +65,31 @@ async def check_dead_letter_room(settings: Settings) -> int:
     return limit
 
 
+def json_logging(level: str) -> dict:
+    """A logging configuration that writes one JSON object per record to stdout (faust's
+    own is coloured text)."""
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {
+            "json": {
+                "()": "pythonjsonlogger.json.JsonFormatter",
+                "fmt": "%(levelname)s %(name)s %(process)d %(message)s",
+                "rename_fields": {"levelname": "level", "name": "logger"},
+                "timestamp": "time",  # ISO 8601, UTC
+            }
+        },
+        "handlers": {
+            "stdout": {
+                "class": "logging.StreamHandler",
+                "stream": "ext://sys.stdout",
+                "formatter": "json",
+            }
+        },
+        "root": {"level": level.upper(), "handlers": ["stdout"]},
+    }
+
+
 def run_worker(settings: Settings) -> None:
     book = PolicyBook(load_policy(settings.policy_file))  # fail fast, before touching Kafka
     loop = asyncio.new_event_loop()
@@ -76,4 +101,11 @@ def run_worker(settings: Settings) -> None:
     dead_letter_limit = loop.run_until_complete(check_dead_letter_room(settings))
     app = create_app(settings, book, dead_letter_limit)
     tune_gc()
-    faust.Worker(app, loglevel=settings.log_level, loop=loop).execute_from_commandline()
+    as_json = settings.log_format == "json"
+    faust.Worker(
+        app,
+        loglevel=settings.log_level,
+        logging_config=json_logging(settings.log_level) if as_json else None,
+        quiet=as_json,  # no banner among the JSON lines
+        loop=loop,
+    ).execute_from_commandline()
