@@ -57,11 +57,13 @@ def _settings() -> Settings:
 @app.command()
 def worker() -> None:
     """Run the screening worker (faust) against SCREENER_KAFKA_BOOTSTRAP."""
+    from aiokafka.errors import KafkaError
+
     from screener.stream.worker import run_worker
 
     try:
         run_worker(_settings())
-    except PolicyError as exc:
+    except (PolicyError, KafkaError) as exc:  # before faust starts: no policy, no cluster
         raise _fail(str(exc)) from exc
 
 

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import sys
+
 import orjson
 from typer.testing import CliRunner
 
@@ -56,3 +61,30 @@ def test_the_shipped_policy_validates_with_all_three_sample_lists():
     result = runner.invoke(app, ["policy", "validate", "screener/data/policy/policy.yaml"])
     assert result.exit_code == 0, result.output
     assert "list entries" in result.output
+
+
+def test_a_worker_that_cannot_reach_the_cluster_says_so_in_one_line(tmp_path):
+    """Nothing listens on the port: the worker stops before faust starts, with the reason."""
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))  # bound, never listening: connections are refused
+    port = closed.getsockname()[1]
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "screener", "worker"],
+            env={
+                **os.environ,
+                "SCREENER_KAFKA_BOOTSTRAP": f"127.0.0.1:{port}",
+                "SCREENER_DATA_DIR": str(tmp_path),
+            },
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    finally:
+        closed.close()
+    assert result.returncode == 1
+    assert f"error: KafkaConnectionError: Unable to bootstrap from [('127.0.0.1', {port}" in (
+        result.stderr
+    )
+    assert "Traceback" not in result.stderr + result.stdout
