@@ -97,7 +97,10 @@ def create_app(
         settings.app_id,
         broker=[f"kafka://{host.strip()}" for host in settings.kafka_bootstrap.split(",")],
         broker_credentials=kafka_of(settings).credentials,
-        topic_replication_factor=settings.topic_replication_factor or 1,
+        # Every topic the worker uses is made before faust starts (worker.py, topics.py), with
+        # the cluster's replicas; faust would ask to create each again, which a cluster that
+        # grants screener only the use of its topics refuses.
+        topic_allow_declare=False,
         key_serializer="raw",
         value_serializer="raw",
         datadir=str(settings.data_dir),

@@ -140,21 +140,22 @@ async def cluster_replication(admin: AIOKafkaAdminClient) -> int:
     (up to v3) cannot ask for "the broker's default" itself (-1, from v4 on), and a replica
     fewer than the cluster keeps of everything else would lose declarations with a broker."""
     key = "default.replication.factor"
+    unread = (
+        f"cannot read the cluster's {key} "
+        "(to make topics without it, set SCREENER_TOPIC_REPLICATION_FACTOR)"
+    )
     try:
         broker = str((await admin.describe_cluster())["brokers"][0]["node_id"])
         resource = ConfigResource(ConfigResourceType.BROKER, broker, dict.fromkeys([key]))
         described = await admin.describe_configs([resource])
     except KafkaError as exc:
-        raise type(exc)(
-            f"cannot read the cluster's {key}: {exc}; to make topics without it, "
-            "set SCREENER_TOPIC_REPLICATION_FACTOR"
-        ) from exc
+        raise type(exc)(f"{unread}: {exc}") from exc
     for response in described:
         for code, message, _, _, entries in response.resources:
             if code:
-                raise for_code(code)(f"cannot read broker {broker}'s {key}: {message}")
+                raise for_code(code)(f"{unread}: {message}")
             return int(next(e[1] for e in entries if e[0] == key))
-    raise RuntimeError(f"broker {broker} did not describe its {key}")
+    raise RuntimeError(f"{unread}: broker {broker} did not describe it")
 
 
 async def _set_config(admin: AIOKafkaAdminClient, names: list[str], config: dict[str, str]):

@@ -135,8 +135,8 @@ class Pipeline:
 
     @classmethod
     def on_topics_of(cls, settings: Settings, workdir: Path, extra_env: dict[str, str]):
-        """A pipeline on the topics `settings` name, made by its worker (on a broker of its
-        own: they are the default names)."""
+        """A pipeline with the topics and app id `settings` name (on a broker of its own:
+        they are the default names)."""
         workdir.mkdir(parents=True, exist_ok=True)
         return cls(
             bootstrap=settings.kafka_bootstrap,
@@ -145,7 +145,9 @@ class Pipeline:
             assessments=settings.assessments_topic,
             alerts=settings.alerts_topic,
             workdir=workdir,
+            reference=settings.reference_topic,
             extra_env=extra_env,
+            app_id=settings.app_id,
         )
 
     @property

@@ -7,14 +7,24 @@ local_kafka to see it is up."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import orjson
 import pytest
 import trustme
+from confluent_kafka.admin import (
+    AclBinding,
+    AclOperation,
+    AclPermissionType,
+    AdminClient,
+    ResourcePatternType,
+    ResourceType,
+)
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import (
     BestAvailableEncryption,
@@ -27,6 +37,7 @@ from screener.settings import Settings
 from screener.sim.declarations import SampleMessage, generate
 from screener.stream.clients import Produced, produce, tail
 from screener.stream.connection import kafka_of
+from screener.stream.topics import ensure_pipeline_topics, ensure_worker_topics
 from tests.integration.conftest import Pipeline
 
 USER, PASSWORD = "screener", "screener-secret"
@@ -42,7 +53,7 @@ def keystore(ca: trustme.CA, path: Path) -> None:
     path.write_bytes(pkcs12.serialize_key_and_certificates(b"broker", key, cert, chain, encryption))
 
 
-def secured_properties(secure_port: int, keystore_path: Path) -> str:
+def secured_properties(secure_port: int, keystore_path: Path, more: dict[str, str]) -> str:
     """deploy/kafka's template with a SASL_SSL listener beside the plaintext one."""
     template = (local_kafka.deploy_dir() / "server.properties.template").read_text()
     secure = f"SECURE://{local_kafka.HOST}:{secure_port}"
@@ -62,22 +73,23 @@ def secured_properties(secure_port: int, keystore_path: Path) -> str:
         "listener.name.secure.ssl.keystore.type": "PKCS12",
         "listener.name.secure.ssl.keystore.location": str(keystore_path),
         "listener.name.secure.ssl.keystore.password": KEYSTORE_PASSWORD,
+        **more,
     }
     lines = [line for line in template.splitlines() if line.split("=", 1)[0].strip() not in changed]
     return "\n".join([*lines, *(f"{k}={v}" for k, v in changed.items())]) + "\n"
 
 
-@pytest.fixture(scope="module")
-def secured(tmp_path_factory) -> dict[str, str]:
-    """The SCREENER_KAFKA_* settings of a client of the secured broker."""
-    workdir = tmp_path_factory.mktemp("secured")
+@contextlib.contextmanager
+def secured_broker(workdir: Path, **more: str) -> Iterator[tuple[dict[str, str], str]]:
+    """A broker with a SASL_SSL listener: the SCREENER_KAFKA_* settings of a client of it,
+    and the bootstrap of its plaintext listener (for the test's own administration)."""
     ca = trustme.CA()
     ca.cert_pem.write_to_path(str(workdir / "ca.pem"))
     keystore(ca, workdir / "broker.p12")
     port, secure_port = local_kafka.free_port_pair(), local_kafka.free_port_pair()
-    properties = secured_properties(secure_port, workdir / "broker.p12")
+    properties = secured_properties(secure_port, workdir / "broker.p12", more)
     scram_user = f"SCRAM-SHA-512=[name={USER},password={PASSWORD}]"
-    local_kafka.up(
+    info = local_kafka.up(
         port,
         port + 1,
         workdir / "kafka",
@@ -85,7 +97,7 @@ def secured(tmp_path_factory) -> dict[str, str]:
         format_args=["--add-scram", scram_user],
     )
     try:
-        yield {
+        client = {
             "SCREENER_KAFKA_BOOTSTRAP": f"{local_kafka.HOST}:{secure_port}",
             "SCREENER_KAFKA_SECURITY_PROTOCOL": "SASL_SSL",
             "SCREENER_KAFKA_SASL_MECHANISM": "PLAIN",
@@ -93,8 +105,15 @@ def secured(tmp_path_factory) -> dict[str, str]:
             "SCREENER_KAFKA_SASL_PASSWORD": PASSWORD,
             "SCREENER_KAFKA_SSL_CAFILE": str(workdir / "ca.pem"),
         }
+        yield client, info.bootstrap
     finally:
         local_kafka.down(workdir / "kafka")
+
+
+@pytest.fixture(scope="module")
+def secured(tmp_path_factory) -> Iterator[dict[str, str]]:
+    with secured_broker(tmp_path_factory.mktemp("secured")) as (client, _):
+        yield client
 
 
 def screener_command(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -119,12 +138,16 @@ def test_a_wrong_password_is_refused_and_the_right_one_makes_the_topics(secured,
     assert "created: " in made.stdout
 
 
-async def test_a_worker_screens_on_the_secured_cluster(secured, tmp_path):
-    settings = Settings(
-        _env_file=None, **{k.removeprefix("SCREENER_").lower(): v for k, v in secured.items()}
-    )
+def settings_of(client: dict[str, str]) -> Settings:
+    values = {k.removeprefix("SCREENER_").lower(): v for k, v in client.items()}
+    return Settings(_env_file=None, **values)
+
+
+async def screens(client: dict[str, str], workdir: Path) -> None:
+    """A worker with the `client` settings screens declarations there, and dead-letters one."""
+    settings = settings_of(client)
     kafka = kafka_of(settings)
-    pipeline = Pipeline.on_topics_of(settings, tmp_path, secured)
+    pipeline = Pipeline.on_topics_of(settings, workdir, client)
     samples = [*generate(30, seed=9, malformed_share=0.0), SampleMessage(b"x", b"{", "bad", None)]
     answered: dict[str, list[bytes]] = {pipeline.assessments: [], pipeline.dead_letters: []}
 
@@ -145,3 +168,54 @@ async def test_a_worker_screens_on_the_secured_cluster(secured, tmp_path):
         sorted(s.declaration_id for s in samples[:-1])
     )
     assert answered[pipeline.dead_letters] == [b"{"]
+
+
+async def test_a_worker_screens_on_the_secured_cluster(secured, tmp_path):
+    await screens(secured, tmp_path)
+
+
+def grant(bootstrap: str, settings: Settings) -> None:
+    """screener's user may use the pipeline's topics, its own and its group: no right on the
+    cluster (to make topics or read its settings), none to make or alter a topic."""
+    use = [AclOperation.READ, AclOperation.WRITE, AclOperation.DESCRIBE]
+    use.append(AclOperation.DESCRIBE_CONFIGS)
+    topics = {"shipments.", "screening.", f"{settings.app_id}-"}
+    rights = [(ResourceType.TOPIC, prefix, operation) for prefix in topics for operation in use] + [
+        (ResourceType.GROUP, settings.app_id, op)
+        for op in (AclOperation.READ, AclOperation.DESCRIBE)
+    ]
+    bindings = [
+        AclBinding(
+            kind,
+            name,
+            ResourcePatternType.PREFIXED,
+            f"User:{USER}",
+            "*",
+            operation,
+            AclPermissionType.ALLOW,
+        )
+        for kind, name, operation in rights
+    ]
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    for done in admin.create_acls(bindings).values():
+        done.result(timeout=30)
+
+
+async def test_rights_to_its_topics_and_group_are_all_a_worker_needs(tmp_path):
+    """A cluster with an authorizer. With no rights, screener cannot make its topics and says
+    why; once an administrator has made them and granted it their use, a worker screens."""
+    locked = {
+        "authorizer.class.name": "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+        "super.users": "User:ANONYMOUS",  # the plaintext listener's, the administrator's
+        "allow.everyone.if.no.acl.found": "false",
+    }
+    with secured_broker(tmp_path, **locked) as (client, plaintext):
+        refused = screener_command("topics", env=client)
+        assert refused.returncode != 0
+        assert "set SCREENER_TOPIC_REPLICATION_FACTOR" in refused.stderr
+        settings = settings_of(client)
+        administrator = Settings(_env_file=None, kafka_bootstrap=plaintext)
+        await ensure_pipeline_topics(administrator)
+        await ensure_worker_topics(administrator)
+        grant(plaintext, settings)
+        await screens(client, tmp_path / "pipeline")
