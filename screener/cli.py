@@ -583,13 +583,17 @@ def names_evaluate(
 
 @app.command()
 def topics() -> None:
-    """Create the pipeline's topics (partitions from SCREENER_TOPIC_PARTITIONS) if missing."""
+    """Create every topic a worker uses, if missing: the pipeline's (partitions from
+    SCREENER_TOPIC_PARTITIONS) and the worker's own (hops, changelogs, policy versions)."""
     from aiokafka.errors import KafkaError
 
-    from screener.stream.topics import ensure_pipeline_topics
+    from screener.stream.topics import ensure_pipeline_topics, ensure_worker_topics
+
+    async def ensure(settings) -> list[str]:
+        return [*await ensure_pipeline_topics(settings), *await ensure_worker_topics(settings)]
 
     try:
-        created = asyncio.run(ensure_pipeline_topics(_settings()))
+        created = asyncio.run(ensure(_settings()))
     except KafkaError as exc:
         raise _fail(str(exc)) from exc
     out.print(f"created: {', '.join(created) or 'none (all exist)'}")

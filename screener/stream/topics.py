@@ -83,18 +83,20 @@ async def ensure_pipeline_topics(settings: Settings) -> list[str]:
     ]
 
 
-async def ensure_worker_topics(settings: Settings) -> None:
+async def ensure_worker_topics(settings: Settings) -> list[str]:
     """The hops and the tables' changelogs (compacted), which the worker owns: made to take
     large records, and set so if they were made before. Policy versions: one compacted
-    partition, kept and read in order."""
+    partition, kept and read in order. Returns those created."""
     kafka, internal = kafka_of(settings), settings.internal_partitions
     replicas = settings.topic_replication_factor
     hops, changelogs = internal_topics(settings), changelog_topics(settings)
-    await ensure_topics(kafka, hops, internal, LARGE_RECORDS, replicas, own=True)
     changelog = COMPACTED | LARGE_RECORDS
-    await ensure_topics(kafka, changelogs, internal, changelog, replicas, own=True)
-    await ensure_topics(kafka, [settings.reference_topic], 1, COMPACTED, replicas)
-    await ensure_topics(kafka, [leader_topic(settings)], 1, None, replicas)
+    return [
+        *await ensure_topics(kafka, hops, internal, LARGE_RECORDS, replicas, own=True),
+        *await ensure_topics(kafka, changelogs, internal, changelog, replicas, own=True),
+        *await ensure_topics(kafka, [settings.reference_topic], 1, COMPACTED, replicas),
+        *await ensure_topics(kafka, [leader_topic(settings)], 1, None, replicas),
+    ]
 
 
 async def ensure_topics(

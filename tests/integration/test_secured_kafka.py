@@ -37,7 +37,6 @@ from screener.settings import Settings
 from screener.sim.declarations import SampleMessage, generate
 from screener.stream.clients import Produced, produce, tail
 from screener.stream.connection import kafka_of
-from screener.stream.topics import ensure_pipeline_topics, ensure_worker_topics
 from tests.integration.conftest import Pipeline
 
 USER, PASSWORD = "screener", "screener-secret"
@@ -213,9 +212,7 @@ async def test_rights_to_its_topics_and_group_are_all_a_worker_needs(tmp_path):
         refused = screener_command("topics", env=client)
         assert refused.returncode != 0
         assert "set SCREENER_TOPIC_REPLICATION_FACTOR" in refused.stderr
-        settings = settings_of(client)
-        administrator = Settings(_env_file=None, kafka_bootstrap=plaintext)
-        await ensure_pipeline_topics(administrator)
-        await ensure_worker_topics(administrator)
-        grant(plaintext, settings)
+        made = screener_command("topics", env={"SCREENER_KAFKA_BOOTSTRAP": plaintext})
+        assert made.returncode == 0, made.stdout + made.stderr  # by the administrator
+        grant(plaintext, settings_of(client))
         await screens(client, tmp_path / "pipeline")
