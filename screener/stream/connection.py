@@ -21,6 +21,8 @@ from screener.settings import Settings
 
 @dataclass(frozen=True)
 class Kafka:
+    """A cluster to connect to: its bootstrap servers, and faust credentials if secured."""
+
     bootstrap: str
     credentials: CredentialsT | None = None
 
@@ -38,6 +40,8 @@ class Kafka:
 
 
 def kafka_of(settings: Settings) -> Kafka:
+    """The cluster of SCREENER_KAFKA_*: TLS verifies the brokers against the CA file given, or
+    the system's CAs, and checks their host names."""
     protocol = settings.kafka_security_protocol
     context = (
         create_ssl_context(

@@ -37,6 +37,7 @@ from screener.settings import Settings
 from screener.sim.declarations import SampleMessage, generate
 from screener.stream.clients import Produced, produce, tail
 from screener.stream.connection import kafka_of
+from tests.deploy_files import settings_from
 from tests.integration.conftest import Pipeline
 
 USER, PASSWORD = "screener", "screener-secret"
@@ -137,14 +138,9 @@ def test_a_wrong_password_is_refused_and_the_right_one_makes_the_topics(secured,
     assert "created: " in made.stdout
 
 
-def settings_of(client: dict[str, str]) -> Settings:
-    values = {k.removeprefix("SCREENER_").lower(): v for k, v in client.items()}
-    return Settings(_env_file=None, **values)
-
-
 async def screens(client: dict[str, str], workdir: Path) -> None:
     """A worker with the `client` settings screens declarations there, and dead-letters one."""
-    settings = settings_of(client)
+    settings = settings_from(client)
     kafka = kafka_of(settings)
     pipeline = Pipeline.on_topics_of(settings, workdir, client)
     samples = [*generate(30, seed=9, malformed_share=0.0), SampleMessage(b"x", b"{", "bad", None)]
@@ -214,5 +210,5 @@ async def test_rights_to_its_topics_and_group_are_all_a_worker_needs(tmp_path):
         assert "set SCREENER_TOPIC_REPLICATION_FACTOR" in refused.stderr
         made = screener_command("topics", env={"SCREENER_KAFKA_BOOTSTRAP": plaintext})
         assert made.returncode == 0, made.stdout + made.stderr  # by the administrator
-        grant(plaintext, settings_of(client))
+        grant(plaintext, settings_from(client))
         await screens(client, tmp_path / "pipeline")
