@@ -264,6 +264,11 @@ def test_the_workers_run_the_image_with_settings_screener_reads():
     mounts = {m["mountPath"] for m in container["volumeMounts"]}
     assert any(PurePosixPath(m) in PurePosixPath(settings.data_dir).parents for m in mounts)
     assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    # The user the image runs as, owner of its home: the volume is given to its group.
+    (user,) = instructions("USER")[-1]
+    context = pod["securityContext"]
+    assert f"{context['runAsUser']}:{context['runAsGroup']}" == user
+    assert context["fsGroup"] == context["runAsGroup"]
 
 
 def test_the_service_and_the_budget_select_the_workers():
