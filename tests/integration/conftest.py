@@ -114,6 +114,26 @@ async def _wait_for_leaders(
         await asyncio.sleep(0.1)
 
 
+def broker_properties(changes: dict[str, str]) -> str:
+    """deploy/kafka's server.properties template with some properties set otherwise (or
+    added), for a broker of a test's own (`local_kafka.up(properties=...)`)."""
+    template = (local_kafka.deploy_dir() / "server.properties.template").read_text()
+    kept = [line for line in template.splitlines() if line.split("=", 1)[0].strip() not in changes]
+    return "\n".join([*kept, *(f"{key}={value}" for key, value in changes.items())]) + "\n"
+
+
+def screener_command(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """`screener ARGS` run as a process, with `env` over this one's environment."""
+    return subprocess.run(
+        [sys.executable, "-m", "screener", *args],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
 # --------------------------------------------------------------------------- the worker
 
 

@@ -8,9 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -38,7 +35,7 @@ from screener.sim.declarations import SampleMessage, generate
 from screener.stream.clients import Produced, produce, tail
 from screener.stream.connection import kafka_of
 from tests.deploy_files import settings_from
-from tests.integration.conftest import Pipeline
+from tests.integration.conftest import Pipeline, broker_properties, screener_command
 
 USER, PASSWORD = "screener", "screener-secret"
 KEYSTORE_PASSWORD = "keystore-secret"
@@ -55,28 +52,27 @@ def keystore(ca: trustme.CA, path: Path) -> None:
 
 def secured_properties(secure_port: int, keystore_path: Path, more: dict[str, str]) -> str:
     """deploy/kafka's template with a SASL_SSL listener beside the plaintext one."""
-    template = (local_kafka.deploy_dir() / "server.properties.template").read_text()
     secure = f"SECURE://{local_kafka.HOST}:{secure_port}"
     plain = "org.apache.kafka.common.security.plain.PlainLoginModule required"
     scram = "org.apache.kafka.common.security.scram.ScramLoginModule"
-    changed = {
-        "listeners": f"PLAINTEXT://{local_kafka.HOST}:{{port}},"
-        f"CONTROLLER://{local_kafka.HOST}:{{controller_port}},{secure}",
-        "advertised.listeners": f"PLAINTEXT://{local_kafka.HOST}:{{port}},{secure}",
-        "listener.security.protocol.map": (
-            "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SECURE:SASL_SSL"
-        ),
-        "listener.name.secure.sasl.enabled.mechanisms": "PLAIN,SCRAM-SHA-512",
-        "listener.name.secure.plain.sasl.jaas.config": f'{plain} user_{USER}="{PASSWORD}";',
-        # SCRAM users are in the cluster's metadata: added when the storage is formatted
-        "listener.name.secure.scram-sha-512.sasl.jaas.config": f"{scram} required;",
-        "listener.name.secure.ssl.keystore.type": "PKCS12",
-        "listener.name.secure.ssl.keystore.location": str(keystore_path),
-        "listener.name.secure.ssl.keystore.password": KEYSTORE_PASSWORD,
-        **more,
-    }
-    lines = [line for line in template.splitlines() if line.split("=", 1)[0].strip() not in changed]
-    return "\n".join([*lines, *(f"{k}={v}" for k, v in changed.items())]) + "\n"
+    return broker_properties(
+        {
+            "listeners": f"PLAINTEXT://{local_kafka.HOST}:{{port}},"
+            f"CONTROLLER://{local_kafka.HOST}:{{controller_port}},{secure}",
+            "advertised.listeners": f"PLAINTEXT://{local_kafka.HOST}:{{port}},{secure}",
+            "listener.security.protocol.map": (
+                "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SECURE:SASL_SSL"
+            ),
+            "listener.name.secure.sasl.enabled.mechanisms": "PLAIN,SCRAM-SHA-512",
+            "listener.name.secure.plain.sasl.jaas.config": f'{plain} user_{USER}="{PASSWORD}";',
+            # SCRAM users are in the cluster's metadata: added when the storage is formatted
+            "listener.name.secure.scram-sha-512.sasl.jaas.config": f"{scram} required;",
+            "listener.name.secure.ssl.keystore.type": "PKCS12",
+            "listener.name.secure.ssl.keystore.location": str(keystore_path),
+            "listener.name.secure.ssl.keystore.password": KEYSTORE_PASSWORD,
+            **more,
+        }
+    )
 
 
 @contextlib.contextmanager
@@ -114,17 +110,6 @@ def secured_broker(workdir: Path, **more: str) -> Iterator[tuple[dict[str, str],
 def secured(tmp_path_factory) -> Iterator[dict[str, str]]:
     with secured_broker(tmp_path_factory.mktemp("secured")) as (client, _):
         yield client
-
-
-def screener_command(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "screener", *args],
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
 
 
 @pytest.mark.parametrize("mechanism", ["PLAIN", "SCRAM-SHA-512"])

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import uuid
 
 import pytest
@@ -24,6 +21,7 @@ from screener.stream.topics import (
     record_limits,
     topic_settings,
 )
+from tests.integration.conftest import broker_properties, screener_command
 
 KAFKA_DEFAULT = 1_048_588
 
@@ -91,20 +89,11 @@ async def test_more_replicas_than_brokers_are_refused_not_reduced(kafka_bootstra
 def test_without_a_setting_screener_asks_the_cluster_s_default(tmp_path):
     """A broker whose default is 3 replicas: `screener topics` asks for 3 (and one broker
     cannot hold them), not for 1."""
-    template = (local_kafka.deploy_dir() / "server.properties.template").read_text()
-    properties = template.replace("default.replication.factor=1", "default.replication.factor=3")
-    assert properties != template
+    properties = broker_properties({"default.replication.factor": "3"})
     port = local_kafka.free_port_pair()
     info = local_kafka.up(port, port + 1, tmp_path / "kafka", properties=properties)
     try:
-        made = subprocess.run(
-            [sys.executable, "-m", "screener", "topics"],
-            env={**os.environ, "SCREENER_KAFKA_BOOTSTRAP": info.bootstrap},
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+        made = screener_command("topics", env={"SCREENER_KAFKA_BOOTSTRAP": info.bootstrap})
         assert Settings(_env_file=None).topic_replication_factor is None
         assert made.returncode != 0
         assert "InvalidReplicationFactorError: cannot create topic" in made.stderr
