@@ -89,7 +89,7 @@ def screen_timed(raws: list[bytes], book: PolicyBook, store: Store) -> dict[str,
         t3 = clock()
         assessment = assess(declaration, policy, HistorySnapshot.of(features))
         t4 = clock()
-        if alert_for(assessment, policy) is not None:
+        if alert_for(assessment, policy, declaration) is not None:
             at = int(declaration.declared_at.timestamp())
             for e in events:
                 if (
@@ -97,7 +97,7 @@ def screen_timed(raws: list[bytes], book: PolicyBook, store: Store) -> dict[str,
                 ) is not None:
                     store[e.key] = row
         t5 = clock()
-        verdict(assessment, policy)
+        verdict(assessment, policy, declaration)
         t6 = clock()
         hops(raw, declaration, events, features)
         t7 = clock()

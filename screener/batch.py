@@ -59,7 +59,7 @@ class HistoryScreener:
             assessed_at=assessed_at,
             trace_id=trace_id,
         )
-        if alert_for(assessment, policy) is not None:
+        if alert_for(assessment, policy, declaration) is not None:
             for event in events:
                 at = int(declaration.declared_at.timestamp())
                 if (

@@ -23,21 +23,39 @@ SEVERITY_STYLE = {
 def alerts_table(alerts: Iterable[Alert], title: str | None = None, reasons: int = 3) -> Table:
     """One row an alert; each of its top reasons on one line, cut to the terminal's width."""
     table = Table(title=title, expand=True, show_lines=True)
-    table.add_column("declaration", no_wrap=True)
+    table.add_column("declaration: who, where, what", ratio=2, no_wrap=True, overflow="ellipsis")
     table.add_column("score", justify="right")
     table.add_column("severity")
-    table.add_column("top reasons", ratio=1, no_wrap=True, overflow="ellipsis")
+    table.add_column("top reasons", ratio=3, no_wrap=True, overflow="ellipsis")
     for alert in alerts:
         top = "\n".join(
             f"[bold]{hit.code}[/] {escape(hit.evidence)}" for hit in alert.indicators[:reasons]
         )
         table.add_row(
-            alert.declaration_id,
+            f"{alert.declaration_id}\n{escape(about(alert))}",
             f"{alert.score:.0f}",
             f"[{SEVERITY_STYLE[alert.severity]}]{alert.severity.value}[/]",
             top,
         )
     return table
+
+
+def about(alert: Alert) -> str:
+    """The exporter, the consignee, and the countries on the way with the goods: a line each."""
+    subject = alert.subject
+    if subject is None:
+        return ""
+    parties = {p.role: p for p in subject.parties}
+    exporter, consignee = parties["exporter"], parties["consignee"]
+    r = subject.route
+    way = [r.origin_country, *r.transit_countries, r.destination_country]
+    if r.final_destination_country and r.final_destination_country != r.destination_country:
+        way.append(r.final_destination_country)
+    goods = ", ".join(subject.goods.controlled_groups) or ", ".join(subject.goods.hs_codes[:3])
+    return (
+        f"{exporter.name} ({exporter.country})\n→ {consignee.name} ({consignee.country})\n"
+        f"{' → '.join(dict.fromkeys(way))} · {goods}"
+    )
 
 
 def make_console() -> Console:

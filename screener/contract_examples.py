@@ -40,7 +40,7 @@ def example_files(examples: Path, book: PolicyBook | None = None) -> dict[str, s
     assessment = HistoryScreener(book, {}).screen(
         declaration, assessed_at=ASSESSED_AT, trace_id=trace_id_of(record.headers)
     )
-    screened = verdict(assessment, book.for_time(declaration.declared_at))
+    screened = verdict(assessment, book.for_time(declaration.declared_at), declaration)
     return {
         FILES[out.output]: json.dumps(orjson.loads(out.value), indent=2, ensure_ascii=False) + "\n"
         for out in screened.outgoing

@@ -295,6 +295,39 @@ def alert_id_for(declaration_id: str, policy_version: str) -> str:
     return f"alr_{digest[:32]}"
 
 
+class SubjectParty(Contract):
+    role: Literal[PARTY_ROLES]  # type: ignore[valid-type]
+    name: ShortText
+    country: Country
+    id: Identifier | None = None
+
+
+class SubjectGoods(Contract):
+    lines: Annotated[int, Field(ge=1, le=MAX_ITEMS)]
+    hs_codes: list[HsCode] = Field(
+        max_length=MAX_FACT_ITEMS,
+        description=f"Its distinct HS codes in line order, the first {MAX_FACT_ITEMS}",
+    )
+    hs_codes_more: Annotated[int, Field(ge=0)] = 0
+    controlled_groups: list[str] = Field(
+        description="Titles of the policy's controlled commodity groups the lines fall in"
+    )
+    net_mass_kg: Annotated[float, Field(ge=0)]
+    values: list[Money] = Field(description="The lines' declared value, summed per currency")
+
+
+class Subject(Contract):
+    """Who and what an alert is about, copied from the declaration, so that a dashboard can
+    show, filter and group alerts by party, country, route and goods without the input."""
+
+    declaration_type: DeclarationType
+    customs_office: LoCode
+    parties: list[SubjectParty] = Field(description="Every party the declaration names")
+    route: Route
+    goods: SubjectGoods
+    payer_country: Country | None = None
+
+
 class Alert(Assessment):
     """An assessment at or above the policy's alert threshold."""
 
@@ -303,12 +336,18 @@ class Alert(Assessment):
     alert_id: str = Field(
         description="sha256(declaration_id, policy_version): stable across redelivery"
     )
+    subject: Subject | None = Field(
+        None,
+        description="Who and what the alert is about, from the declaration. Absent only from "
+        "alerts published before it was added.",
+    )
 
     @classmethod
-    def from_assessment(cls, assessment: Assessment) -> Alert:
+    def from_assessment(cls, assessment: Assessment, subject: Subject | None = None) -> Alert:
         return cls(
             **assessment.model_dump(),
             alert_id=alert_id_for(assessment.declaration_id, assessment.policy_version),
+            subject=subject,
         )
 
 

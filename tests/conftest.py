@@ -82,4 +82,4 @@ def screen_statelessly(record, policy: Policy, now):
     if isinstance(accepted, Screened):
         return accepted
     assessment = assess(accepted, policy, assessed_at=now, trace_id=trace_id_of(record.headers))
-    return verdict(assessment, policy)
+    return verdict(assessment, policy, accepted)

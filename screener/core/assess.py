@@ -13,6 +13,7 @@ from typing import Any
 from screener.core.context import Context
 from screener.core.history.snapshot import HistorySnapshot
 from screener.core.policy import Policy
+from screener.core.subject import subject_of
 from screener.models import (
     MAX_EVIDENCE_CHARS,
     MAX_FACT_ITEMS,
@@ -99,8 +100,9 @@ def assess(
     )
 
 
-def alert_for(assessment: Assessment, policy: Policy) -> Alert | None:
-    """The alert an assessment raises under `policy`, if it reaches the alert threshold."""
+def alert_for(assessment: Assessment, policy: Policy, declaration: Declaration) -> Alert | None:
+    """The alert the assessment of `declaration` raises under `policy`, if it reaches the
+    alert threshold."""
     if assessment.score < policy.document.scoring.alert_threshold:
         return None
-    return Alert.from_assessment(assessment)
+    return Alert.from_assessment(assessment, subject_of(Context(declaration, policy)))

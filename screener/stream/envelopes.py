@@ -180,8 +180,9 @@ def failed(record: Incoming, exc: Exception, now: datetime | None = None) -> Scr
     return Screened([dead_letter(record, rejection, now or datetime.now(UTC))], rejection=rejection)
 
 
-def verdict(assessment: Assessment, policy: Policy) -> Screened:
-    """The assessment to publish, and the alert too when it reaches the threshold."""
+def verdict(assessment: Assessment, policy: Policy, declaration: Declaration) -> Screened:
+    """The assessment of `declaration` to publish, and the alert too when it reaches the
+    threshold."""
     key = assessment.declaration_id.encode()
     trace_id = assessment.trace_id
     outgoing = [
@@ -192,7 +193,7 @@ def verdict(assessment: Assessment, policy: Policy) -> Screened:
             _published_headers("screening-assessment", policy, trace_id),
         )
     ]
-    alert = alert_for(assessment, policy)
+    alert = alert_for(assessment, policy, declaration)
     if alert is not None:
         outgoing.append(
             Outgoing(

@@ -11,7 +11,10 @@ from pathlib import Path
 
 import orjson
 
-from screener.models import Alert, Assessment, alert_id_for
+from screener.core.context import Context
+from screener.core.policy import load_policy
+from screener.core.subject import subject_of
+from screener.models import Alert, Assessment, Declaration, alert_id_for
 from screener.sim.declarations import SampleMessage, generate
 from screener.stream.answers import declaration_of
 from screener.stream.clients import Received
@@ -129,6 +132,9 @@ async def test_every_declaration_ends_as_one_assessment_or_one_dead_letter(pipel
         "PAYER_THIRD_COUNTRY",
         "LATE_PARTY_AMENDMENT",
     }
+    # Who and what: the example's parties, route and goods, as the core reads them.
+    example_sent = Declaration.model_validate_json(EXAMPLE.read_bytes())
+    assert example.subject == subject_of(Context(example_sent, load_policy()))
     planted = {s.sample.declaration_id for s in valid if s.sample.label.startswith("planted")}
     assert planted <= set(alerted), f"planted but not alerted: {planted - set(alerted)}"
 

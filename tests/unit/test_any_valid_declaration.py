@@ -215,11 +215,11 @@ def screened_as_the_worker_does(
     # gather: assess, and what is published keeps its contracts
     assessment = assess(gathered, policy, HistorySnapshot.of(features), trace_id="t")
     assert 0 <= assessment.score <= 100
-    screened = verdict(assessment, policy)
+    screened = verdict(assessment, policy, gathered)
     for outgoing in screened.outgoing:
         contract = Alert if outgoing.output.value == "alerts" else Assessment
         contract.model_validate_json(outgoing.value)
-    if alert_for(assessment, policy) is not None:
+    if alert_for(assessment, policy, declaration) is not None:
         at = int(declaration.declared_at.timestamp())
         for key in {e.key for e in events}:
             rows[key].record_alert(declaration.declaration_id, at)

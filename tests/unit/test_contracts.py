@@ -108,10 +108,11 @@ def test_output_examples_are_what_the_worker_emits_for_the_example_declaration()
     assert not stale, f"examples out of date: {stale}; run `screener contracts export`"
 
 
-def test_alert_example_is_the_assessment_example_with_its_deterministic_id() -> None:
+def test_alert_example_is_the_assessment_example_with_its_id_and_subject() -> None:
     alert = load_json(EXAMPLES / "screening-alert.example.json")
     assessment = load_json(EXAMPLES / "screening-assessment.example.json")
     assert alert.pop("alert_id") == alert_id_for(alert["declaration_id"], alert["policy_version"])
+    assert alert.pop("subject")["parties"][0]["name"] == "Shanghai Xinda Magnetics Co., Ltd."
     assert alert == assessment
 
 

@@ -19,7 +19,7 @@ def hit(assessment, code):
 def test_clean_licensed_trade_to_a_non_hub_scores_nothing(declaration, policy):
     result = assess(declaration(True), policy)
     assert result.score == 0 and result.severity == "none" and result.indicators == []
-    assert alert_for(result, policy) is None
+    assert alert_for(result, policy, declaration(True)) is None
 
 
 def test_the_contract_example_is_a_critical_alert_with_its_reasons(declaration, policy):
@@ -29,11 +29,9 @@ def test_the_contract_example_is_a_critical_alert_with_its_reasons(declaration, 
         "CTRL_HUB_DESTINATION",
         "LATE_PARTY_AMENDMENT",
     ]
-    alert = alert_for(result, policy)
-    assert (
-        alert is not None
-        and alert.alert_id == alert_for(assess(declaration(), policy), policy).alert_id
-    )
+    alert = alert_for(result, policy, declaration())
+    again = alert_for(assess(declaration(), policy), policy, declaration())
+    assert alert is not None and again is not None and alert.alert_id == again.alert_id
 
 
 def test_magnets_transiting_thailand_fire_hub_transit(declaration, policy):
