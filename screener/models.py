@@ -302,6 +302,15 @@ class SubjectParty(Contract):
     id: Identifier | None = None
 
 
+class Total(Contract):
+    amount: Annotated[
+        Decimal,
+        # up to MAX_ITEMS lines of Money's largest amount
+        Field(ge=0, max_digits=21, decimal_places=2, description="Decimal amount as a string"),
+    ]
+    currency: Currency
+
+
 class SubjectGoods(Contract):
     lines: Annotated[int, Field(ge=1, le=MAX_ITEMS)]
     hs_codes: list[HsCode] = Field(
@@ -313,7 +322,7 @@ class SubjectGoods(Contract):
         description="Titles of the policy's controlled commodity groups the lines fall in"
     )
     net_mass_kg: Annotated[float, Field(ge=0)]
-    values: list[Money] = Field(description="The lines' declared value, summed per currency")
+    values: list[Total] = Field(description="The lines' declared value, summed per currency")
 
 
 class Subject(Contract):
@@ -341,18 +350,57 @@ class Alert(Assessment):
         description="Who and what the alert is about, from the declaration. Absent only from "
         "alerts published before it was added.",
     )
+    entities: list[str] = Field(
+        default_factory=list,
+        description="Keys of the histories the declaration was judged against and added to "
+        "(its parties, address, lane, goods, flows, documents): a disposition of the alert "
+        "is recorded on these. Empty only in alerts published before it was added.",
+    )
 
     @classmethod
-    def from_assessment(cls, assessment: Assessment, subject: Subject | None = None) -> Alert:
+    def from_assessment(
+        cls,
+        assessment: Assessment,
+        subject: Subject | None = None,
+        entities: list[str] | None = None,
+    ) -> Alert:
         return cls(
             **assessment.model_dump(),
             alert_id=alert_id_for(assessment.declaration_id, assessment.policy_version),
             subject=subject,
+            entities=entities or [],
         )
+
+
+# --- screening-disposition v1 ------------------------------------------------------------
+
+
+class Verdict(StrEnum):
+    TRUE_HIT = "true_hit"  # diversion (or an attempt) confirmed
+    FALSE_POSITIVE = "false_positive"  # the alert cleared
+
+
+class Disposition(Contract):
+    """An analyst's verdict on an alert, sent back so that history remembers it."""
+
+    model_config = ConfigDict(
+        title="screening-disposition", json_schema_extra={"x-schema-version": 1}
+    )
+
+    schema_version: Annotated[Literal[1], BeforeValidator(_not_a_boolean)]
+    declaration_id: Identifier
+    alert_id: Annotated[str, StringConstraints(pattern=r"^alr_[0-9a-f]{32}$")] = Field(
+        description="The alert decided, as published"
+    )
+    verdict: Verdict
+    analyst: ShortText = Field(description="Who decided: a user id or name, for the audit trail")
+    decided_at: AwareDatetime
+    note: LongText | None = None
 
 
 SCHEMAS: dict[str, type[Contract]] = {
     "shipment-declaration": Declaration,
     "screening-assessment": Assessment,
     "screening-alert": Alert,
+    "screening-disposition": Disposition,
 }

@@ -35,6 +35,13 @@ class Settings(BaseSettings):
     dead_letter_topic: str = "shipments.declarations.dlq.v1"
     assessments_topic: str = "screening.assessments.v1"
     alerts_topic: str = "screening.alerts.v1"
+    dispositions_topic: str = Field(
+        "screening.dispositions.v1", description="Analysts' verdicts on alerts, sent back"
+    )
+    dispositions_dead_letter_topic: str = Field(
+        "screening.dispositions.dlq.v1",
+        description="Dispositions that cannot be read, or of an alert never published",
+    )
     topic_partitions: int = Field(6, ge=1, description="Partitions when screener creates topics")
     topic_replication_factor: int | None = Field(
         None,

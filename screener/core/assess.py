@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from screener.core.context import Context
+from screener.core.history import scatter
 from screener.core.history.snapshot import HistorySnapshot
 from screener.core.policy import Policy
 from screener.core.subject import subject_of
@@ -105,4 +106,5 @@ def alert_for(assessment: Assessment, policy: Policy, declaration: Declaration) 
     alert threshold."""
     if assessment.score < policy.document.scoring.alert_threshold:
         return None
-    return Alert.from_assessment(assessment, subject_of(Context(declaration, policy)))
+    entities = sorted({e.key for e in scatter(declaration, policy)})
+    return Alert.from_assessment(assessment, subject_of(Context(declaration, policy)), entities)

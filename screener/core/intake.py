@@ -8,13 +8,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TypeVar
 
 from pydantic import ValidationError
 
-from screener.models import MAX_MESSAGE_BYTES, Declaration
+from screener.models import MAX_MESSAGE_BYTES, Contract, Declaration
 
 MAX_REASON_CHARS = 1000
 MAX_REASONS = 5
+C = TypeVar("C", bound=Contract)
 
 
 class RejectCode(StrEnum):
@@ -26,6 +28,9 @@ class RejectCode(StrEnum):
     # Valid, but screener failed on it: a defect of screener's, named in the reason. The
     # declaration can be replayed from its dead letter once the defect is fixed.
     PROCESSING_ERROR = "processing-error"
+    # A disposition of an alert screener has not published (or not yet noted): a wrong id,
+    # or an alert of another deployment. Send it again with the right one.
+    UNKNOWN_ALERT = "unknown-alert"
 
 
 @dataclass(frozen=True)
@@ -47,6 +52,12 @@ def _describe(exc: ValidationError) -> str:
 
 
 def parse_declaration(raw: bytes | None) -> Declaration | Rejection:
+    return parse_contract(raw, Declaration)
+
+
+def parse_contract(raw: bytes | None, contract: type[C]) -> C | Rejection:
+    """A message of `contract` (version 1), or why it is not one."""
+    name = contract.model_config.get("title")
     if not raw:
         return Rejection(RejectCode.EMPTY, "message value is empty")
     if len(raw) > MAX_MESSAGE_BYTES:
@@ -55,7 +66,7 @@ def parse_declaration(raw: bytes | None) -> Declaration | Rejection:
         )
     try:
         # strict: no coercion of the wire format ("1200" is not a mass, true is not 1)
-        return Declaration.model_validate_json(raw, strict=True)
+        return contract.model_validate_json(raw, strict=True)
     except ValidationError as exc:
         errors = exc.errors(include_url=False)
         if any(e["type"] == "json_invalid" for e in errors):
@@ -63,12 +74,12 @@ def parse_declaration(raw: bytes | None) -> Declaration | Rejection:
                 RejectCode.INVALID_JSON, f"not valid JSON: {errors[0]['msg']}"[:MAX_REASON_CHARS]
             )
         if errors[0]["type"] == "model_type" or errors[0]["loc"] == ():
-            return Rejection(RejectCode.SCHEMA_VIOLATION, "a declaration must be a JSON object")
+            return Rejection(RejectCode.SCHEMA_VIOLATION, f"a {name} must be a JSON object")
         version = next((e for e in errors if e["loc"] == ("schema_version",)), None)
         if version is not None and version["type"] == "literal_error":
             return Rejection(
                 RejectCode.UNSUPPORTED_VERSION,
                 f"schema_version {str(version.get('input'))[:20]!r} is not supported; "
-                "this topic carries shipment-declaration v1",
+                f"this topic carries {name} v1",
             )
         return Rejection(RejectCode.SCHEMA_VIOLATION, _describe(exc))

@@ -13,10 +13,10 @@ from screener.core.context import Context
 from screener.models import (
     MAX_FACT_ITEMS,
     Declaration,
-    Money,
     Subject,
     SubjectGoods,
     SubjectParty,
+    Total,
 )
 
 
@@ -41,7 +41,7 @@ def subject_of(ctx: Context) -> Subject:
             hs_codes_more=max(0, len(hs_codes) - MAX_FACT_ITEMS),
             controlled_groups=list(dict.fromkeys(line.group.title for line in ctx.controlled)),
             net_mass_kg=round(sum(item.net_mass_kg for item in items), 3),
-            values=[Money(amount=amount, currency=code) for code, amount in sorted(values.items())],
+            values=[Total(amount=amount, currency=code) for code, amount in sorted(values.items())],
         ),
         payer_country=declaration.payment.payer_country if declaration.payment else None,
     )

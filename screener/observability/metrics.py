@@ -34,6 +34,28 @@ ALERTS = Counter("screener_alerts_total", "Alerts published, by severity", ["sev
 INDICATOR_HITS = Counter(
     "screener_indicator_hits_total", "Indicators that fired, by indicator code", ["code"]
 )
+ALERTS_NOTED = Counter(
+    "screener_alerts_noted_total",
+    "Alerts read back from the alerts topic and noted, so that dispositions of them can be "
+    "recorded (copies included)",
+)
+DISPOSITIONS = Counter(
+    "screener_dispositions_total",
+    "Analysts' dispositions recorded on the history of what their alert was about, by verdict "
+    "(a verdict sent again is not counted again)",
+    ["verdict"],
+)
+DISPOSITION_INDICATORS = Counter(
+    "screener_disposition_indicators_total",
+    "Indicators of the alerts analysts decided, by indicator code and verdict: each "
+    "indicator's precision in production",
+    ["code", "verdict"],
+)
+DISPOSITIONS_DEAD_LETTERED = Counter(
+    "screener_dispositions_dead_lettered_total",
+    "Dispositions sent to their dead-letter topic, by rejection code",
+    ["reason"],
+)
 SCORE = Histogram(
     "screener_assessment_score",
     "Distribution of assessment scores",

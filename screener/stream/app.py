@@ -1,6 +1,7 @@
 """The faust app: screen declarations against the history of everything they touch.
 
-Three agents, each committing its input only after what it caused is published:
+Three agents, each committing its input only after what it caused is published (two more
+take analysts' dispositions of alerts back to the entities' ledgers: `dispositions.py`):
 
   screen   declarations -> dead letter, or one entity event per entity (scatter) plus the
            declaration itself to gather
@@ -36,7 +37,6 @@ dead letter (`processing-error`).
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from functools import partial
 from typing import Any
 
@@ -50,8 +50,9 @@ from screener.observability import metrics
 from screener.settings import Settings
 from screener.stream import faust_fixes
 from screener.stream.answers import answer_key
-from screener.stream.batches import stopping_if_it_fails
+from screener.stream.batches import incoming, stopping_if_it_fails
 from screener.stream.connection import kafka_of
+from screener.stream.dispositions import Dispositions
 from screener.stream.envelopes import (
     Incoming,
     Output,
@@ -73,20 +74,6 @@ from screener.stream.topics import LARGEST_RECORD, internal_topics
 log = logging.getLogger(__name__)
 
 Item = dict[str, Any]  # one item of a hop (`hops.py`)
-
-
-def _headers(raw: object) -> list[tuple[str, bytes]]:
-    if not raw:
-        return []
-    items = raw.items() if isinstance(raw, Mapping) else raw
-    return [(str(k), v if isinstance(v, bytes) else str(v).encode()) for k, v in items]
-
-
-def _record(event: faust.types.EventT) -> Incoming:
-    m = event.message
-    return Incoming(
-        m.topic, m.partition, m.offset, m.key, m.value, _headers(m.headers), m.timestamp
-    )
 
 
 def create_app(
@@ -128,7 +115,7 @@ def create_app(
         fetch_max_wait_ms=settings.fetch_max_wait_ms,
         fetch_min_bytes=settings.fetch_min_bytes,
     )
-    entity_topic_name, gather_topic_name = internal_topics(settings)
+    entity_topic_name, gather_topic_name, dispositions_hop_name = internal_topics(settings)
     raw = {"key_serializer": "raw", "value_serializer": "raw"}
     source = app.topic(settings.declarations_topic, **raw)
     entity_topic = app.topic(
@@ -137,10 +124,14 @@ def create_app(
     gather_topic = app.topic(
         gather_topic_name, internal=True, partitions=settings.internal_partitions, **raw
     )
+    dispositions_hop = app.topic(
+        dispositions_hop_name, internal=True, partitions=settings.internal_partitions, **raw
+    )
     outputs = {
         Output.ASSESSMENTS: app.topic(settings.assessments_topic, **raw),
         Output.ALERTS: app.topic(settings.alerts_topic, **raw),
         Output.DEAD_LETTERS: app.topic(settings.dead_letter_topic, **raw),
+        Output.DISPOSITION_DEAD_LETTERS: app.topic(settings.dispositions_dead_letter_topic, **raw),
     }
     table_args = {
         "partitions": settings.internal_partitions,
@@ -149,6 +140,7 @@ def create_app(
     }
     history = app.Table("history", **table_args)
     pending = app.Table("pending", **table_args)
+    alerted = app.Table("alerted", **table_args)
 
     record_versions(book)
     watch_policy_file(app, settings.policy_file, book, settings.policy_reload_interval)
@@ -235,7 +227,7 @@ def create_app(
         scattered_events: list[Update] = []  # of the valid declarations
         history_rows.open_caught_up()
         for event in events:
-            record = _record(event)
+            record = incoming(event)
             metrics.CONSUMED.inc()
             accepted = accept(record)
             if not isinstance(accepted, Screened):
@@ -286,7 +278,28 @@ def create_app(
             with stopping_if_it_fails("gather"):
                 await gather.batch(events)
 
-    watch_state(app, {"history": history, "pending": pending})
+    # Analysts' dispositions of alerts, to the history of what the alerts were about
+    # (`dispositions.py`): alerts are read back from their topic and noted.
+    dispositions = Dispositions(
+        settings, alerted, publish, dispositions_hop, entity_topic, outputs, dead_letter_limit
+    )
+    decisions_in = app.topic(settings.alerts_topic, settings.dispositions_topic, **raw)
+
+    @app.agent(decisions_in, name="disposition-intake", concurrency=1)
+    async def take_dispositions(stream: faust.StreamT) -> None:
+        async for events in batches(stream):
+            metrics.labelled(metrics.BATCH_RECORDS, "disposition-intake").observe(len(events))
+            with stopping_if_it_fails("disposition-intake"):
+                await dispositions.intake(events)
+
+    @app.agent(dispositions_hop, name="dispositions", concurrency=1)
+    async def decide_dispositions(stream: faust.StreamT) -> None:
+        async for events in batches(stream):
+            metrics.labelled(metrics.BATCH_RECORDS, "dispositions").observe(len(events))
+            with stopping_if_it_fails("dispositions"):
+                await dispositions.batch(events)
+
+    watch_state(app, {"history": history, "pending": pending, "alerted": alerted})
     setup_prometheus_sensors(app, name_prefix="faust")
 
     @app.page("/health")

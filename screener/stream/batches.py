@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import NoReturn
+
+import faust
+
+from screener.stream.envelopes import Incoming
 
 log = logging.getLogger(__name__)
 
@@ -30,3 +34,18 @@ def stopping_if_it_fails(agent: str) -> Iterator[None]:
         yield
     except Exception:
         stop_before_commit(f"a {agent} batch failed")
+
+
+def _headers(raw: object) -> list[tuple[str, bytes]]:
+    if not raw:
+        return []
+    items = raw.items() if isinstance(raw, Mapping) else raw
+    return [(str(k), v if isinstance(v, bytes) else str(v).encode()) for k, v in items]
+
+
+def incoming(event: faust.types.EventT) -> Incoming:
+    """An event of a batch as the record it was read from."""
+    m = event.message
+    return Incoming(
+        m.topic, m.partition, m.offset, m.key, m.value, _headers(m.headers), m.timestamp
+    )

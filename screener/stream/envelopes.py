@@ -29,6 +29,7 @@ class Output(StrEnum):
     ASSESSMENTS = "assessments"
     ALERTS = "alerts"
     DEAD_LETTERS = "dead_letters"
+    DISPOSITION_DEAD_LETTERS = "disposition_dead_letters"
 
 
 @dataclass(frozen=True)
@@ -90,7 +91,13 @@ def _published_headers(schema: str, policy: Policy, trace_id: str | None) -> Hea
     return headers + ([("trace-id", trace_id.encode())] if trace_id else [])
 
 
-def dead_letter(record: Incoming, rejection: Rejection, received_at: datetime) -> Outgoing:
+def dead_letter(
+    record: Incoming,
+    rejection: Rejection,
+    received_at: datetime,
+    output: Output = Output.DEAD_LETTERS,
+    expected: bytes = b"shipment-declaration/1",
+) -> Outgoing:
     """The original bytes, untouched, with headers that say what was wrong and where it was."""
     # Earlier dlq-* headers (a dead letter replayed and refused again) would contradict ours.
     original = [(k, v) for k, v in record.headers if not k.lower().startswith("dlq-")]
@@ -102,9 +109,9 @@ def dead_letter(record: Incoming, rejection: Rejection, received_at: datetime) -
         ("dlq-source-partition", str(record.partition).encode()),
         ("dlq-source-offset", str(record.offset).encode()),
         ("dlq-received-at", received_at.isoformat().encode()),
-        ("dlq-expected-schema", b"shipment-declaration/1"),
+        ("dlq-expected-schema", expected),
     ]
-    return Outgoing(Output.DEAD_LETTERS, record.key, record.value, headers)
+    return Outgoing(output, record.key, record.value, headers)
 
 
 RECORD_OVERHEAD = 512  # bytes of a record batch beyond its key, value and headers, rounded up
@@ -169,6 +176,19 @@ def incoming_from(origin: dict[str, Any], value: bytes) -> Incoming:
         None if key is None else key.encode("latin-1"),
         value,
         [(k, v.encode("latin-1")) for k, v in origin["headers"]],
+    )
+
+
+def dead_disposition(
+    record: Incoming, rejection: Rejection, now: datetime | None = None
+) -> Outgoing:
+    """The dead letter of a disposition, on the dispositions' own dead-letter topic."""
+    return dead_letter(
+        record,
+        rejection,
+        now or datetime.now(UTC),
+        Output.DISPOSITION_DEAD_LETTERS,
+        b"screening-disposition/1",
     )
 
 

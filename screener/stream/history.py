@@ -49,8 +49,8 @@ HandOn = Callable[[list[dict[str, Any]], set[str]], Awaitable[asyncio.Future[Any
 # An entity event, where its declaration came in (`EntityRow.update`), and the key of the
 # declaration's answer in gather (`answers.answer_key`: an amendment has its own)
 Update = tuple[EntityEvent, Source | None, str]
-# What a batch applies: an update or an alert item for an entity's ledger, and the entity's
-# partition
+# What a batch applies: an update, or an alert or disposition item for an entity's ledger;
+# and the entity's partition
 Change = tuple[Update | dict[str, Any], int]
 
 
@@ -93,13 +93,13 @@ class History:
         self._attach(app)
 
     async def batch(self, events: Sequence[faust.EventT], hand_on: HandOn) -> None:
-        """One batch of the entity topic: entity events and alerts for the entities'
-        ledgers."""
+        """One batch of the entity topic: entity events, and alerts and their dispositions
+        for the entities' ledgers."""
         changes: list[Change] = []
         for event in events:
             partition = event.message.partition
             for item in items_of(event.message.value):
-                if item["t"] == "alert":
+                if item["t"] in ("alert", "disposition"):  # for the entity's ledger
                     changes.append((item, partition))
                 else:
                     source = item.get("source")
@@ -157,9 +157,14 @@ class History:
         redelivered: set[str] = set()  # answer keys with features of a redelivery
         try:
             for change, partition in changes:
-                if isinstance(change, dict):  # an alert
-                    key = change["key"]
-                    rows.record_alert(key, change["declaration_id"], change["declared_at"])
+                if isinstance(change, dict):  # for the ledger: an alert or its disposition
+                    key, declaration_id = change["key"], change["declaration_id"]
+                    if change["t"] == "alert":
+                        rows.record_alert(key, declaration_id, change["declared_at"])
+                    else:
+                        rows.record_disposition(
+                            key, declaration_id, change["verdict"], change["declared_at"]
+                        )
                 else:
                     entity_event, source, answer = change
                     key = entity_event.key

@@ -49,13 +49,18 @@ async def _wait_for_leaders(
 
 
 def internal_topics(settings: Settings) -> list[str]:
-    """The worker's own topics: the scatter and gather hops."""
-    return [f"{settings.app_id}-entity-events", f"{settings.app_id}-gather"]
+    """The worker's own topics: the scatter and gather hops, and the hop that brings alerts
+    and their dispositions together (`dispositions.py`)."""
+    return [
+        f"{settings.app_id}-entity-events",
+        f"{settings.app_id}-gather",
+        f"{settings.app_id}-dispositions",
+    ]
 
 
 def changelog_topics(settings: Settings) -> list[str]:
     """Changelogs of the worker's tables (faust's naming), compacted."""
-    return [f"{settings.app_id}-history-changelog", f"{settings.app_id}-pending-changelog"]
+    return [f"{settings.app_id}-{table}-changelog" for table in ("history", "pending", "alerted")]
 
 
 def leader_topic(settings: Settings) -> str:
@@ -64,21 +69,30 @@ def leader_topic(settings: Settings) -> str:
     return f"{settings.app_id}-__assignor-__leader"
 
 
+def input_topics(settings: Settings) -> list[str]:
+    return [settings.declarations_topic, settings.dispositions_topic]
+
+
 def output_topics(settings: Settings) -> list[str]:
-    return [settings.dead_letter_topic, settings.assessments_topic, settings.alerts_topic]
+    return [
+        settings.dead_letter_topic,
+        settings.assessments_topic,
+        settings.alerts_topic,
+        settings.dispositions_dead_letter_topic,
+    ]
 
 
 def pipeline_topics(settings: Settings) -> list[str]:
-    return [settings.declarations_topic, *output_topics(settings)]
+    return [*input_topics(settings), *output_topics(settings)]
 
 
 async def ensure_pipeline_topics(settings: Settings) -> list[str]:
-    """The declarations topic with the broker's record limit (the producers' contract), the
-    outputs with room for a dead letter of the largest declaration; returns those created."""
+    """The input topics with the broker's record limit (the producers' contract), the
+    outputs with room for a dead letter of the largest input; returns those created."""
     kafka, partitions = kafka_of(settings), settings.topic_partitions
     replicas = settings.topic_replication_factor
     return [
-        *await ensure_topics(kafka, [settings.declarations_topic], partitions, None, replicas),
+        *await ensure_topics(kafka, input_topics(settings), partitions, None, replicas),
         *await ensure_topics(kafka, output_topics(settings), partitions, LARGE_RECORDS, replicas),
     ]
 

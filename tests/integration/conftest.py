@@ -148,6 +148,10 @@ class Pipeline:
     alerts: str
     workdir: Path
     reference: str = field(default_factory=lambda: f"reference-{uuid.uuid4().hex[:12]}")
+    dispositions: str = field(default_factory=lambda: f"dispositions-{uuid.uuid4().hex[:12]}")
+    disposition_dead_letters: str = field(
+        default_factory=lambda: f"disposition-dlq-{uuid.uuid4().hex[:12]}"
+    )
     extra_env: dict[str, str] = field(default_factory=dict)
     app_id: str = field(default_factory=lambda: f"screener-test-{uuid.uuid4().hex[:8]}")
     workers: list[subprocess.Popen] = field(default_factory=list)
@@ -166,6 +170,8 @@ class Pipeline:
             alerts=settings.alerts_topic,
             workdir=workdir,
             reference=settings.reference_topic,
+            dispositions=settings.dispositions_topic,
+            disposition_dead_letters=settings.dispositions_dead_letter_topic,
             extra_env=extra_env,
             app_id=settings.app_id,
         )
@@ -188,6 +194,8 @@ class Pipeline:
             "SCREENER_ASSESSMENTS_TOPIC": self.assessments,
             "SCREENER_ALERTS_TOPIC": self.alerts,
             "SCREENER_REFERENCE_TOPIC": self.reference,
+            "SCREENER_DISPOSITIONS_TOPIC": self.dispositions,
+            "SCREENER_DISPOSITIONS_DEAD_LETTER_TOPIC": self.disposition_dead_letters,
             "SCREENER_WEB_PORT": str(web_port),
             "SCREENER_DATA_DIR": str(self.workdir / f"worker-{web_port}"),
             "SCREENER_BROKER_SESSION_TIMEOUT": "10",

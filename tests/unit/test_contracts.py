@@ -113,6 +113,7 @@ def test_alert_example_is_the_assessment_example_with_its_id_and_subject() -> No
     assessment = load_json(EXAMPLES / "screening-assessment.example.json")
     assert alert.pop("alert_id") == alert_id_for(alert["declaration_id"], alert["policy_version"])
     assert alert.pop("subject")["parties"][0]["name"] == "Shanghai Xinda Magnetics Co., Ltd."
+    assert "party:consignee:TH:name:siam precision trading" in alert.pop("entities")
     assert alert == assessment
 
 
@@ -130,7 +131,7 @@ def test_dead_letter_example_matches_the_documented_dead_letter() -> None:
 # --- (c) the AsyncAPI document ----------------------------------------------------------
 
 
-def test_asyncapi_is_3x_and_describes_the_four_topics() -> None:
+def test_asyncapi_is_3x_and_describes_every_topic() -> None:
     doc = asyncapi()
     assert doc["asyncapi"].startswith("3.")
     addresses = {name: channel["address"] for name, channel in doc["channels"].items()}
@@ -144,6 +145,8 @@ def test_asyncapi_is_3x_and_describes_the_four_topics() -> None:
         "sendDeadLetter": ("send", "shipments.declarations.dlq.v1"),
         "sendAssessment": ("send", "screening.assessments.v1"),
         "sendAlert": ("send", "screening.alerts.v1"),
+        "receiveDisposition": ("receive", "screening.dispositions.v1"),
+        "sendDispositionDeadLetter": ("send", "screening.dispositions.dlq.v1"),
     }
 
 

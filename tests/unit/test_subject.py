@@ -11,7 +11,7 @@ from screener.console import about
 from screener.core.assess import alert_for, assess
 from screener.core.context import Context
 from screener.core.subject import subject_of
-from screener.models import MAX_FACT_ITEMS, Alert, Money
+from screener.models import MAX_FACT_ITEMS, Alert, Total
 from screener.stream.envelopes import Incoming, Output
 from tests.conftest import EXAMPLE, screen_statelessly
 
@@ -47,7 +47,7 @@ def test_the_example_alert_names_its_parties_route_and_goods(declaration, policy
     assert subject.route == d.route and subject.route.final_destination_country == "MX"
     assert subject.goods.hs_codes == ["8505111000"]
     assert subject.goods.controlled_groups == ["Rare-earth permanent magnets"]
-    assert subject.goods.values == [Money(amount=Decimal("86400.00"), currency="USD")]
+    assert subject.goods.values == [Total(amount=Decimal("86400.00"), currency="USD")]
     assert subject.payer_country == "AE"
     assert (subject.declaration_type, subject.customs_office) == ("export", "CNSHA")
 
@@ -65,8 +65,8 @@ def test_goods_are_summed_per_currency_and_codes_listed_once_in_line_order(decla
     assert goods.hs_codes == ["8505111000", "8471500000", "9403600000"]
     assert goods.hs_codes_more == 0
     assert goods.values == [  # exact decimals, currencies in order
-        Money(amount=Decimal("10.05"), currency="EUR"),
-        Money(amount=Decimal("100.30"), currency="USD"),
+        Total(amount=Decimal("10.05"), currency="EUR"),
+        Total(amount=Decimal("100.30"), currency="USD"),
     ]
     assert goods.net_mass_kg == 8.0
     assert goods.controlled_groups == [

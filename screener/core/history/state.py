@@ -32,6 +32,7 @@ import orjson
 
 from screener.core.history.entities import EntityEvent, Kind, bucket_value, unit_value_bucket
 from screener.core.history.sketches import Bloom, BottomK, BottomKHistograms
+from screener.models import Verdict
 
 DAY = 86_400
 RETAIN_DAYS = 90
@@ -42,6 +43,7 @@ BLOOM_BITS = 1024
 PRICED_HS6_K = 8  # HS6 codes whose unit values a party remembers (its own prices)
 APPLIED_SIZE = 256  # recent declarations (digests) kept to refuse a copy sent twice
 ALERTED_SIZE = 64  # recent alerts kept to refuse counting one twice
+DECIDED_SIZE = 64  # recent dispositions kept, so a changed verdict moves a count, not adds one
 # Day bucket: (declarations, controlled declarations, mass g, controlled mass g)
 BUCKET_FIELDS = 4
 EMPTY_DAY = (0,) * BUCKET_FIELDS
@@ -83,6 +85,11 @@ class EntityHistory:
     first_parties: tuple[str, ...] = ()
     alerts: int = 0
     last_alert_at: int | None = None
+    # Analysts' dispositions of alerts on declarations that touched this entity: diversion
+    # confirmed (a true hit) or the alert cleared (a false positive).
+    confirmed: int = 0
+    cleared: int = 0
+    last_confirmed_at: int | None = None  # event time of the latest confirmed declaration
     # Not stored: the windows' sums of the days before one day, kept while only that day's
     # bucket changes (a busy row's declarations come on the same day, and summing its 90
     # retained days for each was the costliest step of its features).
@@ -201,6 +208,19 @@ class EntityHistory:
             declared_at if self.last_alert_at is None else max(self.last_alert_at, declared_at)
         )
 
+    def apply_disposition(self, before: str | None, verdict: str, declared_at: int) -> None:
+        """A declaration's alert decided `verdict`, `before` if it was decided otherwise
+        already: that count gives it up."""
+        if before == Verdict.TRUE_HIT:
+            self.confirmed = max(0, self.confirmed - 1)
+        elif before is not None:
+            self.cleared = max(0, self.cleared - 1)
+        if verdict == Verdict.TRUE_HIT:
+            self.confirmed += 1
+            self.last_confirmed_at = max(self.last_confirmed_at or declared_at, declared_at)
+        else:
+            self.cleared += 1
+
     # --- point-in-time view --------------------------------------------------------------
 
     def windows(self, day: int, sizes: Sequence[int] = WINDOWS) -> dict[str, list[int]]:
@@ -288,6 +308,12 @@ class EntityHistory:
             )[:6]
             f["distinct_counterparties"] = self.counterparties.distinct()
             f["first_parties"] = list(self.first_parties)
+        if self.confirmed or self.cleared:  # rare: left out otherwise, as rows leave it out
+            f["dispositions"] = {
+                "confirmed": self.confirmed,
+                "cleared": self.cleared,
+                "last_confirmed_at": self.last_confirmed_at,
+            }
         return f
 
     # --- storage -------------------------------------------------------------------------
@@ -329,6 +355,10 @@ class EntityHistory:
             optional["priced"] = {
                 hs6: dict(histogram) for hs6, histogram in self.priced.histograms.items()
             }
+        if self.confirmed or self.cleared:
+            optional["confirmed"] = self.confirmed
+            optional["cleared"] = self.cleared
+            optional["last_confirmed_at"] = self.last_confirmed_at
         return optional
 
     @classmethod
@@ -363,6 +393,9 @@ class EntityHistory:
             first_parties=tuple(d.get("first_parties", ())),
             alerts=d["alerts"],
             last_alert_at=d["last_alert_at"],
+            confirmed=d.get("confirmed", 0),
+            cleared=d.get("cleared", 0),
+            last_confirmed_at=d.get("last_confirmed_at"),
         )
 
 
@@ -456,6 +489,7 @@ class EntityRow:
     applied: Digests = field(default_factory=lambda: Digests(APPLIED_SIZE))
     alerted: list[str] = field(default_factory=list)
     sources: dict[int, int] = field(default_factory=dict)  # partition -> last offset applied
+    decided: dict[str, str] = field(default_factory=dict)  # declaration id -> verdict, oldest first
 
     def _redelivery(self, digest: bytes, source: Source | None) -> str | None:
         """Whether a declaration was applied already, and how that is known."""
@@ -493,6 +527,18 @@ class EntityRow:
         self.alerted = [*self.alerted, declaration_id][-ALERTED_SIZE:]
         return True
 
+    def record_disposition(self, declaration_id: str, verdict: str, declared_at: int) -> bool:
+        """An analyst's verdict on the alert of a declaration that touched this entity, once:
+        the same verdict again changes nothing, another moves the count."""
+        before = self.decided.pop(declaration_id, None)
+        self.decided[declaration_id] = verdict
+        while len(self.decided) > DECIDED_SIZE:
+            del self.decided[next(iter(self.decided))]
+        if before == verdict:
+            return False
+        self.history.apply_disposition(before, verdict, declared_at)
+        return True
+
     def to_dict(self) -> dict[str, Any]:
         d = {
             "history": self.history.to_dict(),
@@ -501,6 +547,8 @@ class EntityRow:
         }
         if self.sources:  # rows of batch scoring have none
             d["sources"] = dict(self.sources)
+        if self.decided:  # pairs: JSON objects are written with their keys sorted
+            d["decided"] = [[i, v] for i, v in self.decided.items()]
         return d
 
     @classmethod
@@ -515,6 +563,7 @@ class EntityRow:
             Digests(APPLIED_SIZE, packed),
             d["alerted"],
             {int(p): o for p, o in d.get("sources", {}).items()},
+            {i: v for i, v in d.get("decided", ())},
         )
 
     @classmethod
@@ -594,6 +643,13 @@ class RowBatch:
     def record_alert(self, key: str, declaration_id: str, declared_at: int) -> None:
         row = self._row(key, None)
         if row is not None and row.record_alert(declaration_id, declared_at):
+            self._dirty.add(key)
+
+    def record_disposition(
+        self, key: str, declaration_id: str, verdict: str, declared_at: int
+    ) -> None:
+        row = self._row(key, None)
+        if row is not None and row.record_disposition(declaration_id, verdict, declared_at):
             self._dirty.add(key)
 
     def touched(self) -> dict[str, EntityRow]:

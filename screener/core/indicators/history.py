@@ -515,3 +515,54 @@ def payer_not_established(ctx: Context, params: PayerParams) -> Finding | None:
             "payer_counts": counts,
         },
     )
+
+
+class ConfirmedParams(Params):
+    # Entities a diversion belongs to. Lanes, HS codes, goods and flows are left out: honest
+    # traders share them with the diverter.
+    kinds: list[Literal["party", "address", "document"]] = ["party", "address", "document"]
+
+
+@indicator(
+    "CONFIRMED_DIVERSION_BEFORE",
+    "Party, address or document of a diversion an analyst confirmed",
+    ConfirmedParams,
+)
+def confirmed_diversion_before(ctx: Context, params: ConfirmedParams) -> Finding | None:
+    """An analyst confirmed an earlier alert on a declaration of this party, its address or a
+    document it quotes (a disposition `true_hit`): what it ships next is looked at, whatever
+    the goods."""
+    if ctx.history is None:
+        return None
+    found = [
+        (f, d)
+        for f in ctx.history.features
+        if f["kind"] in params.kinds and (d := f.get("dispositions")) and d["confirmed"]
+    ]
+    if not found:
+        return None
+
+    def on(at: int | None) -> str:
+        return datetime.fromtimestamp(at, UTC).date().isoformat() if at is not None else "?"
+
+    return Finding(
+        evidence="; ".join(
+            f"{f['role'].replace('_', ' ')} {f['label']!r} was on {d['confirmed']} declaration(s) "
+            f"confirmed as diversion, the latest declared on {on(d['last_confirmed_at'])}"
+            + (f" ({d['cleared']} other alert(s) cleared)" if d["cleared"] else "")
+            for f, d in found
+        ),
+        facts={
+            "entities": [
+                {
+                    "kind": f["kind"],
+                    "role": f["role"],
+                    "label": f["label"],
+                    "confirmed": d["confirmed"],
+                    "cleared": d["cleared"],
+                    "last_confirmed_on": on(d["last_confirmed_at"]),
+                }
+                for f, d in found
+            ]
+        },
+    )

@@ -1,0 +1,213 @@
+"""Analysts' verdicts on alerts, back into the history of what each alert was about.
+
+A case tool sends a disposition (`screening-disposition` v1) of an alert: diversion confirmed
+(`true_hit`) or the alert cleared (`false_positive`). It is recorded on the row of every
+entity the alerted declaration was judged against (`Alert.entities`: its parties, address,
+lane, goods, documents), where the features of later declarations see it
+(`CONFIRMED_DIVERSION_BEFORE`).
+
+Two agents:
+
+  disposition-intake  the alerts topic (screener's own output) and the dispositions topic ->
+                      the dispositions hop, keyed by declaration id: an alert as a note of its
+                      id, entities and indicators; a disposition as it came, or, when it cannot
+                      be read, its dead letter
+  dispositions        the hop -> the `alerted` table (declaration id -> its alert ids,
+                      entities, indicators, the latest verdict). A disposition of an alert
+                      noted there goes to its entities' rows on the entity topic (recorded by
+                      the history agent, once per declaration and verdict); of one never
+                      noted, to the dead-letter topic with reason `unknown-alert`.
+
+The hop puts an alert and its dispositions in one partition whatever partitioner the case
+tool's producer used (librdkafka's default is not Kafka's), so the table is read where it is
+written. Each batch publishes what it caused, the table's changelog records included, and
+waits for the broker before its rows reach the local store and its input is committed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import faust
+import orjson
+
+from screener.core.intake import RejectCode, Rejection, parse_contract
+from screener.models import Disposition
+from screener.observability import metrics
+from screener.settings import Settings
+from screener.stream.batches import incoming
+from screener.stream.envelopes import (
+    Outgoing,
+    Output,
+    dead_disposition,
+    fitted,
+    incoming_from,
+    origin_of,
+)
+from screener.stream.hops import Outbox, items_of
+from screener.stream.sending import Publish, hop, published
+from screener.stream.table_writes import TableWrites, read
+
+Item = dict[str, Any]
+
+
+def alert_note(value: bytes) -> Item:
+    """What the dispositions of an alert need of it (an alert as screener publishes it)."""
+    alert = orjson.loads(value)
+    return {
+        "t": "alerted",
+        "declaration_id": alert["declaration_id"],
+        "alert_id": alert["alert_id"],
+        "declared_at": int(datetime.fromisoformat(alert["declared_at"]).timestamp()),
+        "entities": alert.get("entities", []),
+        "indicators": [hit["code"] for hit in alert["indicators"]],
+    }
+
+
+def noted(row: Item | None, note: Item) -> Item:
+    """The table row of a declaration with one more alert noted: a copy changes nothing, an
+    alert under another policy or of an amendment adds its id, entities and indicators."""
+    row = dict(row or {"alert_ids": [], "entities": [], "indicators": []})
+    row["declared_at"] = note["declared_at"]
+    for field in ("entities", "indicators"):
+        row[field] = sorted({*row[field], *note[field]})
+    row["alert_ids"] = sorted({*row["alert_ids"], note["alert_id"]})
+    return row
+
+
+@dataclass
+class Decided:
+    """What one batch of the hop decided."""
+
+    rows: dict[str, Item]  # declaration id -> its row as the batch left it
+    to_entities: Outbox
+    dead: list[Outgoing]
+    verdicts: list[tuple[str, list[str]]]  # (verdict, the alert's indicators), newly recorded
+
+
+def decide(
+    items: Sequence[tuple[int, Item]], load: Callable[[int, str], Item | None], partitions: int
+) -> Decided:
+    """Pure: the hop's items (with their partition) against the table rows `load` gives."""
+    decided = Decided({}, Outbox(partitions), [], [])
+    for partition, item in items:
+        key = item["declaration_id"]
+        row = decided.rows.get(key) or load(partition, key)
+        if item["t"] == "alerted":
+            decided.rows[key] = noted(row, item)
+            continue
+        if row is None or item["alert_id"] not in row["alert_ids"]:
+            record = incoming_from(item["origin"], item["raw"].encode("latin-1"))
+            why = f"alert {item['alert_id']} of declaration {key} was never published here"
+            decided.dead.append(dead_disposition(record, Rejection(RejectCode.UNKNOWN_ALERT, why)))
+            continue
+        if row.get("verdict") == item["verdict"]:
+            continue  # a copy, or the same verdict again: recorded once
+        decided.rows[key] = row | {
+            "verdict": item["verdict"],
+            "decided_at": item["decided_at"],
+            "analyst": item["analyst"],
+        }
+        for entity in row["entities"]:
+            decided.to_entities.add(
+                entity,
+                {
+                    "t": "disposition",
+                    "key": entity,
+                    "declaration_id": key,
+                    "verdict": item["verdict"],
+                    "declared_at": row["declared_at"],
+                },
+            )
+        decided.verdicts.append((item["verdict"], row["indicators"]))
+    return decided
+
+
+class Dispositions:
+    def __init__(
+        self,
+        settings: Settings,
+        table: faust.Table,
+        publish: Publish,
+        hop_topic: faust.TopicT,
+        entity_topic: faust.TopicT,
+        outputs: Mapping[Output, faust.TopicT],
+        dead_letter_limit: int,
+    ) -> None:
+        self.settings = settings
+        self.table = table
+        self.publish = publish
+        self.hop_topic = hop_topic
+        self.entity_topic = entity_topic
+        self.outputs = outputs
+        self.dead_letter_limit = dead_letter_limit
+
+    async def intake(self, events: Sequence[faust.EventT]) -> None:
+        """Alerts and dispositions, on to the hop by declaration id; a disposition that
+        cannot be read, to its dead-letter topic."""
+        box = Outbox(self.settings.internal_partitions)
+        dead: list[Outgoing] = []
+        for event in events:
+            record = incoming(event)
+            if record.topic == self.settings.alerts_topic:
+                note = alert_note(record.value or b"{}")
+                box.add(note["declaration_id"], note)
+                metrics.ALERTS_NOTED.inc()
+                continue
+            parsed = parse_contract(record.value, Disposition)
+            if isinstance(parsed, Rejection):
+                dead.append(dead_disposition(record, parsed))
+                continue
+            box.add(
+                parsed.declaration_id,
+                {
+                    "t": "disposition",
+                    "declaration_id": parsed.declaration_id,
+                    "alert_id": parsed.alert_id,
+                    "verdict": parsed.verdict.value,
+                    "decided_at": parsed.decided_at.isoformat(),
+                    "analyst": parsed.analyst,
+                    # for its dead letter, should the alert be unknown
+                    "raw": (record.value or b"").decode("latin-1"),
+                    "origin": origin_of(record),
+                },
+            )
+        await self._send(dead, hop(self.hop_topic, box))
+
+    async def batch(self, events: Sequence[faust.EventT]) -> None:
+        """Alerts noted and dispositions decided (`decide`), the rows changed written once
+        everything the batch caused is acknowledged."""
+        items = [
+            (event.message.partition, item)
+            for event in events
+            for item in items_of(event.message.value)
+        ]
+        decided = decide(items, self._load, self.settings.internal_partitions)
+        writes = TableWrites(self.table)
+        partitions = {item["declaration_id"]: partition for partition, item in items}
+        for key, row in decided.rows.items():
+            writes.set(partitions[key], key.encode(), orjson.dumps(row))
+        records = [(*record, []) for record in writes.records()]
+        to_entities = hop(self.entity_topic, decided.to_entities)
+        acknowledged = await self._send(decided.dead, [*records, *to_entities])
+        writes.apply(acknowledged[: len(records)])
+        for verdict, indicators in decided.verdicts:
+            metrics.DISPOSITIONS.labels(verdict=verdict).inc()
+            for code in indicators:
+                metrics.DISPOSITION_INDICATORS.labels(code=code, verdict=verdict).inc()
+
+    async def _send(self, dead: list[Outgoing], messages: list) -> list[Any]:
+        """`messages` first (their acknowledgements are returned), then the dead letters."""
+        fitted_dead = [fitted(o, self.dead_letter_limit) for o in dead]
+        acknowledged = await self.publish([*messages, *published(self.outputs, fitted_dead)])
+        for o in dead:
+            code = dict(o.headers).get("dlq-error-code", b"?").decode()
+            metrics.DISPOSITIONS_DEAD_LETTERED.labels(reason=code).inc()
+        return acknowledged[: len(messages)]
+
+    def _load(self, partition: int, key: str) -> Item | None:
+        stored = read(self.table, partition, key.encode())
+        return orjson.loads(stored) if stored else None

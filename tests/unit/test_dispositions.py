@@ -1,0 +1,232 @@
+"""Analysts' dispositions: recorded once on the rows of an alert's entities, read by the
+indicator of a confirmed diversion, and dead-lettered when they cannot be."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import orjson
+import pytest
+
+from screener.batch import HistoryScreener
+from screener.core.assess import alert_for
+from screener.core.history.state import DECIDED_SIZE, EntityHistory, EntityRow, encode_row
+from screener.core.intake import RejectCode, Rejection, parse_contract
+from screener.models import Disposition, Verdict
+from screener.stream.dispositions import alert_note, decide, noted
+from screener.stream.envelopes import Incoming, Output, encode, origin_of
+from screener.stream.hops import partition_of
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "contracts/examples"
+CONSIGNEE = "party:consignee:TH:name:siam precision trading"
+ADDRESS = "address:TH:laem chabang free zone chonburi"
+
+
+def row_of(store: dict, key: str) -> EntityRow:
+    return EntityRow.from_dict(orjson.loads(store[key]))
+
+
+def dispose(store: dict, entities: list[str], declaration_id: str, verdict: str, at: int) -> None:
+    """What the history agent does with the items `decide` sends."""
+    for key in entities:
+        row = row_of(store, key)
+        row.record_disposition(declaration_id, verdict, at)
+        store[key] = encode_row(row)
+
+
+# --- the entity row --------------------------------------------------------------------
+
+
+def test_a_row_counts_a_verdict_once_and_moves_it_when_it_changes():
+    row = EntityRow.new("party")
+    assert row.record_disposition("D1", Verdict.TRUE_HIT, 100)
+    assert not row.record_disposition("D1", Verdict.TRUE_HIT, 100)  # a copy
+    h = row.history
+    assert (h.confirmed, h.cleared, h.last_confirmed_at) == (1, 0, 100)
+    assert row.record_disposition("D1", Verdict.FALSE_POSITIVE, 100)  # reviewed again
+    assert (h.confirmed, h.cleared) == (0, 1)
+    assert row.record_disposition("D2", Verdict.TRUE_HIT, 50)
+    assert (h.confirmed, h.cleared, h.last_confirmed_at) == (1, 1, 100)
+
+
+def test_a_row_keeps_its_verdicts_in_order_through_storage_and_forgets_the_oldest():
+    row = EntityRow.new("party")
+    ids = [f"D{n:03d}" for n in range(DECIDED_SIZE + 2)][::-1]  # not in sorted order
+    for n, declaration_id in enumerate(ids):
+        row.record_disposition(declaration_id, Verdict.FALSE_POSITIVE, n)
+    stored = EntityRow.from_dict(orjson.loads(encode_row(row)))
+    assert list(stored.decided) == ids[2:]
+    assert stored.history.cleared == DECIDED_SIZE + 2
+    assert encode_row(stored) == encode_row(row)
+
+
+def test_rows_written_before_dispositions_read_as_undecided():
+    old = EntityRow.new("party").to_dict()
+    assert "decided" not in old and "confirmed" not in old["history"]
+    row = EntityRow.from_dict(old)
+    assert (row.decided, row.history.confirmed, row.history.cleared) == ({}, 0, 0)
+
+
+def test_features_show_dispositions_only_once_there_are_some(declaration, policy):
+    screener = HistoryScreener(policy, {})
+    screener.screen(declaration())
+    event = next(e for e in _events(declaration(), policy) if e.key == CONSIGNEE)
+    history = row_of(screener.store, CONSIGNEE).history
+    assert "dispositions" not in history.features(event)
+    history.apply_disposition(None, Verdict.FALSE_POSITIVE, 0)
+    assert history.features(event)["dispositions"] == {
+        "confirmed": 0,
+        "cleared": 1,
+        "last_confirmed_at": None,
+    }
+    stored = EntityHistory.from_dict(history.to_dict())
+    assert (stored.confirmed, stored.cleared, stored.last_confirmed_at) == (0, 1, None)
+
+
+def _events(d, policy):
+    from screener.core.history import scatter
+
+    return scatter(d, policy)
+
+
+# --- the indicator ---------------------------------------------------------------------
+
+
+def later(d, days: float, **changes):
+    """Another declaration `days` after `d`, with `changes`."""
+    data = d.model_dump(mode="json") | {
+        "declaration_id": f"{d.declaration_id}-{days}",
+        "declared_at": (d.declared_at + timedelta(days=days)).isoformat(),
+        "amendments": [],
+    }
+    data.update(changes)
+    return type(d).model_validate(data)
+
+
+def screened_after(declaration, policy, verdict: str, **changes):
+    """The example alerts; an analyst decides `verdict`; the consignee ships again."""
+    first = declaration()
+    screener = HistoryScreener(policy, {})
+    alert = alert_for(screener.screen(first), policy, first)
+    assert alert is not None and CONSIGNEE in alert.entities and ADDRESS in alert.entities
+    at = int(first.declared_at.timestamp())
+    dispose(screener.store, alert.entities, first.declaration_id, verdict, at)
+    return screener.screen(later(first, 30, **changes))
+
+
+def test_a_consignee_of_a_confirmed_diversion_alerts_whatever_it_ships_next(declaration, policy):
+    clean = declaration(True)  # licensed magnets to Japan: no red flag of their own
+    goods = {"items": [i.model_dump(mode="json") for i in clean.items]}
+    assessment = screened_after(declaration, policy, Verdict.TRUE_HIT, **goods)
+    hit = next(h for h in assessment.indicators if h.code == "CONFIRMED_DIVERSION_BEFORE")
+    assert hit.points == 55 and assessment.score >= policy.document.scoring.alert_threshold
+    assert "consignee 'Siam Precision Trading Co., Ltd.' was on 1 declaration(s) confirmed" in (
+        hit.evidence
+    )
+    kinds = {e["kind"] for e in hit.facts["entities"]}
+    assert kinds == {"party", "address"}  # not the lane, goods or flows it shares with others
+    assert hit.facts["entities"][0]["last_confirmed_on"] == "2026-11-28"
+
+
+def test_a_cleared_alert_draws_nothing(declaration, policy):
+    assessment = screened_after(declaration, policy, Verdict.FALSE_POSITIVE)
+    assert "CONFIRMED_DIVERSION_BEFORE" not in {h.code for h in assessment.indicators}
+
+
+# --- the stream's pure step ------------------------------------------------------------
+
+
+@pytest.fixture
+def alert_value(declaration, policy) -> bytes:
+    d = declaration()
+    alert = alert_for(HistoryScreener(policy, {}).screen(d), policy, d)
+    return encode(alert)
+
+
+def disposition_item(alert_id: str, verdict: str, raw: bytes = b"{}") -> dict:
+    record = Incoming("screening.dispositions.v1", 2, 7, b"CN-EXP-2026-0000123", raw, [])
+    return {
+        "t": "disposition",
+        "declaration_id": "CN-EXP-2026-0000123",
+        "alert_id": alert_id,
+        "verdict": verdict,
+        "decided_at": "2026-11-29T14:05:00+00:00",
+        "analyst": "a",
+        "raw": raw.decode("latin-1"),
+        "origin": origin_of(record),
+    }
+
+
+def test_a_disposition_of_a_noted_alert_goes_to_each_of_its_entities_once(alert_value):
+    note = alert_note(alert_value)
+    decided = decide([(0, note)], lambda p, k: None, 6)
+    row = decided.rows["CN-EXP-2026-0000123"]
+    assert row["alert_ids"] == [note["alert_id"]] and CONSIGNEE in row["entities"]
+    table = {"CN-EXP-2026-0000123": row}
+
+    def load(partition, key):
+        return table.get(key)
+
+    item = disposition_item(note["alert_id"], "true_hit")
+    decided = decide([(0, item), (0, item)], load, 6)  # and a copy in the same batch
+    items = [i for _, value in decided.to_entities.messages() for i in orjson.loads(value)]
+    assert sorted(i["key"] for i in items) == row["entities"]
+    assert {(i["verdict"], i["declared_at"]) for i in items} == {("true_hit", note["declared_at"])}
+    assert decided.verdicts == [("true_hit", sorted(note["indicators"]))]
+    assert not decided.dead
+    for partition, value in decided.to_entities.messages():  # each to its entity's partition
+        assert {partition_of(i["key"], 6) for i in orjson.loads(value)} == {partition}
+
+    table["CN-EXP-2026-0000123"] = decided.rows["CN-EXP-2026-0000123"]
+    again = decide([(0, item)], load, 6)
+    assert again.verdicts == [] and again.to_entities.messages() == []
+    changed = decide([(0, disposition_item(note["alert_id"], "false_positive"))], load, 6)
+    assert changed.verdicts == [("false_positive", sorted(note["indicators"]))]
+
+
+def test_a_disposition_of_an_alert_never_noted_is_a_dead_letter_of_its_bytes():
+    raw = (EXAMPLES / "screening-disposition.example.json").read_bytes()
+    decided = decide(
+        [(3, disposition_item("alr_" + "0" * 32, "true_hit", raw))], lambda p, k: None, 6
+    )
+    (dead,) = decided.dead
+    headers = dict(dead.headers)
+    assert dead.output == Output.DISPOSITION_DEAD_LETTERS and dead.value == raw
+    assert headers["dlq-error-code"] == RejectCode.UNKNOWN_ALERT.value.encode()
+    assert headers["dlq-expected-schema"] == b"screening-disposition/1"
+    assert (headers["dlq-source-topic"], headers["dlq-source-offset"]) == (
+        b"screening.dispositions.v1",
+        b"7",
+    )
+    assert decided.rows == {} and decided.verdicts == []
+
+
+def test_an_alert_noted_again_keeps_one_row_with_every_id():
+    a = {"declared_at": 1, "alert_id": "alr_a", "entities": ["x", "y"], "indicators": ["I1"]}
+    b = {"declared_at": 2, "alert_id": "alr_b", "entities": ["y", "z"], "indicators": ["I2"]}
+    row = noted(noted(noted(None, a), a), b)
+    assert row == {
+        "alert_ids": ["alr_a", "alr_b"],
+        "entities": ["x", "y", "z"],
+        "indicators": ["I1", "I2"],
+        "declared_at": 2,
+    }
+
+
+def test_dispositions_are_read_strictly():
+    example = (EXAMPLES / "screening-disposition.example.json").read_bytes()
+    parsed = parse_contract(example, Disposition)
+    assert isinstance(parsed, Disposition) and parsed.verdict == Verdict.TRUE_HIT
+    for bad, code in [
+        (b"", RejectCode.EMPTY),
+        (b"{", RejectCode.INVALID_JSON),
+        (example.replace(b'"true_hit"', b'"maybe"'), RejectCode.SCHEMA_VIOLATION),
+        (example.replace(b'"alr_', b'"alert_'), RejectCode.SCHEMA_VIOLATION),
+        (
+            example.replace(b'"schema_version": 1', b'"schema_version": 2'),
+            RejectCode.UNSUPPORTED_VERSION,
+        ),
+    ]:
+        rejection = parse_contract(bad, Disposition)
+        assert isinstance(rejection, Rejection) and rejection.code == code, bad[:40]
