@@ -599,22 +599,33 @@ def topics() -> None:
     out.print(f"created: {', '.join(created) or 'none (all exist)'}")
 
 
+TAILED = ("alerts", "assessments", "dead-letters", "dispositions", "disposition-dead-letters")
+
+
 @app.command()
 def tail(
-    which: Annotated[str, typer.Argument(help="alerts, assessments or dead-letters")] = "alerts",
+    which: Annotated[str, typer.Argument(help=", ".join(TAILED))] = "alerts",
 ) -> None:
-    """Follow an output topic from its beginning and print each record as JSON."""
+    """Follow a topic from its beginning and print each record as JSON."""
     from screener.stream.clients import tail as tail_records
     from screener.stream.connection import kafka_of
 
     settings = _settings()
-    topic = {
-        "alerts": settings.alerts_topic,
-        "assessments": settings.assessments_topic,
-        "dead-letters": settings.dead_letter_topic,
-    }.get(which)
+    topic = dict(
+        zip(
+            TAILED,
+            (
+                settings.alerts_topic,
+                settings.assessments_topic,
+                settings.dead_letter_topic,
+                settings.dispositions_topic,
+                settings.dispositions_dead_letter_topic,
+            ),
+            strict=True,
+        )
+    ).get(which)
     if topic is None:
-        raise _fail(f"unknown output {which!r}: choose alerts, assessments or dead-letters")
+        raise _fail(f"unknown topic {which!r}: choose {', '.join(TAILED)}")
 
     async def follow() -> None:
         async for record in tail_records(kafka_of(settings), [topic]):
@@ -627,6 +638,40 @@ def tail(
 
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(follow())
+
+
+@app.command()
+def dispose(
+    declaration_id: Annotated[str, typer.Argument(help="As the alert has it")],
+    alert_id: Annotated[str, typer.Argument(help="alr_..., as the alert has it")],
+    verdict: Annotated[str, typer.Option(help="true_hit or false_positive")],
+    analyst: Annotated[str, typer.Option(help="Who decided")],
+    note: Annotated[str | None, typer.Option(help="Why, for the audit trail")] = None,
+) -> None:
+    """Send an analyst's disposition of an alert to the dispositions topic, as a case tool
+    would: the worker records it on the history of what the alert was about."""
+    from screener.models import Disposition
+    from screener.stream.clients import Produced, produce
+    from screener.stream.connection import kafka_of
+    from screener.stream.envelopes import encode
+
+    settings = _settings()
+    try:
+        disposition = Disposition(
+            schema_version=1,
+            declaration_id=declaration_id,
+            alert_id=alert_id,
+            verdict=verdict,
+            analyst=analyst,
+            decided_at=datetime.now(UTC),
+            note=note,
+        )
+    except ValidationError as exc:
+        reasons = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise _fail(f"not a disposition: {reasons}", code=2) from exc
+    message = Produced(declaration_id.encode(), encode(disposition), [])
+    asyncio.run(produce(kafka_of(settings), settings.dispositions_topic, [message]))
+    out.print(f"sent {verdict} for {alert_id} to {settings.dispositions_topic}")
 
 
 @kafka_app.command("fetch")

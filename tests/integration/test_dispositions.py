@@ -11,6 +11,7 @@ import orjson
 from screener.models import Alert, Assessment
 from screener.sim.declarations import SampleMessage
 from screener.stream.clients import tail
+from tests.integration.conftest import screener_command
 from tests.integration.kafka_io import accounted, by_topic, collect, metric, read_table, send_all
 from tests.integration.test_pipeline import EXAMPLE, example_sample
 
@@ -108,9 +109,19 @@ async def test_a_confirmed_diversion_follows_its_consignee_and_bad_dispositions_
     hit = next(h for h in answer.indicators if h.code == "CONFIRMED_DIVERSION_BEFORE")
     assert "Siam Precision Trading" in hit.evidence
 
-    # Reviewed again: cleared. The row moves its count; the one after draws nothing.
-    cleared = disposition(alert, "false_positive")
-    await send_all(pipeline.bootstrap, pipeline.dispositions, [cleared])
+    # Reviewed again and cleared, from the command line. The row moves its count; the
+    # declaration after draws nothing.
+    done = screener_command(
+        "dispose",
+        alert.declaration_id,
+        alert.alert_id,
+        "--verdict",
+        "false_positive",
+        "--analyst",
+        "analyst-7",
+        env=pipeline.env(0),
+    )
+    assert done.returncode == 0, done.stderr
     history = await consignee_row(pipeline, lambda h: h.get("cleared") == 1)
     assert history["confirmed"] == 0
     answer = await screened(pipeline, "CN-EXP-2026-0001000")

@@ -88,3 +88,16 @@ def test_a_worker_that_cannot_reach_the_cluster_says_so_in_one_line(tmp_path):
         result.stderr
     )
     assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_a_disposition_that_is_not_one_is_refused_before_kafka():
+    # No broker listens on port 1: a disposition that got as far as sending would fail there.
+    env = {"SCREENER_KAFKA_BOOTSTRAP": "127.0.0.1:1"}
+    args = ["dispose", "CN-1", "alr_" + "0" * 32, "--analyst", "a"]
+    result = runner.invoke(app, [*args, "--verdict", "maybe"], env=env)
+    assert result.exit_code == 2
+    assert "verdict: Input should be 'true_hit' or 'false_positive'" in result.output
+    result = runner.invoke(
+        app, ["dispose", "CN-1", "alr_x", "--verdict", "true_hit", "--analyst", "a"], env=env
+    )
+    assert result.exit_code == 2 and "alert_id" in result.output
