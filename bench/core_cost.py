@@ -30,7 +30,7 @@ from rich.table import Table
 
 from bench.rig import machine_facts, percentile
 from screener.batch import Store, open_store
-from screener.core.assess import alert_for, assess
+from screener.core.assess import alerts, assess
 from screener.core.history import EntityEvent, HistorySnapshot, scatter
 from screener.core.history.state import observe, record_alert
 from screener.core.intake import parse_declaration
@@ -89,7 +89,7 @@ def screen_timed(raws: list[bytes], book: PolicyBook, store: Store) -> dict[str,
         t3 = clock()
         assessment = assess(declaration, policy, HistorySnapshot.of(features))
         t4 = clock()
-        if alert_for(assessment, policy, declaration) is not None:
+        if alerts(assessment, policy):
             at = int(declaration.declared_at.timestamp())
             for e in events:
                 if (

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from cachetools import LRUCache
 
-from screener.core.assess import alert_for, assess
+from screener.core.assess import alerts, assess
 from screener.core.history import HistorySnapshot, scatter
 from screener.core.history.state import observe, record_alert
 from screener.core.policy import Policy, PolicyBook
@@ -59,7 +59,7 @@ class HistoryScreener:
             assessed_at=assessed_at,
             trace_id=trace_id,
         )
-        if alert_for(assessment, policy, declaration) is not None:
+        if alerts(assessment, policy):
             for event in events:
                 at = int(declaration.declared_at.timestamp())
                 if (

@@ -101,10 +101,15 @@ def assess(
     )
 
 
+def alerts(assessment: Assessment, policy: Policy) -> bool:
+    """Whether the assessment reaches the policy's alert threshold."""
+    return assessment.score >= policy.document.scoring.alert_threshold
+
+
 def alert_for(assessment: Assessment, policy: Policy, declaration: Declaration) -> Alert | None:
     """The alert the assessment of `declaration` raises under `policy`, if it reaches the
     alert threshold."""
-    if assessment.score < policy.document.scoring.alert_threshold:
+    if not alerts(assessment, policy):
         return None
     entities = sorted({e.key for e in scatter(declaration, policy)})
     return Alert.from_assessment(assessment, subject_of(Context(declaration, policy)), entities)

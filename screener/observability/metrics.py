@@ -36,8 +36,7 @@ INDICATOR_HITS = Counter(
 )
 ALERTS_NOTED = Counter(
     "screener_alerts_noted_total",
-    "Alerts read back from the alerts topic and noted, so that dispositions of them can be "
-    "recorded (copies included)",
+    "Alerts noted in the table of alerts that dispositions name (copies included)",
 )
 DISPOSITIONS = Counter(
     "screener_dispositions_total",

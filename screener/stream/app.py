@@ -52,7 +52,8 @@ from screener.stream import faust_fixes
 from screener.stream.answers import answer_key
 from screener.stream.batches import incoming, stopping_if_it_fails
 from screener.stream.connection import kafka_of
-from screener.stream.dispositions import Dispositions
+from screener.stream.dispositions import DISPOSITIONS_BATCH_WAIT_S, Dispositions
+from screener.stream.dispositions import PARTITIONS as DISPOSITIONS_PARTITIONS
 from screener.stream.envelopes import (
     Incoming,
     Output,
@@ -69,7 +70,7 @@ from screener.stream.hops import Outbox
 from screener.stream.reference import follow_reference_topic, record_versions, watch_policy_file
 from screener.stream.sending import Message, hop, observe_outcome, published, publisher
 from screener.stream.state_metrics import watch_state
-from screener.stream.topics import LARGEST_RECORD, internal_topics
+from screener.stream.topics import LARGEST_RECORD, dispositions_hop_topic, internal_topics
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +116,7 @@ def create_app(
         fetch_max_wait_ms=settings.fetch_max_wait_ms,
         fetch_min_bytes=settings.fetch_min_bytes,
     )
-    entity_topic_name, gather_topic_name, dispositions_hop_name = internal_topics(settings)
+    entity_topic_name, gather_topic_name = internal_topics(settings)
     raw = {"key_serializer": "raw", "value_serializer": "raw"}
     source = app.topic(settings.declarations_topic, **raw)
     entity_topic = app.topic(
@@ -125,7 +126,7 @@ def create_app(
         gather_topic_name, internal=True, partitions=settings.internal_partitions, **raw
     )
     dispositions_hop = app.topic(
-        dispositions_hop_name, internal=True, partitions=settings.internal_partitions, **raw
+        dispositions_hop_topic(settings), internal=True, partitions=DISPOSITIONS_PARTITIONS, **raw
     )
     outputs = {
         Output.ASSESSMENTS: app.topic(settings.assessments_topic, **raw),
@@ -140,7 +141,7 @@ def create_app(
     }
     history = app.Table("history", **table_args)
     pending = app.Table("pending", **table_args)
-    alerted = app.Table("alerted", **table_args)
+    alerted = app.Table("alerted", **(table_args | {"partitions": DISPOSITIONS_PARTITIONS}))
 
     record_versions(book)
     watch_policy_file(app, settings.policy_file, book, settings.policy_reload_interval)
@@ -279,22 +280,25 @@ def create_app(
                 await gather.batch(events)
 
     # Analysts' dispositions of alerts, to the history of what the alerts were about
-    # (`dispositions.py`): alerts are read back from their topic and noted.
+    # (`dispositions.py`): gather notes its alerts for them.
     dispositions = Dispositions(
         settings, alerted, publish, dispositions_hop, entity_topic, outputs, dead_letter_limit
     )
-    decisions_in = app.topic(settings.alerts_topic, settings.dispositions_topic, **raw)
+    gather.notes = dispositions.notes
 
-    @app.agent(decisions_in, name="disposition-intake", concurrency=1)
+    def slow_batches(stream: faust.StreamT):
+        return stream.take_events(settings.batch_size, DISPOSITIONS_BATCH_WAIT_S)
+
+    @app.agent(app.topic(settings.dispositions_topic, **raw), name="disposition-intake")
     async def take_dispositions(stream: faust.StreamT) -> None:
-        async for events in batches(stream):
+        async for events in slow_batches(stream):
             metrics.labelled(metrics.BATCH_RECORDS, "disposition-intake").observe(len(events))
             with stopping_if_it_fails("disposition-intake"):
                 await dispositions.intake(events)
 
     @app.agent(dispositions_hop, name="dispositions", concurrency=1)
     async def decide_dispositions(stream: faust.StreamT) -> None:
-        async for events in batches(stream):
+        async for events in slow_batches(stream):
             metrics.labelled(metrics.BATCH_RECORDS, "dispositions").observe(len(events))
             with stopping_if_it_fails("dispositions"):
                 await dispositions.batch(events)

@@ -6,26 +6,29 @@ entity the alerted declaration was judged against (`Alert.entities`: its parties
 lane, goods, documents), where the features of later declarations see it
 (`CONFIRMED_DIVERSION_BEFORE`).
 
-Two agents:
+Gather sends a note of each alert it publishes (its ids, entities and indicators: `notes`)
+to the dispositions hop, in the same request as the alert. Two agents:
 
-  disposition-intake  the alerts topic (screener's own output) and the dispositions topic ->
-                      the dispositions hop, keyed by declaration id: an alert as a note of its
-                      id, entities and indicators; a disposition as it came, or, when it cannot
-                      be read, its dead letter
+  disposition-intake  the dispositions topic -> the hop, as it came; one that cannot be read,
+                      to the dispositions' dead-letter topic
   dispositions        the hop -> the `alerted` table (declaration id -> its alert ids,
                       entities, indicators, the latest verdict). A disposition of an alert
                       noted there goes to its entities' rows on the entity topic (recorded by
                       the history agent, once per declaration and verdict); of one never
                       noted, to the dead-letter topic with reason `unknown-alert`.
 
-The hop puts an alert and its dispositions in one partition whatever partitioner the case
-tool's producer used (librdkafka's default is not Kafka's), so the table is read where it is
-written. Each batch publishes what it caused, the table's changelog records included, and
-waits for the broker before its rows reach the local store and its input is committed.
+The hop and the table have one partition: alerts are a small share of declarations and
+dispositions come at a person's pace, while every partition a worker subscribes to costs it
+CPU in every fetch, busy or not (twelve more idle ones cost a worker a sixth more CPU per
+declaration at 100 a second). One partition also puts an alert and its dispositions together
+whatever partitioner the case tool's producer used. Each batch publishes what it caused, the
+table's changelog records included, and waits for the broker before its rows reach the local
+store and its input is committed.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -48,23 +51,34 @@ from screener.stream.envelopes import (
     origin_of,
 )
 from screener.stream.hops import Outbox, items_of
-from screener.stream.sending import Publish, hop, published
+from screener.stream.sending import Message, Publish, hop, published
 from screener.stream.table_writes import TableWrites, read
+
+log = logging.getLogger(__name__)
+
+# Dispositions come at a person's pace and alerts are only noted for them: both agents take
+# what came within a second in one batch (one produce round trip), not each alert as it
+# comes, which at a tenth of declarations alerting doubled the worker's batches.
+DISPOSITIONS_BATCH_WAIT_S = 1.0
+PARTITIONS = 1  # of the hop and the table
 
 Item = dict[str, Any]
 
 
-def alert_note(value: bytes) -> Item:
-    """What the dispositions of an alert need of it (an alert as screener publishes it)."""
-    alert = orjson.loads(value)
-    return {
-        "t": "alerted",
-        "declaration_id": alert["declaration_id"],
-        "alert_id": alert["alert_id"],
-        "declared_at": int(datetime.fromisoformat(alert["declared_at"]).timestamp()),
-        "entities": alert.get("entities", []),
-        "indicators": [hit["code"] for hit in alert["indicators"]],
-    }
+def alert_note(value: bytes | None) -> Item | None:
+    """What the dispositions of an alert need of it; None for what is no alert."""
+    try:
+        alert = orjson.loads(value or b"")
+        return {
+            "t": "alerted",
+            "declaration_id": str(alert["declaration_id"]),
+            "alert_id": str(alert["alert_id"]),
+            "declared_at": int(datetime.fromisoformat(alert["declared_at"]).timestamp()),
+            "entities": [str(e) for e in alert.get("entities", [])],
+            "indicators": [str(hit["code"]) for hit in alert["indicators"]],
+        }
+    except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+        return None
 
 
 def noted(row: Item | None, note: Item) -> Item:
@@ -91,7 +105,8 @@ class Decided:
 def decide(
     items: Sequence[tuple[int, Item]], load: Callable[[int, str], Item | None], partitions: int
 ) -> Decided:
-    """Pure: the hop's items (with their partition) against the table rows `load` gives."""
+    """The hop's items (with their partition) against the table rows `load` gives: what to
+    write, send and dead-letter. No Kafka here."""
     decided = Decided({}, Outbox(partitions), [], [])
     for partition, item in items:
         key = item["declaration_id"]
@@ -127,6 +142,8 @@ def decide(
 
 
 class Dispositions:
+    """The two agents' batches (`intake`, `batch`), and what they publish to."""
+
     def __init__(
         self,
         settings: Settings,
@@ -145,18 +162,20 @@ class Dispositions:
         self.outputs = outputs
         self.dead_letter_limit = dead_letter_limit
 
+    def notes(self, outgoing: Sequence[Outgoing]) -> list[Message]:
+        """The notes of the alerts among what gather publishes, for the hop."""
+        box = Outbox(PARTITIONS)
+        for o in outgoing:
+            if o.output == Output.ALERTS and (note := alert_note(o.value)) is not None:
+                box.add(note["declaration_id"], note)
+        return hop(self.hop_topic, box)
+
     async def intake(self, events: Sequence[faust.EventT]) -> None:
-        """Alerts and dispositions, on to the hop by declaration id; a disposition that
-        cannot be read, to its dead-letter topic."""
-        box = Outbox(self.settings.internal_partitions)
+        """Dispositions, on to the hop; one that cannot be read, to its dead-letter topic."""
+        box = Outbox(PARTITIONS)
         dead: list[Outgoing] = []
         for event in events:
             record = incoming(event)
-            if record.topic == self.settings.alerts_topic:
-                note = alert_note(record.value or b"{}")
-                box.add(note["declaration_id"], note)
-                metrics.ALERTS_NOTED.inc()
-                continue
             parsed = parse_contract(record.value, Disposition)
             if isinstance(parsed, Rejection):
                 dead.append(dead_disposition(record, parsed))
@@ -194,6 +213,7 @@ class Dispositions:
         to_entities = hop(self.entity_topic, decided.to_entities)
         acknowledged = await self._send(decided.dead, [*records, *to_entities])
         writes.apply(acknowledged[: len(records)])
+        metrics.ALERTS_NOTED.inc(sum(item["t"] == "alerted" for _, item in items))
         for verdict, indicators in decided.verdicts:
             metrics.DISPOSITIONS.labels(verdict=verdict).inc()
             for code in indicators:

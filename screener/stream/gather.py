@@ -42,7 +42,15 @@ from screener.models import Declaration
 from screener.observability import metrics
 from screener.settings import Settings
 from screener.stream.answers import AnswerTimes, answered, declaration_of, recall, remember
-from screener.stream.envelopes import Output, Screened, failed, fitted, incoming_from, verdict
+from screener.stream.envelopes import (
+    Outgoing,
+    Output,
+    Screened,
+    failed,
+    fitted,
+    incoming_from,
+    verdict,
+)
 from screener.stream.hops import Outbox, items_of, partition_of
 from screener.stream.sending import Message, Publish, hop, observe_outcome, published
 from screener.stream.table_writes import read
@@ -174,6 +182,8 @@ class Gather:
         self.held_here: set[int] = set()  # gather partitions whose features merge in-process
         # Whether this worker applies the alerts of an entity's ledger itself (`History`)
         self.ledgers_here: Callable[[str], bool] = lambda entity: False
+        # What goes with a published alert for its dispositions (`Dispositions.notes`)
+        self.notes: Callable[[Sequence[Outgoing]], list[Message]] = lambda outgoing: []
         # Declarations merged here as screen parsed them, with their bytes, until answered
         self.parsed: LRUCache[str, tuple[str, Declaration]] = LRUCache(PARSED_KEPT)
         self._attach(app)
@@ -317,7 +327,8 @@ class Gather:
             row = rows[key]
             if answered(row):  # a copy gets the first answer; its features are dropped
                 if item["t"] == "declaration" or _answering_again(row, item):
-                    messages += published(self.outputs, recall(row))
+                    recalled = recall(row)
+                    messages += published(self.outputs, recalled) + self.notes(recalled)
                     # The crash that may have stopped the answer stopped these too (ledgers
                     # record an alert once).
                     ledgers += _ledger_alerts(key, row.get("ledgers"))
@@ -344,6 +355,7 @@ class Gather:
             screened = self._screen(key, row)
             _observe_stages(row)
             messages += published(self.outputs, screened.outgoing * row["copies"])
+            messages += self.notes(screened.outgoing)
             outcomes.append((screened, row["timestamp"]))  # assessed once, however many copies
             again += row["copies"] - 1
             alerted = None

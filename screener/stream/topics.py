@@ -49,28 +49,29 @@ async def _wait_for_leaders(
 
 
 def internal_topics(settings: Settings) -> list[str]:
-    """The worker's own topics: the scatter and gather hops, and the hop that brings alerts
-    and their dispositions together (`dispositions.py`)."""
-    return [
-        f"{settings.app_id}-entity-events",
-        f"{settings.app_id}-gather",
-        f"{settings.app_id}-dispositions",
-    ]
+    """The worker's own topics: the scatter and gather hops."""
+    return [f"{settings.app_id}-entity-events", f"{settings.app_id}-gather"]
 
 
 def changelog_topics(settings: Settings) -> list[str]:
     """Changelogs of the worker's tables (faust's naming), compacted."""
-    return [f"{settings.app_id}-{table}-changelog" for table in ("history", "pending", "alerted")]
+    return [f"{settings.app_id}-history-changelog", f"{settings.app_id}-pending-changelog"]
+
+
+def dispositions_hop_topic(settings: Settings) -> str:
+    """The hop that brings alerts and their dispositions together (`dispositions.py`)."""
+    return f"{settings.app_id}-dispositions"
+
+
+def dispositions_topics(settings: Settings) -> list[str]:
+    """That hop and the changelog of its table (one partition each)."""
+    return [dispositions_hop_topic(settings), f"{settings.app_id}-alerted-changelog"]
 
 
 def leader_topic(settings: Settings) -> str:
     """faust's leader-assignor topic (its naming), made here like the others: faust would
     make it with a fixed replication factor of its own."""
     return f"{settings.app_id}-__assignor-__leader"
-
-
-def input_topics(settings: Settings) -> list[str]:
-    return [settings.declarations_topic, settings.dispositions_topic]
 
 
 def output_topics(settings: Settings) -> list[str]:
@@ -83,16 +84,19 @@ def output_topics(settings: Settings) -> list[str]:
 
 
 def pipeline_topics(settings: Settings) -> list[str]:
-    return [*input_topics(settings), *output_topics(settings)]
+    return [settings.declarations_topic, settings.dispositions_topic, *output_topics(settings)]
 
 
 async def ensure_pipeline_topics(settings: Settings) -> list[str]:
-    """The input topics with the broker's record limit (the producers' contract), the
-    outputs with room for a dead letter of the largest input; returns those created."""
+    """The inputs with the broker's record limit (the producers' contract), the outputs with
+    room for a dead letter of the largest input; returns those created. Dispositions come at
+    a person's pace: their topic gets one partition (every partition a worker subscribes to
+    costs it CPU in every fetch)."""
     kafka, partitions = kafka_of(settings), settings.topic_partitions
     replicas = settings.topic_replication_factor
     return [
-        *await ensure_topics(kafka, input_topics(settings), partitions, None, replicas),
+        *await ensure_topics(kafka, [settings.declarations_topic], partitions, None, replicas),
+        *await ensure_topics(kafka, [settings.dispositions_topic], 1, None, replicas),
         *await ensure_topics(kafka, output_topics(settings), partitions, LARGE_RECORDS, replicas),
     ]
 
@@ -105,9 +109,12 @@ async def ensure_worker_topics(settings: Settings) -> list[str]:
     replicas = settings.topic_replication_factor
     hops, changelogs = internal_topics(settings), changelog_topics(settings)
     changelog = COMPACTED | LARGE_RECORDS
+    hop, alerted = dispositions_topics(settings)
     return [
         *await ensure_topics(kafka, hops, internal, LARGE_RECORDS, replicas, own=True),
         *await ensure_topics(kafka, changelogs, internal, changelog, replicas, own=True),
+        *await ensure_topics(kafka, [hop], 1, LARGE_RECORDS, replicas, own=True),
+        *await ensure_topics(kafka, [alerted], 1, changelog, replicas, own=True),
         *await ensure_topics(kafka, [settings.reference_topic], 1, COMPACTED, replicas),
         *await ensure_topics(kafka, [leader_topic(settings)], 1, None, replicas),
     ]

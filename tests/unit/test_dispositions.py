@@ -3,7 +3,7 @@ indicator of a confirmed diversion, and dead-lettered when they cannot be."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import orjson
@@ -14,9 +14,11 @@ from screener.core.assess import alert_for
 from screener.core.history.state import DECIDED_SIZE, EntityHistory, EntityRow, encode_row
 from screener.core.intake import RejectCode, Rejection, parse_contract
 from screener.models import Disposition, Verdict
-from screener.stream.dispositions import alert_note, decide, noted
+from screener.settings import Settings
+from screener.stream.dispositions import Dispositions, alert_note, decide, noted
 from screener.stream.envelopes import Incoming, Output, encode, origin_of
 from screener.stream.hops import partition_of
+from tests.conftest import EXAMPLE, screen_statelessly
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "contracts/examples"
 CONSIGNEE = "party:consignee:TH:name:siam precision trading"
@@ -230,3 +232,21 @@ def test_dispositions_are_read_strictly():
     ]:
         rejection = parse_contract(bad, Disposition)
         assert isinstance(rejection, Rejection) and rejection.code == code, bad[:40]
+
+
+def test_what_gather_publishes_for_an_alert_is_noted_with_it(policy):
+    record = Incoming("shipments.declarations.v1", 0, 0, b"k", EXAMPLE.read_bytes(), [])
+    screened = screen_statelessly(record, policy, datetime(2026, 11, 28, 10, tzinfo=UTC))
+    hop_topic = object()
+    dispositions = Dispositions(Settings.model_construct(), None, None, hop_topic, None, {}, 0)
+    ((topic, partition, key, value, headers),) = dispositions.notes(screened.outgoing)
+    assert (topic, partition, key, headers) == (hop_topic, 0, None, [])
+    (note,) = orjson.loads(value)
+    assert note == alert_note(next(o.value for o in screened.outgoing if o.output == "alerts"))
+    assert note["t"] == "alerted" and CONSIGNEE in note["entities"]
+    assert dispositions.notes([o for o in screened.outgoing if o.output != "alerts"]) == []
+
+
+def test_a_value_that_is_no_alert_is_not_noted():
+    for value in (None, b"", b"not json", b"[]", b'{"declaration_id": "x"}', b'{"a": 1}'):
+        assert alert_note(value) is None, value

@@ -89,7 +89,8 @@ class EntityHistory:
     # confirmed (a true hit) or the alert cleared (a false positive).
     confirmed: int = 0
     cleared: int = 0
-    last_confirmed_at: int | None = None  # event time of the latest confirmed declaration
+    # Event time of the latest declaration confirmed (kept if that verdict is withdrawn)
+    last_confirmed_at: int | None = None
     # Not stored: the windows' sums of the days before one day, kept while only that day's
     # bucket changes (a busy row's declarations come on the same day, and summing its 90
     # retained days for each was the costliest step of its features).
