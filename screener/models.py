@@ -173,11 +173,11 @@ class Route(Contract):
     transport_mode: TransportMode
 
 
+Amount = Annotated[Decimal, Field(ge=0, decimal_places=2, description="Decimal amount as a string")]
+
+
 class Money(Contract):
-    amount: Annotated[
-        Decimal,
-        Field(ge=0, max_digits=18, decimal_places=2, description="Decimal amount as a string"),
-    ]
+    amount: Annotated[Amount, Field(max_digits=18)]
     currency: Currency
 
 
@@ -303,11 +303,7 @@ class SubjectParty(Contract):
 
 
 class Total(Contract):
-    amount: Annotated[
-        Decimal,
-        # up to MAX_ITEMS lines of Money's largest amount
-        Field(ge=0, max_digits=21, decimal_places=2, description="Decimal amount as a string"),
-    ]
+    amount: Annotated[Amount, Field(max_digits=21)]  # MAX_ITEMS lines of Money's largest
     currency: Currency
 
 

@@ -50,7 +50,7 @@ from screener.observability import metrics
 from screener.settings import Settings
 from screener.stream import faust_fixes
 from screener.stream.answers import answer_key
-from screener.stream.batches import incoming, stopping_if_it_fails
+from screener.stream.batches import each_batch, incoming
 from screener.stream.connection import kafka_of
 from screener.stream.dispositions import DISPOSITIONS_BATCH_WAIT_S, Dispositions
 from screener.stream.dispositions import PARTITIONS as DISPOSITIONS_PARTITIONS
@@ -209,10 +209,7 @@ def create_app(
 
     @app.agent(source, name="screen", concurrency=1)
     async def screen(stream: faust.StreamT) -> None:
-        async for events in batches(stream):
-            metrics.labelled(metrics.BATCH_RECORDS, "screen").observe(len(events))
-            with stopping_if_it_fails("screen"):
-                await screen_batch(events)
+        await each_batch(batches(stream), "screen", screen_batch)
 
     async def screen_batch(events: list[faust.EventT]) -> None:
         """One batch of declarations: dead letters out, and each valid declaration on to
@@ -267,17 +264,13 @@ def create_app(
 
     @app.agent(entity_topic, name="history", concurrency=1)
     async def update_history(stream: faust.StreamT) -> None:
-        async for events in batches(stream):
-            metrics.labelled(metrics.BATCH_RECORDS, "history").observe(len(events))
-            with stopping_if_it_fails("history"):
-                await history_rows.batch(events, gather.features)
+        await each_batch(
+            batches(stream), "history", partial(history_rows.batch, hand_on=gather.features)
+        )
 
     @app.agent(gather_topic, name="gather", concurrency=1)
     async def gather_declarations(stream: faust.StreamT) -> None:
-        async for events in batches(stream):
-            metrics.labelled(metrics.BATCH_RECORDS, "gather").observe(len(events))
-            with stopping_if_it_fails("gather"):
-                await gather.batch(events)
+        await each_batch(batches(stream), "gather", gather.batch)
 
     # Analysts' dispositions of alerts, to the history of what the alerts were about
     # (`dispositions.py`): gather notes its alerts for them.
@@ -291,17 +284,11 @@ def create_app(
 
     @app.agent(app.topic(settings.dispositions_topic, **raw), name="disposition-intake")
     async def take_dispositions(stream: faust.StreamT) -> None:
-        async for events in slow_batches(stream):
-            metrics.labelled(metrics.BATCH_RECORDS, "disposition-intake").observe(len(events))
-            with stopping_if_it_fails("disposition-intake"):
-                await dispositions.intake(events)
+        await each_batch(slow_batches(stream), "disposition-intake", dispositions.intake)
 
     @app.agent(dispositions_hop, name="dispositions", concurrency=1)
     async def decide_dispositions(stream: faust.StreamT) -> None:
-        async for events in slow_batches(stream):
-            metrics.labelled(metrics.BATCH_RECORDS, "dispositions").observe(len(events))
-            with stopping_if_it_fails("dispositions"):
-                await dispositions.batch(events)
+        await each_batch(slow_batches(stream), "dispositions", dispositions.batch)
 
     watch_state(app, {"history": history, "pending": pending, "alerted": alerted})
     setup_prometheus_sensors(app, name_prefix="faust")

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import NoReturn
 
 import faust
 
+from screener.observability import metrics
 from screener.stream.envelopes import Incoming
 
 log = logging.getLogger(__name__)
@@ -34,6 +35,19 @@ def stopping_if_it_fails(agent: str) -> Iterator[None]:
         yield
     except Exception:
         stop_before_commit(f"a {agent} batch failed")
+
+
+async def each_batch(
+    taken: AsyncIterator[Sequence[faust.EventT]],
+    agent: str,
+    handle: Callable[[Sequence[faust.EventT]], Awaitable[None]],
+) -> None:
+    """An agent's loop: each batch counted (`screener_batch_records`) and handled, the worker
+    stopped if handling it fails."""
+    async for events in taken:
+        metrics.labelled(metrics.BATCH_RECORDS, agent).observe(len(events))
+        with stopping_if_it_fails(agent):
+            await handle(events)
 
 
 def _headers(raw: object) -> list[tuple[str, bytes]]:

@@ -11,7 +11,7 @@ from screener.console import about
 from screener.core.assess import alert_for, assess
 from screener.core.context import Context
 from screener.core.subject import subject_of
-from screener.models import MAX_FACT_ITEMS, Alert, Total
+from screener.models import MAX_FACT_ITEMS, PARTY_ROLES, Alert, Total
 from screener.stream.envelopes import Incoming, Output
 from tests.conftest import EXAMPLE, screen_statelessly
 
@@ -89,14 +89,7 @@ def test_many_codes_are_bounded_like_facts_and_every_party_role_is_named(declara
     assert len(subject.goods.hs_codes) == MAX_FACT_ITEMS
     assert subject.goods.hs_codes_more == 7
     assert subject.goods.controlled_groups == []
-    assert [p.role for p in subject.parties] == [
-        "exporter",
-        "consignee",
-        "notify_party",
-        "freight_forwarder",
-        "end_user",
-        "declarant",
-    ]
+    assert tuple(p.role for p in subject.parties) == PARTY_ROLES  # all, in contract order
 
 
 def test_the_published_alert_carries_the_subject_and_the_assessment_does_not(policy):
