@@ -6,7 +6,7 @@ same function, so a backtest and the live service agree for the same input.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -106,10 +106,18 @@ def alerts(assessment: Assessment, policy: Policy) -> bool:
     return assessment.score >= policy.document.scoring.alert_threshold
 
 
-def alert_for(assessment: Assessment, policy: Policy, declaration: Declaration) -> Alert | None:
+def alert_for(
+    assessment: Assessment,
+    policy: Policy,
+    declaration: Declaration,
+    entities: Sequence[str] | None = None,
+) -> Alert | None:
     """The alert the assessment of `declaration` raises under `policy`, if it reaches the
-    alert threshold."""
+    alert threshold. `entities`: the keys of its histories when the caller has them (the
+    worker's gather does), else they are scattered again."""
     if not alerts(assessment, policy):
         return None
-    entities = sorted({e.key for e in scatter(declaration, policy)})
-    return Alert.from_assessment(assessment, subject_of(Context(declaration, policy)), entities)
+    if entities is None:
+        entities = [e.key for e in scatter(declaration, policy)]
+    subject = subject_of(Context(declaration, policy))
+    return Alert.from_assessment(assessment, subject, sorted(set(entities)))

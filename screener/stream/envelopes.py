@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -200,9 +201,14 @@ def failed(record: Incoming, exc: Exception, now: datetime | None = None) -> Scr
     return Screened([dead_letter(record, rejection, now or datetime.now(UTC))], rejection=rejection)
 
 
-def verdict(assessment: Assessment, policy: Policy, declaration: Declaration) -> Screened:
+def verdict(
+    assessment: Assessment,
+    policy: Policy,
+    declaration: Declaration,
+    entities: Sequence[str] | None = None,
+) -> Screened:
     """The assessment of `declaration` to publish, and the alert too when it reaches the
-    threshold."""
+    threshold (`entities`: as `alert_for` takes them)."""
     key = assessment.declaration_id.encode()
     trace_id = assessment.trace_id
     outgoing = [
@@ -213,7 +219,7 @@ def verdict(assessment: Assessment, policy: Policy, declaration: Declaration) ->
             _published_headers("screening-assessment", policy, trace_id),
         )
     ]
-    alert = alert_for(assessment, policy, declaration)
+    alert = alert_for(assessment, policy, declaration, entities)
     if alert is not None:
         outgoing.append(
             Outgoing(

@@ -390,7 +390,7 @@ class Gather:
             policy = self.book.for_time(declaration.declared_at)
             snapshot = HistorySnapshot.of(row["features"].values())
             assessment = assess(declaration, policy, snapshot, trace_id=row["trace_id"])
-            return verdict(assessment, policy, declaration)
+            return verdict(assessment, policy, declaration, row["expected"])
         except Exception as exc:
             if "raw" not in row:  # sent before the original bytes travelled with it
                 raise
