@@ -93,6 +93,12 @@ class Settings(BaseSettings):
     answer_retention_s: float = Field(
         900.0, gt=0, description="How long a copy of a declaration gets its first answer, s"
     )
+    disposition_window_s: float = Field(
+        180 * 86400.0,
+        gt=0,
+        description="How long after its alert a disposition is recorded, s: the table of "
+        "alerts that dispositions name forgets older ones",
+    )
     fetch_max_wait_ms: int = Field(
         20, ge=1, description="Longest a fetch waits at the broker for new records, ms"
     )

@@ -38,6 +38,10 @@ ALERTS_NOTED = Counter(
     "screener_alerts_noted_total",
     "Alerts noted in the table of alerts that dispositions name (copies included)",
 )
+ALERTS_FORGOTTEN = Counter(
+    "screener_alerts_forgotten_total",
+    "Alerts' rows deleted from that table, published longer ago than the disposition window",
+)
 DISPOSITIONS = Counter(
     "screener_dispositions_total",
     "Analysts' dispositions recorded on the history of what their alert was about, by verdict "

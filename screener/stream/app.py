@@ -37,6 +37,7 @@ dead letter (`processing-error`).
 from __future__ import annotations
 
 import logging
+import time
 from functools import partial
 from typing import Any
 
@@ -289,6 +290,10 @@ def create_app(
     @app.agent(dispositions_hop, name="dispositions", concurrency=1)
     async def decide_dispositions(stream: faust.StreamT) -> None:
         await each_batch(slow_batches(stream), "dispositions", dispositions.batch)
+
+    @app.timer(min(3600.0, max(5.0, settings.disposition_window_s / 10)))
+    async def forget_old_alerts() -> None:
+        await dispositions.forget_old(time.time())
 
     watch_state(app, {"history": history, "pending": pending, "alerted": alerted})
     setup_prometheus_sensors(app, name_prefix="faust")

@@ -15,7 +15,11 @@ to the dispositions hop, in the same request as the alert. Two agents:
                       entities, indicators, the latest verdict). A disposition of an alert
                       noted there goes to its entities' rows on the entity topic (recorded by
                       the history agent, once per declaration and verdict); of one never
-                      noted, to the dead-letter topic with reason `unknown-alert`.
+                      noted, to the dead-letter topic with reason `unknown-alert`. An
+                      amendment alerted after the verdict takes it to its new entities.
+
+A row is kept for `SCREENER_DISPOSITION_WINDOW_S` after its latest alert; a timer deletes
+older ones (`forget_old`), through the changelog like any other write.
 
 The hop and the table have one partition: alerts are a small share of declarations and
 dispositions come at a person's pace, while every partition a worker subscribes to costs it
@@ -28,14 +32,16 @@ store and its input is committed.
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import faust
 import orjson
+from faust.types import TP
 
 from screener.core.intake import RejectCode, Rejection, parse_contract
 from screener.models import Disposition
@@ -61,6 +67,7 @@ log = logging.getLogger(__name__)
 # comes, which at a tenth of declarations alerting doubled the worker's batches.
 DISPOSITIONS_BATCH_WAIT_S = 1.0
 PARTITIONS = 1  # of the hop and the table
+READ_CHUNK, READ_PAUSE_S = 500, 0.005  # the sweep of old rows, paced
 
 Item = dict[str, Any]
 
@@ -74,6 +81,7 @@ def alert_note(value: bytes | None) -> Item | None:
             "declaration_id": str(alert["declaration_id"]),
             "alert_id": str(alert["alert_id"]),
             "declared_at": int(datetime.fromisoformat(alert["declared_at"]).timestamp()),
+            "assessed_at": int(datetime.fromisoformat(alert["assessed_at"]).timestamp()),
             "entities": [str(e) for e in alert.get("entities", [])],
             "indicators": [str(hit["code"]) for hit in alert["indicators"]],
         }
@@ -86,6 +94,7 @@ def noted(row: Item | None, note: Item) -> Item:
     alert under another policy or of an amendment adds its id, entities and indicators."""
     row = dict(row or {"alert_ids": [], "entities": [], "indicators": []})
     row["declared_at"] = note["declared_at"]
+    row["assessed_at"] = max(row.get("assessed_at", 0), note["assessed_at"])
     for field in ("entities", "indicators"):
         row[field] = sorted({*row[field], *note[field]})
     row["alert_ids"] = sorted({*row["alert_ids"], note["alert_id"]})
@@ -101,6 +110,20 @@ class Decided:
     dead: list[Outgoing]
     verdicts: list[tuple[str, list[str]]]  # (verdict, the alert's indicators), newly recorded
 
+    def send(self, declaration_id: str, row: Item, entities: Iterable[str]) -> None:
+        """The row's verdict, to the rows of `entities`."""
+        for entity in entities:
+            self.to_entities.add(
+                entity,
+                {
+                    "t": "disposition",
+                    "key": entity,
+                    "declaration_id": declaration_id,
+                    "verdict": row["verdict"],
+                    "declared_at": row["declared_at"],
+                },
+            )
+
 
 def decide(
     items: Sequence[tuple[int, Item]], load: Callable[[int, str], Item | None], partitions: int
@@ -112,33 +135,46 @@ def decide(
         key = item["declaration_id"]
         row = decided.rows.get(key) or load(partition, key)
         if item["t"] == "alerted":
-            decided.rows[key] = noted(row, item)
+            decided.rows[key] = after = noted(row, item)
+            if row is not None and "verdict" in row:
+                # an amendment alerted after the verdict: its new entities get it too
+                decided.send(key, after, set(after["entities"]) - set(row["entities"]))
             continue
         if row is None or item["alert_id"] not in row["alert_ids"]:
             record = incoming_from(item["origin"], item["raw"].encode("latin-1"))
-            why = f"alert {item['alert_id']} of declaration {key} was never published here"
+            why = (
+                f"alert {item['alert_id']} of declaration {key} was never published here, or "
+                "longer ago than the disposition window"
+            )
             decided.dead.append(dead_disposition(record, Rejection(RejectCode.UNKNOWN_ALERT, why)))
             continue
         if row.get("verdict") == item["verdict"]:
             continue  # a copy, or the same verdict again: recorded once
-        decided.rows[key] = row | {
+        decided.rows[key] = row = row | {
             "verdict": item["verdict"],
             "decided_at": item["decided_at"],
             "analyst": item["analyst"],
         }
-        for entity in row["entities"]:
-            decided.to_entities.add(
-                entity,
-                {
-                    "t": "disposition",
-                    "key": entity,
-                    "declaration_id": key,
-                    "verdict": item["verdict"],
-                    "declared_at": row["declared_at"],
-                },
-            )
+        decided.send(key, row, row["entities"])
         decided.verdicts.append((item["verdict"], row["indicators"]))
     return decided
+
+
+def expired(value: bytes, before: float) -> bool:
+    """Whether a stored row's latest alert was published before `before`."""
+    return _published_at(orjson.loads(value)) < before
+
+
+async def paced(rows: Iterable[tuple[bytes, bytes]]) -> AsyncIterator[tuple[bytes, bytes]]:
+    """The rows, a chunk at a time with a pause between chunks for the agents."""
+    for n, row in enumerate(rows):
+        yield row
+        if n % READ_CHUNK == READ_CHUNK - 1:
+            await asyncio.sleep(READ_PAUSE_S)
+
+
+def _published_at(row: Item) -> float:
+    return row.get("assessed_at", row["declared_at"])  # rows noted before it was kept
 
 
 class Dispositions:
@@ -161,6 +197,7 @@ class Dispositions:
         self.entity_topic = entity_topic
         self.outputs = outputs
         self.dead_letter_limit = dead_letter_limit
+        self.lock = asyncio.Lock()  # a batch, or the sweep of old rows
 
     def notes(self, outgoing: Sequence[Outgoing]) -> list[Message]:
         """The notes of the alerts among what gather publishes, for the hop."""
@@ -197,6 +234,10 @@ class Dispositions:
         await self._send(dead, hop(self.hop_topic, box))
 
     async def batch(self, events: Sequence[faust.EventT]) -> None:
+        async with self.lock:
+            await self._batch(events)
+
+    async def _batch(self, events: Sequence[faust.EventT]) -> None:
         """Alerts noted and dispositions decided (`decide`), the rows changed written once
         everything the batch caused is acknowledged."""
         items = [
@@ -218,6 +259,36 @@ class Dispositions:
             metrics.DISPOSITIONS.labels(verdict=verdict).inc()
             for code in indicators:
                 metrics.DISPOSITION_INDICATORS.labels(code=code, verdict=verdict).inc()
+
+    async def forget_old(self, now: float) -> int:
+        """Delete the rows of alerts published longer ago than the disposition window, if
+        the table is held here; returns how many. A disposition of one is dead-lettered."""
+        if not self._held():
+            return 0
+        before = now - self.settings.disposition_window_s
+        old = [key async for key, value in paced(self._rows()) if expired(value, before)]
+        async with self.lock:
+            if not old or not self._held():
+                return 0
+            writes = TableWrites(self.table)
+            for key in old:
+                row = self._load(0, key.decode())
+                if row is not None and _published_at(row) < before:  # not noted again since
+                    writes.set(0, key, None)
+            records = [(*record, []) for record in writes.records()]
+            writes.apply(await self.publish(records))
+        metrics.ALERTS_FORGOTTEN.inc(len(records))
+        return len(records)
+
+    def _rows(self) -> Iterable[tuple[bytes, bytes]]:
+        rows = self.table.items()
+        # RocksDB iterates a snapshot; a dict must be copied, or a batch between two
+        # chunks of the sweep changes it under the iteration
+        return rows if hasattr(self.table.data, "_db_for_partition") else list(rows)
+
+    def _held(self) -> bool:
+        tp = TP(self.table.changelog_topic_name, 0)
+        return tp in self.table.app.assignor.assigned_actives()
 
     async def _send(self, dead: list[Outgoing], messages: list) -> list[Any]:
         """`messages` first (their acknowledgements are returned), then the dead letters."""

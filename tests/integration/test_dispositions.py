@@ -128,6 +128,27 @@ async def test_a_confirmed_diversion_follows_its_consignee_and_bad_dispositions_
     assert "CONFIRMED_DIVERSION_BEFORE" not in {h.code for h in answer.indicators}
 
 
+async def test_an_alert_past_the_disposition_window_is_forgotten(make_pipeline):
+    pipeline = await make_pipeline()
+    pipeline.extra_env["SCREENER_DISPOSITION_WINDOW_S"] = "6"  # swept every 5 s
+    port = pipeline.start_worker()
+    alerted = f"{pipeline.app_id}-alerted-changelog"
+    await send_all(pipeline.bootstrap, pipeline.declarations, [example_sample()])
+    records = await collect(pipeline, accounted(pipeline, 1))
+    (alert,) = [Alert.model_validate_json(r.value) for r in by_topic(records, pipeline.alerts)]
+    wait_for_metric(pipeline, port, "screener_alerts_noted_total", 1)
+    assert alert.declaration_id in await read_table(pipeline.bootstrap, alerted)
+
+    wait_for_metric(pipeline, port, "screener_alerts_forgotten_total", 1, timeout=30)
+    assert alert.declaration_id not in await read_table(pipeline.bootstrap, alerted)
+    late = disposition(alert, "true_hit")
+    await send_all(pipeline.bootstrap, pipeline.dispositions, [late])
+    (dead,) = await dead_dispositions(pipeline, 1)
+    assert dead.headers["dlq-error-code"] == b"unknown-alert" and dead.value == late.value
+    assert b"disposition window" in dead.headers["dlq-reason"]
+    assert pipeline.workers[0].poll() is None, pipeline.log_tail(pipeline.web_ports[0])
+
+
 async def screened(pipeline, declaration_id: str) -> Assessment:
     """The assessment of a later declaration of the example's consignee, of goods with no red
     flag of their own (tiles, not bound onward)."""

@@ -15,7 +15,7 @@ from screener.core.history.state import DECIDED_SIZE, EntityHistory, EntityRow, 
 from screener.core.intake import RejectCode, Rejection, parse_contract
 from screener.models import Disposition, Verdict
 from screener.settings import Settings
-from screener.stream.dispositions import Dispositions, alert_note, decide, noted
+from screener.stream.dispositions import Dispositions, alert_note, decide, expired, noted
 from screener.stream.envelopes import Incoming, Output, encode, origin_of
 from screener.stream.hops import partition_of
 from tests.conftest import EXAMPLE, screen_statelessly
@@ -204,16 +204,64 @@ def test_a_disposition_of_an_alert_never_noted_is_a_dead_letter_of_its_bytes():
     assert decided.rows == {} and decided.verdicts == []
 
 
+def note(alert_id: str, entities: list[str], at: int) -> dict:
+    return {
+        "t": "alerted",
+        "declaration_id": "CN-EXP-2026-0000123",
+        "alert_id": alert_id,
+        "declared_at": at,
+        "assessed_at": at + 10,
+        "entities": entities,
+        "indicators": [f"I{at}"],
+    }
+
+
 def test_an_alert_noted_again_keeps_one_row_with_every_id():
-    a = {"declared_at": 1, "alert_id": "alr_a", "entities": ["x", "y"], "indicators": ["I1"]}
-    b = {"declared_at": 2, "alert_id": "alr_b", "entities": ["y", "z"], "indicators": ["I2"]}
+    a, b = note("alr_a", ["x", "y"], 1), note("alr_b", ["y", "z"], 2)
     row = noted(noted(noted(None, a), a), b)
     assert row == {
         "alert_ids": ["alr_a", "alr_b"],
         "entities": ["x", "y", "z"],
         "indicators": ["I1", "I2"],
         "declared_at": 2,
+        "assessed_at": 12,
     }
+    assert noted(row, a)["assessed_at"] == 12  # a late copy of the first note
+
+
+def test_an_amendment_alerted_after_the_verdict_takes_it_to_its_new_entities():
+    table: dict = {}
+
+    def load(partition, key):
+        return table.get(key)
+
+    def run(*items):
+        decided = decide([(0, i) for i in items], load, 6)
+        table.update(decided.rows)
+        return [i for _, value in decided.to_entities.messages() for i in orjson.loads(value)]
+
+    first = note("alr_a", ["party:x", "party:y"], 1)
+    assert run(first) == []
+    sent = run(disposition_item("alr_a", "true_hit"))
+    assert sorted(i["key"] for i in sent) == ["party:x", "party:y"]
+    # re-addressed to z: z learns of the verdict, x and y are not told twice
+    sent = run(note("alr_b", ["party:x", "party:z"], 2))
+    assert [(i["key"], i["verdict"], i["declared_at"]) for i in sent] == [
+        ("party:z", "true_hit", 2)
+    ]
+    assert run(first) == []  # a copy of a note adds no entity
+    # a verdict changed later goes to every entity of every version
+    sent = run(disposition_item("alr_b", "false_positive"))
+    assert sorted(i["key"] for i in sent) == ["party:x", "party:y", "party:z"]
+    assert run(note("alr_c", ["party:w"], 3))[0]["verdict"] == "false_positive"
+
+
+def test_a_row_expires_with_its_latest_alert():
+    row = noted(noted(None, note("alr_a", ["x"], 100)), note("alr_b", ["x"], 200))
+    stored = orjson.dumps(row)
+    assert expired(stored, 211) and not expired(stored, 210)
+    legacy = orjson.dumps({k: v for k, v in row.items() if k != "assessed_at"})
+    assert expired(legacy, 201) and not expired(legacy, 200)  # by its declaration's time
 
 
 def test_dispositions_are_read_strictly():
