@@ -11,7 +11,7 @@ screened anew, and history, which knows the shipment by its id, does not count i
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, MutableMapping
+from collections.abc import Callable, Iterable, Iterator, MutableMapping
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -19,8 +19,8 @@ from pathlib import Path
 from cachetools import LRUCache
 
 from screener.core.assess import alerts, assess
-from screener.core.history import HistorySnapshot, scatter
-from screener.core.history.state import observe, record_alert
+from screener.core.history import EntityEvent, HistorySnapshot, scatter
+from screener.core.history.state import observe, record_alert, record_disposition
 from screener.core.policy import Policy, PolicyBook
 from screener.models import Assessment, Declaration
 
@@ -60,14 +60,27 @@ class HistoryScreener:
             trace_id=trace_id,
         )
         if alerts(assessment, policy):
-            for event in events:
-                at = int(declaration.declared_at.timestamp())
-                if (
-                    row := record_alert(self.store.get(event.key), declaration.declaration_id, at)
-                ) is not None:
-                    self.store[event.key] = row
+            at = int(declaration.declared_at.timestamp())
+            self._update(
+                events, lambda stored: record_alert(stored, declaration.declaration_id, at)
+            )
         self.answered[key] = assessment
         return assessment
+
+    def dispose(self, declaration: Declaration, verdict: str) -> None:
+        """An analyst's verdict on the alert of `declaration`, recorded on the rows of the
+        entities it was judged against, as the worker records a disposition."""
+        events = scatter(declaration, self.book.for_time(declaration.declared_at))
+        at = int(declaration.declared_at.timestamp())
+        declaration_id = declaration.declaration_id
+        self._update(events, lambda stored: record_disposition(stored, declaration_id, verdict, at))
+
+    def _update(
+        self, events: Iterable[EntityEvent], change: Callable[[bytes | None], bytes | None]
+    ) -> None:
+        for event in events:
+            if (row := change(self.store.get(event.key))) is not None:
+                self.store[event.key] = row
 
 
 def answer_key(declaration: Declaration) -> tuple[str, bytes]:

@@ -332,6 +332,14 @@ def evaluate(
     policy_file: Annotated[
         Path | None, typer.Option("--policy", help="Policy (default: SCREENER_POLICY_FILE)")
     ] = None,
+    review_days: Annotated[
+        float | None,
+        typer.Option(
+            min=0,
+            help="Analysts decide each alert this many days after its declaration, from the "
+            "labels, and their verdicts go back into history as dispositions",
+        ),
+    ] = None,
 ) -> None:
     """Screen a labelled stream in batch with history and report detection per scheme:
     recall, precision, alert rate and score distribution, as a table (and a plot, and the
@@ -372,7 +380,9 @@ def evaluate(
         stream = _labelled_lines(declarations, by_line)
         source = f"{declarations} with {labels_file}"
     with err.status("screening with history..."):
-        scored, rejected = screen_labelled(stream, policy)
+        scored, rejected = screen_labelled(stream, policy, review_days)
+    if review_days is not None:
+        source += f"; analysts' verdicts back into history {review_days:g} days after each alert"
     threshold = policy.document.scoring.alert_threshold
     result = make_report(scored, threshold, policy.version, rejected)
     _print_report(result, source)

@@ -29,15 +29,19 @@ whoever tunes the policy to read.
 
 from __future__ import annotations
 
+import heapq
+import itertools
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from screener.batch import HistoryScreener
+from screener.core.assess import alerts
 from screener.core.intake import Rejection, parse_declaration
 from screener.core.policy import Policy
-from screener.models import IndicatorHit
+from screener.models import Declaration, IndicatorHit, Verdict
 
 ORDINARY = "ordinary"
 PLANTED = "planted (all schemes)"
@@ -95,24 +99,54 @@ class Report:
 
 
 def screen_labelled(
-    lines: Iterable[tuple[bytes, str, bool, bool]], policy: Policy
+    lines: Iterable[tuple[bytes, str, bool, bool]],
+    policy: Policy,
+    review_days: float | None = None,
 ) -> tuple[list[Scored], int]:
     """(value, label, warm-up, superseded) in stream order -> scored declarations, rejected
-    line count."""
+    line count. With `review_days`, analysts decide every alert that many days after its
+    declaration, rightly (`Analysts`), and their verdicts reach history as dispositions do."""
     screener = HistoryScreener(policy, {})
+    analysts = Analysts(screener, review_days) if review_days is not None else None
     scored, rejected = [], 0
     for value, label, warmup, superseded in lines:
         parsed = parse_declaration(value)
         if isinstance(parsed, Rejection):
             rejected += 1
             continue
+        if analysts is not None:
+            analysts.decide_until(parsed.declared_at)
         assessment = screener.screen(parsed, assessed_at=parsed.declared_at)
+        if analysts is not None and alerts(assessment, policy):
+            analysts.review(parsed, label)
         hits = tuple(assessment.indicators)
         counted = not warmup and (label == ORDINARY or not superseded)
         scored.append(
             Scored(label, assessment.score, hits, counted, parsed.declaration_id, superseded)
         )
     return scored, rejected
+
+
+class Analysts:
+    """Analysts who decide each alert `review_days` after its declaration, and rightly: a
+    planted declaration's alert is confirmed (`true_hit`), an ordinary one's cleared."""
+
+    def __init__(self, screener: HistoryScreener, review_days: float) -> None:
+        self.screener = screener
+        self.delay = timedelta(days=review_days)
+        self.queue: list[tuple[datetime, int, Declaration, Verdict]] = []  # a heap, by due time
+        self.order = itertools.count()  # of review, among verdicts due at the same time
+
+    def review(self, declaration: Declaration, label: str) -> None:
+        verdict = Verdict.FALSE_POSITIVE if label == ORDINARY else Verdict.TRUE_HIT
+        due = declaration.declared_at + self.delay
+        heapq.heappush(self.queue, (due, next(self.order), declaration, verdict))
+
+    def decide_until(self, now: datetime) -> None:
+        """Record the verdicts due by `now`."""
+        while self.queue and self.queue[0][0] <= now:
+            _, _, declaration, verdict = heapq.heappop(self.queue)
+            self.screener.dispose(declaration, verdict.value)
 
 
 def _counted(scored: Iterable[Scored]) -> list[Scored]:

@@ -13,6 +13,7 @@ from screener.batch import HistoryScreener
 from screener.core.assess import alert_for
 from screener.core.history.state import DECIDED_SIZE, EntityHistory, EntityRow, encode_row
 from screener.core.intake import RejectCode, Rejection, parse_contract
+from screener.evaluation import screen_labelled
 from screener.models import Disposition, Verdict
 from screener.settings import Settings
 from screener.stream.dispositions import Dispositions, alert_note, decide, expired, noted
@@ -27,14 +28,6 @@ ADDRESS = "address:TH:laem chabang free zone chonburi"
 
 def row_of(store: dict, key: str) -> EntityRow:
     return EntityRow.from_dict(orjson.loads(store[key]))
-
-
-def dispose(store: dict, entities: list[str], declaration_id: str, verdict: str, at: int) -> None:
-    """What the history agent does with the items `decide` sends."""
-    for key in entities:
-        row = row_of(store, key)
-        row.record_disposition(declaration_id, verdict, at)
-        store[key] = encode_row(row)
 
 
 # --- the entity row --------------------------------------------------------------------
@@ -81,6 +74,7 @@ def test_features_show_dispositions_only_once_there_are_some(declaration, policy
         "confirmed": 0,
         "cleared": 1,
         "last_confirmed_at": None,
+        "cleared_since": 0,  # cleared, but of no diversion confirmed before it
     }
     stored = EntityHistory.from_dict(history.to_dict())
     assert (stored.confirmed, stored.cleared, stored.last_confirmed_at) == (0, 1, None)
@@ -112,8 +106,9 @@ def screened_after(declaration, policy, verdict: str, **changes):
     screener = HistoryScreener(policy, {})
     alert = alert_for(screener.screen(first), policy, first)
     assert alert is not None and CONSIGNEE in alert.entities and ADDRESS in alert.entities
-    at = int(first.declared_at.timestamp())
-    dispose(screener.store, alert.entities, first.declaration_id, verdict, at)
+    # batch records a verdict on the entities the worker names in the alert
+    assert set(alert.entities) == {e.key for e in _events(first, policy)}
+    screener.dispose(first, verdict)
     return screener.screen(later(first, 30, **changes))
 
 
@@ -126,14 +121,65 @@ def test_a_consignee_of_a_confirmed_diversion_alerts_whatever_it_ships_next(decl
     assert "consignee 'Siam Precision Trading Co., Ltd.' was on 1 declaration(s) confirmed" in (
         hit.evidence
     )
-    kinds = {e["kind"] for e in hit.facts["entities"]}
-    assert kinds == {"party", "address"}  # not the lane, goods or flows it shares with others
+    # the buyer's side: not the exporter or forwarder (honest traders the diverter used),
+    # nor the lane, goods or flows others share
+    roles = {e["role"] for e in hit.facts["entities"]}
+    assert roles == {"consignee", "consignee_address"}
     assert hit.facts["entities"][0]["last_confirmed_on"] == "2026-11-28"
+
+
+def test_a_confirmed_buyer_is_drawn_until_analysts_clear_its_next_shipments(declaration, policy):
+    first = declaration()
+    data = first.model_dump(mode="json")
+    tiles = {  # priced as magnets: they alert on their own too
+        "items": [data["items"][0] | {"hs_code": "6907210000", "description": "ceramic tiles"}],
+        "route": data["route"] | {"final_destination_country": None},
+    }
+    screener = HistoryScreener(policy, {})
+    screener.screen(first)
+    screener.dispose(first, Verdict.TRUE_HIT)
+    exporter = row_of(screener.store, "party:exporter:CN:id:CN-91310000MA1FL").history
+    assert exporter.confirmed == 1  # recorded there too, but not drawn (the policy's roles)
+
+    def next_shipment(days: float, verdict: str = Verdict.FALSE_POSITIVE, **changes) -> bool:
+        """Whether it is drawn; an alert on it is decided `verdict`."""
+        d = later(first, days, **(tiles | changes))
+        assessment = screener.screen(d)
+        if assessment.score >= policy.document.scoring.alert_threshold:
+            screener.dispose(d, verdict)
+        return "CONFIRMED_DIVERSION_BEFORE" in {h.code for h in assessment.indicators}
+
+    assert [next_shipment(days) for days in (10, 20, 30)] == [True, True, False]
+    assert row_of(screener.store, CONSIGNEE).history.cleared_since == 3
+    next_shipment(40, Verdict.TRUE_HIT, items=data["items"], route=data["route"])
+    assert [next_shipment(days) for days in (50, 60, 70)] == [True, True, False]
+    # a clearance of a declaration before the latest diversion does not count
+    stored = EntityHistory.from_dict(row_of(screener.store, CONSIGNEE).history.to_dict())
+    stored.apply_disposition(None, Verdict.FALSE_POSITIVE, 0)
+    assert stored.cleared_since == 3 and stored.cleared == 7
 
 
 def test_a_cleared_alert_draws_nothing(declaration, policy):
     assessment = screened_after(declaration, policy, Verdict.FALSE_POSITIVE)
     assert "CONFIRMED_DIVERSION_BEFORE" not in {h.code for h in assessment.indicators}
+
+
+def test_evaluation_analysts_decide_each_alert_when_it_is_due(declaration, policy):
+    first = declaration()
+    clean = declaration(True)
+    goods = {"items": [i.model_dump(mode="json") for i in clean.items]}
+    stream = [first, later(first, 2, **goods), later(first, 4, **goods)]
+
+    def confirmed(review_days, label="transshipment"):
+        lines = [(d.model_dump_json().encode(), label, False, False) for d in stream]
+        scored, _ = screen_labelled(lines, policy, review_days)
+        assert scored[0].score >= policy.document.scoring.alert_threshold
+        return ["CONFIRMED_DIVERSION_BEFORE" in s.indicators for s in scored]
+
+    assert confirmed(None) == [False, False, False]  # no analysts
+    assert confirmed(3) == [False, False, True]  # decided on day 3
+    assert confirmed(0) == [False, True, True]
+    assert confirmed(0, label="ordinary") == [False, False, False]  # cleared
 
 
 # --- the stream's pure step ------------------------------------------------------------

@@ -185,6 +185,11 @@ def test_a_small_labelled_stream_end_to_end(tmp_path) -> None:
     # The same stream simulated in memory gives the same figures as from the files.
     table = lambda text: text[text.index("┏") : text.index("ordinary alert rate")]  # noqa: E731
     assert table(again.output) == table(result.output)
+    reviewed = runner.invoke(app, ["evaluate", str(stream), str(labels), "--review-days", "2"])
+    assert reviewed.exit_code == 0, reviewed.output
+    assert "analysts' verdicts back into history 2 days after each alert" in reviewed.output
+    refused = runner.invoke(app, ["evaluate", str(stream), str(labels), "--review-days", "-1"])
+    assert refused.exit_code == 2
 
 
 def test_malformed_lines_are_rejected_and_not_scored(policy) -> None:

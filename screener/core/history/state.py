@@ -91,6 +91,8 @@ class EntityHistory:
     cleared: int = 0
     # Event time of the latest declaration confirmed (kept if that verdict is withdrawn)
     last_confirmed_at: int | None = None
+    # Alerts cleared of declarations after that one: its next shipments looked at and clean
+    cleared_since: int = 0
     # Not stored: the windows' sums of the days before one day, kept while only that day's
     # bucket changes (a busy row's declarations come on the same day, and summing its 90
     # retained days for each was the costliest step of its features).
@@ -212,15 +214,23 @@ class EntityHistory:
     def apply_disposition(self, before: str | None, verdict: str, declared_at: int) -> None:
         """A declaration's alert decided `verdict`, `before` if it was decided otherwise
         already: that count gives it up."""
+        after_confirmed = (
+            self.last_confirmed_at is not None and declared_at > self.last_confirmed_at
+        )
         if before == Verdict.TRUE_HIT:
             self.confirmed = max(0, self.confirmed - 1)
         elif before is not None:
             self.cleared = max(0, self.cleared - 1)
+            if after_confirmed:
+                self.cleared_since = max(0, self.cleared_since - 1)
         if verdict == Verdict.TRUE_HIT:
             self.confirmed += 1
-            self.last_confirmed_at = max(self.last_confirmed_at or declared_at, declared_at)
+            if self.last_confirmed_at is None or declared_at >= self.last_confirmed_at:
+                self.last_confirmed_at = declared_at
+                self.cleared_since = 0  # a diversion again: its next shipments looked at anew
         else:
             self.cleared += 1
+            self.cleared_since += after_confirmed
 
     # --- point-in-time view --------------------------------------------------------------
 
@@ -314,6 +324,7 @@ class EntityHistory:
                 "confirmed": self.confirmed,
                 "cleared": self.cleared,
                 "last_confirmed_at": self.last_confirmed_at,
+                "cleared_since": self.cleared_since,
             }
         return f
 
@@ -360,6 +371,7 @@ class EntityHistory:
             optional["confirmed"] = self.confirmed
             optional["cleared"] = self.cleared
             optional["last_confirmed_at"] = self.last_confirmed_at
+            optional["cleared_since"] = self.cleared_since
         return optional
 
     @classmethod
@@ -397,6 +409,7 @@ class EntityHistory:
             confirmed=d.get("confirmed", 0),
             cleared=d.get("cleared", 0),
             last_confirmed_at=d.get("last_confirmed_at"),
+            cleared_since=d.get("cleared_since", 0),
         )
 
 
@@ -585,6 +598,18 @@ def record_alert(stored: bytes | None, declaration_id: str, declared_at: int) ->
         return None
     row = EntityRow.from_dict(orjson.loads(stored))
     return encode_row(row) if row.record_alert(declaration_id, declared_at) else None
+
+
+def record_disposition(
+    stored: bytes | None, declaration_id: str, verdict: str, declared_at: int
+) -> bytes | None:
+    """The row with an analyst's verdict on a declaration's alert, or None when nothing
+    changed (no row, or the same verdict again)."""
+    if not stored:
+        return None
+    row = EntityRow.from_dict(orjson.loads(stored))
+    changed = row.record_disposition(declaration_id, verdict, declared_at)
+    return encode_row(row) if changed else None
 
 
 class RowBatch:
