@@ -406,20 +406,22 @@ def _labelled_lines(path: Path, by_line: dict) -> Iterator[tuple[bytes, str, boo
             yield line.strip(), label.label, label.warmup, label.superseded
 
 
-def _impact_table(indicators):
+IMPACT_COLUMNS = (
+    "ordinary fired",
+    "false alerts decided",
+    "planted fired",
+    "planted alerts decided",
+)
+
+
+def _impact_table(indicators, columns: tuple[str, ...] = IMPACT_COLUMNS):
     from rich.table import Table
 
     table = Table(
         title="what each indicator decides: alerts that its points took over the threshold",
         title_justify="left",
     )
-    for column in (
-        "indicator",
-        "ordinary fired",
-        "false alerts decided",
-        "planted fired",
-        "planted alerts decided",
-    ):
+    for column in ("indicator", *columns):
         table.add_column(column, justify="left" if column == "indicator" else "right")
     for i in indicators:
         table.add_row(
@@ -682,6 +684,53 @@ def dispose(
     message = Produced(declaration_id.encode(), encode(disposition), [])
     asyncio.run(produce(kafka_of(settings), settings.dispositions_topic, [message]))
     out.print(f"sent {verdict} for {alert_id} to {settings.dispositions_topic}")
+
+
+@app.command()
+def verdicts(
+    policy_file: Annotated[
+        Path | None, typer.Option("--policy", help="Policy (default: SCREENER_POLICY_FILE)")
+    ] = None,
+) -> None:
+    """What analysts' dispositions say of each indicator: the alerts topic joined with the
+    dispositions topic, from their beginning, as `evaluate` counts a labelled stream."""
+    from aiokafka.errors import KafkaError
+
+    from screener.feedback import Feedback, Tally
+    from screener.stream.clients import read_to_end
+    from screener.stream.connection import kafka_of
+
+    settings = _settings()
+    try:
+        policy = load_policy(policy_file or settings.policy_file)
+    except PolicyError as exc:
+        raise _fail(str(exc)) from exc
+
+    async def read() -> Feedback:
+        kafka = kafka_of(settings)
+        dispositions = read_to_end(kafka, [settings.dispositions_topic])
+        tally = Tally([r.value async for r in dispositions])
+        async for record in read_to_end(kafka, [settings.alerts_topic]):
+            tally.alert(record.value)
+        return tally.feedback(threshold)
+
+    threshold = policy.document.scoring.alert_threshold
+    try:
+        result = asyncio.run(read())
+    except KafkaError as exc:
+        raise _fail(str(exc)) from exc
+    precision = "-" if result.precision is None else f"{result.precision:.1%}"
+    out.print(
+        f"{result.alerts} alerts on {settings.alerts_topic}: {result.confirmed} confirmed, "
+        f"{result.cleared} cleared, {result.undecided} undecided (precision {precision}); "
+        f"{result.unmatched} dispositions of no alert there; threshold {threshold:g} "
+        f"(policy {policy.version})",
+        soft_wrap=True,
+    )
+    columns = ("cleared: in", "cleared: decided", "confirmed: in", "confirmed: decided")
+    Console(highlight=False, width=max(out.width, 120)).print(
+        _impact_table(result.indicators, columns)
+    )
 
 
 @kafka_app.command("fetch")

@@ -8,7 +8,7 @@ import time
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 from screener.stream.connection import Kafka
@@ -101,8 +101,32 @@ async def tail(
             else:
                 await consumer.seek_to_beginning(tp)
         async for m in consumer:
-            yield Received(
-                m.topic, m.partition, m.offset, m.key, m.value, dict(m.headers or ()), m.timestamp
-            )
+            yield _received(m)
     finally:
         await consumer.stop()
+
+
+async def read_to_end(kafka: Kafka | str, topics: list[str]) -> AsyncIterator[Received]:
+    """Every record of `topics` there is now, from the beginning, by partition in order."""
+    ends = {tp: end for tp, end in (await end_offsets(kafka, topics)).items() if end}
+    if not ends:
+        return
+    consumer = AIOKafkaConsumer(**Kafka.of(kafka).options(), enable_auto_commit=False)
+    await consumer.start()
+    try:
+        consumer.assign(list(ends))
+        await consumer.seek_to_beginning(*ends)
+        # by position, not by the last record's offset: a partition may end in a gap
+        while [tp for tp, end in ends.items() if await consumer.position(tp) < end]:
+            for tp, messages in (await consumer.getmany(timeout_ms=500)).items():
+                for m in messages:
+                    if m.offset < ends[tp]:
+                        yield _received(m)
+    finally:
+        await consumer.stop()
+
+
+def _received(m: ConsumerRecord) -> Received:
+    return Received(
+        m.topic, m.partition, m.offset, m.key, m.value, dict(m.headers or ()), m.timestamp
+    )

@@ -127,6 +127,16 @@ async def test_a_confirmed_diversion_follows_its_consignee_and_bad_dispositions_
     answer = await screened(pipeline, "CN-EXP-2026-0001000")
     assert "CONFIRMED_DIVERSION_BEFORE" not in {h.code for h in answer.indicators}
 
+    # What the verdicts say of each indicator: the example's alert, cleared at last; the
+    # two tiles' alerts (priced as magnets), undecided; the unknown and the unreadable.
+    report = screener_command("verdicts", env=pipeline.env(0))
+    assert report.returncode == 0, report.stderr
+    assert "3 alerts on" in report.stdout
+    assert "0 confirmed, 1 cleared, 2 undecided (precision 0.0%); 2 dispositions of no alert" in (
+        report.stdout
+    )
+    assert "CTRL_HUB_DESTINATION" in report.stdout
+
 
 async def test_an_alert_past_the_disposition_window_is_forgotten(make_pipeline):
     pipeline = await make_pipeline()
