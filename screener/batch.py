@@ -11,6 +11,8 @@ screened anew, and history, which knows the shipment by its id, does not count i
 from __future__ import annotations
 
 import hashlib
+import heapq
+import itertools
 from collections.abc import Callable, Iterable, Iterator, MutableMapping
 from contextlib import contextmanager
 from datetime import datetime
@@ -81,6 +83,41 @@ class HistoryScreener:
         for event in events:
             if (row := change(self.store.get(event.key))) is not None:
                 self.store[event.key] = row
+
+
+class Verdicts:
+    """Analysts' verdicts in a batch run, each recorded in history when its time comes:
+    before the first declaration declared after it, on every version of the declaration it
+    names screened by then (`seen`), as a disposition reaches the worker's history before
+    the declarations that come after it."""
+
+    def __init__(self, screener: HistoryScreener) -> None:
+        self.screener = screener
+        self.queue: list[tuple[datetime, int, str, str]] = []  # a heap, by time
+        self.order = itertools.count()  # among verdicts of the same time
+        self.versions: dict[str, list[Declaration]] = {}  # of the declarations named
+
+    def add(self, at: datetime, declaration_id: str, verdict: str) -> None:
+        heapq.heappush(self.queue, (at, next(self.order), declaration_id, verdict))
+        self.versions.setdefault(declaration_id, [])
+
+    def seen(self, declaration: Declaration) -> None:
+        """A declaration screened: kept if a verdict names it."""
+        if (versions := self.versions.get(declaration.declaration_id)) is not None:
+            versions.append(declaration)
+
+    def until(self, now: datetime) -> list[str]:
+        """Record the verdicts due by `now`; returns the declaration ids of those left out,
+        of a declaration not screened by then."""
+        left_out = []
+        while self.queue and self.queue[0][0] <= now:
+            _, _, declaration_id, verdict = heapq.heappop(self.queue)
+            versions = self.versions.get(declaration_id)
+            if not versions:
+                left_out.append(declaration_id)
+            for version in versions or ():
+                self.screener.dispose(version, verdict)
+        return left_out
 
 
 def answer_key(declaration: Declaration) -> tuple[str, bytes]:

@@ -495,16 +495,39 @@ def score(
         Path | None,
         typer.Option(help="History store directory (RocksDB); empty in memory if unset"),
     ] = None,
+    dispositions: Annotated[
+        Path | None,
+        typer.Option(
+            exists=True,
+            dir_okay=False,
+            help="Analysts' dispositions (JSON lines, screening-disposition v1): each is "
+            "recorded in history at its decided_at, on the declaration it names",
+        ),
+    ] = None,
 ) -> None:
     """Screen declarations in input order with history: assessments as JSON lines on stdout,
     a readable error per malformed line on stderr."""
-    from screener.batch import HistoryScreener, open_store
-    from screener.core.intake import Rejection, parse_declaration
+    from screener.batch import HistoryScreener, Verdicts, open_store
+    from screener.core.intake import Rejection, parse_contract, parse_declaration
+    from screener.models import Disposition
 
     policy = load_policy(_settings().policy_file)
     handle = sys.stdin.buffer if file == "-" else open(file, "rb")  # noqa: SIM115
     with handle, open_store(state) as store:
         screener = HistoryScreener(policy, store)
+        verdicts = Verdicts(screener)
+        for number, line in enumerate(_lines(dispositions) if dispositions else (), start=1):
+            if not line:
+                continue
+            disposition = parse_contract(line, Disposition)
+            if isinstance(disposition, Rejection):
+                err.print(
+                    f"{dispositions} line {number}: {disposition.code.value}: {disposition.reason}"
+                )
+                continue
+            verdicts.add(
+                disposition.decided_at, disposition.declaration_id, disposition.verdict.value
+            )
         for number, line in enumerate(handle, start=1):
             if not line.strip():
                 continue
@@ -512,8 +535,19 @@ def score(
             if isinstance(parsed, Rejection):
                 err.print(f"line {number}: {parsed.code.value}: {parsed.reason}")
                 continue
+            for declaration_id in verdicts.until(parsed.declared_at):
+                err.print(
+                    f"disposition of {declaration_id} left out: decided before the "
+                    "declaration was screened"
+                )
             assessment = screener.screen(parsed)
+            verdicts.seen(parsed)
             sys.stdout.buffer.write(orjson.dumps(assessment.model_dump(mode="json")) + b"\n")
+
+
+def _lines(path: Path) -> Iterator[bytes]:
+    with path.open("rb") as handle:
+        yield from (line.strip() for line in handle)
 
 
 @app.command()

@@ -29,15 +29,13 @@ whoever tunes the policy to read.
 
 from __future__ import annotations
 
-import heapq
-import itertools
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from screener.batch import HistoryScreener
+from screener.batch import HistoryScreener, Verdicts
 from screener.core.assess import alerts
 from screener.core.intake import Rejection, parse_declaration
 from screener.core.policy import Policy
@@ -132,21 +130,18 @@ class Analysts:
     planted declaration's alert is confirmed (`true_hit`), an ordinary one's cleared."""
 
     def __init__(self, screener: HistoryScreener, review_days: float) -> None:
-        self.screener = screener
+        self.verdicts = Verdicts(screener)
         self.delay = timedelta(days=review_days)
-        self.queue: list[tuple[datetime, int, Declaration, Verdict]] = []  # a heap, by due time
-        self.order = itertools.count()  # of review, among verdicts due at the same time
 
     def review(self, declaration: Declaration, label: str) -> None:
         verdict = Verdict.FALSE_POSITIVE if label == ORDINARY else Verdict.TRUE_HIT
         due = declaration.declared_at + self.delay
-        heapq.heappush(self.queue, (due, next(self.order), declaration, verdict))
+        self.verdicts.add(due, declaration.declaration_id, verdict.value)
+        self.verdicts.seen(declaration)
 
     def decide_until(self, now: datetime) -> None:
         """Record the verdicts due by `now`."""
-        while self.queue and self.queue[0][0] <= now:
-            _, _, declaration, verdict = heapq.heappop(self.queue)
-            self.screener.dispose(declaration, verdict.value)
+        self.verdicts.until(now)
 
 
 def _counted(scored: Iterable[Scored]) -> list[Scored]:

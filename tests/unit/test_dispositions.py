@@ -8,8 +8,10 @@ from pathlib import Path
 
 import orjson
 import pytest
+from typer.testing import CliRunner
 
 from screener.batch import HistoryScreener
+from screener.cli import app
 from screener.core.assess import alert_for
 from screener.core.history.state import DECIDED_SIZE, EntityHistory, EntityRow, encode_row
 from screener.core.intake import RejectCode, Rejection, parse_contract
@@ -20,6 +22,8 @@ from screener.stream.dispositions import Dispositions, alert_note, decide, expir
 from screener.stream.envelopes import Incoming, Output, encode, origin_of
 from screener.stream.hops import partition_of
 from tests.conftest import EXAMPLE, screen_statelessly
+
+runner = CliRunner()
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "contracts/examples"
 CONSIGNEE = "party:consignee:TH:name:siam precision trading"
@@ -162,6 +166,60 @@ def test_a_confirmed_buyer_is_drawn_until_analysts_clear_its_next_shipments(decl
 def test_a_cleared_alert_draws_nothing(declaration, policy):
     assessment = screened_after(declaration, policy, Verdict.FALSE_POSITIVE)
     assert "CONFIRMED_DIVERSION_BEFORE" not in {h.code for h in assessment.indicators}
+
+
+def test_score_records_dispositions_at_their_time(declaration, tmp_path):
+    first = declaration()
+    data = first.model_dump(mode="json")
+    tiles = {  # a later declaration of the consignee
+        "items": [data["items"][0] | {"hs_code": "6907210000", "description": "ceramic tiles"}],
+        "route": data["route"] | {"final_destination_country": None},
+    }
+    stream = [first, later(first, 2, **tiles), later(first, 10, **tiles)]
+    declarations = tmp_path / "declarations.jsonl"
+    declarations.write_bytes(b"".join(d.model_dump_json().encode() + b"\n" for d in stream))
+
+    def verdict(declaration_id: str, decided_at: datetime) -> bytes:
+        return orjson.dumps(
+            {
+                "schema_version": 1,
+                "declaration_id": declaration_id,
+                "alert_id": "alr_" + "0" * 32,  # a backtest's policy may give other ids
+                "verdict": "true_hit",
+                "analyst": "a",
+                "decided_at": decided_at.isoformat(),
+                "note": None,
+            }
+        )
+
+    dispositions = tmp_path / "dispositions.jsonl"
+    dispositions.write_bytes(
+        b"\n".join(
+            [
+                verdict(first.declaration_id, first.declared_at + timedelta(days=5)),
+                b"",
+                b'{"verdict": "true_hit"',
+                verdict("CN-EXP-2026-9999999", first.declared_at),  # never screened
+            ]
+        )
+    )
+
+    def drawn(*options: str) -> tuple[list[bool], str]:
+        result = runner.invoke(app, ["score", str(declarations), *options])
+        assert result.exit_code == 0, result.output
+        answers = [orjson.loads(line) for line in result.stdout.splitlines()]
+        assert len(answers) == 3
+        return [
+            "CONFIRMED_DIVERSION_BEFORE" in {h["code"] for h in a["indicators"]} for a in answers
+        ], result.stderr
+
+    assert drawn()[0] == [False, False, False]
+    confirmed, errors = drawn("--dispositions", str(dispositions))
+    assert confirmed == [False, False, True]  # decided on day 5: after the second
+    assert f"{dispositions} line 3: invalid-json" in errors
+    assert "disposition of CN-EXP-2026-9999999 left out" in errors
+    missing = runner.invoke(app, ["score", str(declarations), "--dispositions", "nope.jsonl"])
+    assert missing.exit_code == 2
 
 
 def test_evaluation_analysts_decide_each_alert_when_it_is_due(declaration, policy):
