@@ -501,7 +501,8 @@ def score(
             exists=True,
             dir_okay=False,
             help="Analysts' dispositions (JSON lines, screening-disposition v1): each is "
-            "recorded in history at its decided_at, on the declaration it names",
+            "recorded in history at its decided_at, on the declaration it names (screened "
+            "earlier in this run)",
         ),
     ] = None,
 ) -> None:
@@ -537,8 +538,8 @@ def score(
                 continue
             for declaration_id in verdicts.until(parsed.declared_at):
                 err.print(
-                    f"disposition of {declaration_id} left out: decided before the "
-                    "declaration was screened"
+                    f"disposition of {declaration_id} left out: the declaration was not "
+                    "screened in this run before it was decided"
                 )
             assessment = screener.screen(parsed)
             verdicts.seen(parsed)
