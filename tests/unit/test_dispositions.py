@@ -84,6 +84,18 @@ def test_features_show_dispositions_only_once_there_are_some(declaration, policy
     assert (stored.confirmed, stored.cleared, stored.last_confirmed_at) == (0, 1, None)
 
 
+def test_a_feature_names_the_latest_declarations_confirmed(declaration, policy):
+    event = next(e for e in _events(declaration(), policy) if e.key == CONSIGNEE)
+    row = EntityRow.new("party")
+    for n in range(5):
+        row.record_disposition(f"D{n}", Verdict.TRUE_HIT, n)
+    row.record_disposition("D9", Verdict.FALSE_POSITIVE, 9)
+    row.record_disposition("D1", Verdict.TRUE_HIT, 1)  # sent again: the latest decided
+    dispositions = row.observe(event)["dispositions"]
+    assert dispositions["confirmed_declarations"] == ["D3", "D4", "D1"]
+    assert (dispositions["confirmed"], dispositions["cleared"]) == (5, 1)
+
+
 def _events(d, policy):
     from screener.core.history import scatter
 
@@ -122,9 +134,11 @@ def test_a_consignee_of_a_confirmed_diversion_alerts_whatever_it_ships_next(decl
     assessment = screened_after(declaration, policy, Verdict.TRUE_HIT, **goods)
     hit = next(h for h in assessment.indicators if h.code == "CONFIRMED_DIVERSION_BEFORE")
     assert hit.points == 55 and assessment.score >= policy.document.scoring.alert_threshold
-    assert "consignee 'Siam Precision Trading Co., Ltd.' was on 1 declaration(s) confirmed" in (
-        hit.evidence
-    )
+    assert (
+        "consignee 'Siam Precision Trading Co., Ltd.' was on 1 declaration(s) confirmed as "
+        "diversion (CN-EXP-2026-0000123), the latest declared on 2026-11-28"
+    ) in hit.evidence  # the case an analyst can pull up
+    assert hit.facts["entities"][0]["confirmed_declarations"] == ["CN-EXP-2026-0000123"]
     # the buyer's side: not the exporter or forwarder (honest traders the diverter used),
     # nor the lane, goods or flows others share
     roles = {e["role"] for e in hit.facts["entities"]}

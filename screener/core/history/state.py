@@ -44,6 +44,7 @@ PRICED_HS6_K = 8  # HS6 codes whose unit values a party remembers (its own price
 APPLIED_SIZE = 256  # recent declarations (digests) kept to refuse a copy sent twice
 ALERTED_SIZE = 64  # recent alerts kept to refuse counting one twice
 DECIDED_SIZE = 64  # recent dispositions kept, so a changed verdict moves a count, not adds one
+CONFIRMED_NAMED = 3  # the latest confirmed declarations a feature names, for the analyst
 # Day bucket: (declarations, controlled declarations, mass g, controlled mass g)
 BUCKET_FIELDS = 4
 EMPTY_DAY = (0,) * BUCKET_FIELDS
@@ -522,6 +523,10 @@ class EntityRow:
         digest = id_digest(e.declaration_id)
         why = self._redelivery(digest, source)
         features = (self.history if why is None else self.history.without(e)).features(e)
+        if (dispositions := features.get("dispositions")) and dispositions["confirmed"]:
+            dispositions["confirmed_declarations"] = [
+                i for i, v in self.decided.items() if v == Verdict.TRUE_HIT
+            ][-CONFIRMED_NAMED:]
         if why == Redelivery.COPY:
             features["sent_before"] = True  # an earlier version of it came here
         elif why is None and e.kind == Kind.PARTY and len(self.applied) == APPLIED_SIZE:

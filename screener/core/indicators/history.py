@@ -568,10 +568,14 @@ def confirmed_diversion_before(ctx: Context, params: ConfirmedParams) -> Finding
     def on(at: int | None) -> str:
         return datetime.fromtimestamp(at, UTC).date().isoformat() if at is not None else "?"
 
+    def named(d: dict) -> str:
+        ids = d.get("confirmed_declarations") or []
+        return f" ({', '.join(ids)})" if ids else ""
+
     return Finding(
         evidence="; ".join(
             f"{f['role'].replace('_', ' ')} {f['label']!r} was on {d['confirmed']} declaration(s) "
-            f"confirmed as diversion, the latest declared on {on(d['last_confirmed_at'])}"
+            f"confirmed as diversion{named(d)}, the latest declared on {on(d['last_confirmed_at'])}"
             + (f", {n} alert(s) after it cleared" if (n := d.get("cleared_since", 0)) else "")
             for f, d in found
         ),
@@ -584,6 +588,7 @@ def confirmed_diversion_before(ctx: Context, params: ConfirmedParams) -> Finding
                     "confirmed": d["confirmed"],
                     "cleared": d["cleared"],
                     "cleared_since": d.get("cleared_since", 0),
+                    "confirmed_declarations": d.get("confirmed_declarations", []),
                     "last_confirmed_on": on(d["last_confirmed_at"]),
                 }
                 for f, d in found
