@@ -340,6 +340,10 @@ def evaluate(
             "labels, and their verdicts go back into history as dispositions",
         ),
     ] = None,
+    review_error: Annotated[
+        float,
+        typer.Option(min=0, max=1, help="Share of those verdicts decided wrongly"),
+    ] = 0.0,
 ) -> None:
     """Screen a labelled stream in batch with history and report detection per scheme:
     recall, precision, alert rate and score distribution, as a table (and a plot, and the
@@ -380,9 +384,10 @@ def evaluate(
         stream = _labelled_lines(declarations, by_line)
         source = f"{declarations} with {labels_file}"
     with err.status("screening with history..."):
-        scored, rejected = screen_labelled(stream, policy, review_days)
+        scored, rejected = screen_labelled(stream, policy, review_days, review_error)
     if review_days is not None:
         source += f"; analysts' verdicts back into history {review_days:g} days after each alert"
+        source += f", {review_error:.0%} of them wrong" if review_error else ""
     threshold = policy.document.scoring.alert_threshold
     result = make_report(scored, threshold, policy.version, rejected)
     _print_report(result, source)

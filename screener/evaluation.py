@@ -29,6 +29,7 @@ whoever tunes the policy to read.
 
 from __future__ import annotations
 
+import random
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -100,12 +101,14 @@ def screen_labelled(
     lines: Iterable[tuple[bytes, str, bool, bool]],
     policy: Policy,
     review_days: float | None = None,
+    review_error: float = 0.0,
 ) -> tuple[list[Scored], int]:
     """(value, label, warm-up, superseded) in stream order -> scored declarations, rejected
     line count. With `review_days`, analysts decide every alert that many days after its
-    declaration, rightly (`Analysts`), and their verdicts reach history as dispositions do."""
+    declaration (`Analysts`, wrongly for a share `review_error`), and their verdicts reach
+    history as dispositions do."""
     screener = HistoryScreener(policy, {})
-    analysts = Analysts(screener, review_days) if review_days is not None else None
+    analysts = Analysts(screener, review_days, review_error) if review_days is not None else None
     scored, rejected = [], 0
     for value, label, warmup, superseded in lines:
         parsed = parse_declaration(value)
@@ -126,15 +129,21 @@ def screen_labelled(
 
 
 class Analysts:
-    """Analysts who decide each alert `review_days` after its declaration, and rightly: a
-    planted declaration's alert is confirmed (`true_hit`), an ordinary one's cleared."""
+    """Analysts who decide each alert `review_days` after its declaration: a planted
+    declaration's alert confirmed (`true_hit`), an ordinary one's cleared, but for a share
+    `error` of them, decided wrongly (drawn from `seed`)."""
 
-    def __init__(self, screener: HistoryScreener, review_days: float) -> None:
+    def __init__(
+        self, screener: HistoryScreener, review_days: float, error: float = 0.0, seed: int = 0
+    ) -> None:
         self.verdicts = Verdicts(screener)
         self.delay = timedelta(days=review_days)
+        self.error = error
+        self.rng = random.Random(seed)
 
     def review(self, declaration: Declaration, label: str) -> None:
-        verdict = Verdict.FALSE_POSITIVE if label == ORDINARY else Verdict.TRUE_HIT
+        wrong = self.error > 0 and self.rng.random() < self.error
+        verdict = Verdict.FALSE_POSITIVE if (label == ORDINARY) != wrong else Verdict.TRUE_HIT
         due = declaration.declared_at + self.delay
         self.verdicts.add(due, declaration.declaration_id, verdict.value)
         self.verdicts.seen(declaration)

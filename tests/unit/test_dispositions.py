@@ -242,9 +242,9 @@ def test_evaluation_analysts_decide_each_alert_when_it_is_due(declaration, polic
     goods = {"items": [i.model_dump(mode="json") for i in clean.items]}
     stream = [first, later(first, 2, **goods), later(first, 4, **goods)]
 
-    def confirmed(review_days, label="transshipment"):
+    def confirmed(review_days, label="transshipment", error=0.0):
         lines = [(d.model_dump_json().encode(), label, False, False) for d in stream]
-        scored, _ = screen_labelled(lines, policy, review_days)
+        scored, _ = screen_labelled(lines, policy, review_days, error)
         assert scored[0].score >= policy.document.scoring.alert_threshold
         return ["CONFIRMED_DIVERSION_BEFORE" in s.indicators for s in scored]
 
@@ -252,6 +252,9 @@ def test_evaluation_analysts_decide_each_alert_when_it_is_due(declaration, polic
     assert confirmed(3) == [False, False, True]  # decided on day 3
     assert confirmed(0) == [False, True, True]
     assert confirmed(0, label="ordinary") == [False, False, False]  # cleared
+    # analysts always wrong: the ordinary alert confirmed, the planted one cleared
+    assert confirmed(0, label="ordinary", error=1.0) == [False, True, True]
+    assert confirmed(0, error=1.0) == [False, False, False]
 
 
 # --- the stream's pure step ------------------------------------------------------------
