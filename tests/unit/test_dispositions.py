@@ -8,12 +8,14 @@ from pathlib import Path
 
 import orjson
 import pytest
+from pydantic import ValidationError
 from typer.testing import CliRunner
 
 from screener.batch import HistoryScreener
 from screener.cli import app
 from screener.core.assess import alert_for
 from screener.core.history.state import DECIDED_SIZE, EntityHistory, EntityRow, encode_row
+from screener.core.indicators.history import ConfirmedParams
 from screener.core.intake import RejectCode, Rejection, parse_contract
 from screener.evaluation import screen_labelled
 from screener.models import Disposition, Verdict
@@ -175,6 +177,15 @@ def test_a_confirmed_buyer_is_drawn_until_analysts_clear_its_next_shipments(decl
     stored = EntityHistory.from_dict(row_of(screener.store, CONSIGNEE).history.to_dict())
     stored.apply_disposition(None, Verdict.FALSE_POSITIVE, 0)
     assert stored.cleared_since == 3 and stored.cleared == 7
+
+
+def test_the_policy_names_only_roles_and_documents_history_has():
+    with pytest.raises(ValidationError):
+        ConfirmedParams(roles=["consigne"])  # a typo would silently draw nothing
+    with pytest.raises(ValidationError):
+        ConfirmedParams(documents=["commercial_invoice"])  # not tracked by history
+    with pytest.raises(ValidationError):
+        ConfirmedParams(until_cleared=0)
 
 
 def test_a_cleared_alert_draws_nothing(declaration, policy):

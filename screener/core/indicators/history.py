@@ -517,6 +517,17 @@ def payer_not_established(ctx: Context, params: PayerParams) -> Finding | None:
     )
 
 
+ConfirmedRole = Literal[
+    "exporter",
+    "consignee",
+    "notify_party",
+    "freight_forwarder",
+    "end_user",
+    "consignee_address",
+    "end_user_address",
+]
+
+
 class ConfirmedParams(Params):
     # The buyer's side of a diversion: the parties that received the goods, their addresses,
     # and the shipment's transport document. Diverters buy from honest manufacturers through
@@ -524,14 +535,17 @@ class ConfirmedParams(Params):
     # licence, the exporter's for many shipments: with them, the alerts the analysts had
     # confirmed (`evaluate --review-days 3`) took 37 % of ordinary trade over the threshold.
     # Lanes, HS codes, goods and flows: honest traders share them.
-    roles: list[str] = [
+    roles: list[ConfirmedRole] = [
         "consignee",
         "end_user",
         "notify_party",
         "consignee_address",
         "end_user_address",
     ]
-    documents: list[str] = ["bill_of_lading", "air_waybill"]
+    documents: list[Literal["bill_of_lading", "air_waybill", "export_licence"]] = [
+        "bill_of_lading",
+        "air_waybill",
+    ]
     # Until analysts have cleared this many alerts of the entity's declarations after the
     # diversion: its next shipments looked at and found clean, it is not drawn again.
     until_cleared: int = Field(2, ge=1)
