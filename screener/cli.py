@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from rich.console import Console
 
 from screener import local_kafka
+from screener.console import VERDICT_COLUMNS, impact_table
 from screener.core.policy import PolicyError, load_policy, parse_policy
 from screener.settings import Settings, get_settings
 
@@ -411,30 +412,6 @@ def _labelled_lines(path: Path, by_line: dict) -> Iterator[tuple[bytes, str, boo
             yield line.strip(), label.label, label.warmup, label.superseded
 
 
-IMPACT_COLUMNS = (
-    "ordinary fired",
-    "false alerts decided",
-    "planted fired",
-    "planted alerts decided",
-)
-
-
-def _impact_table(indicators, columns: tuple[str, ...] = IMPACT_COLUMNS):
-    from rich.table import Table
-
-    table = Table(
-        title="what each indicator decides: alerts that its points took over the threshold",
-        title_justify="left",
-    )
-    for column in ("indicator", *columns):
-        table.add_column(column, justify="left" if column == "indicator" else "right")
-    for i in indicators:
-        table.add_row(
-            i.code, str(i.ordinary), str(i.false_alerts), str(i.planted), str(i.planted_alerts)
-        )
-    return table
-
-
 def _print_report(result, source: str) -> None:
     from rich.table import Table
 
@@ -479,7 +456,7 @@ def _print_report(result, source: str) -> None:
     # Wide enough for the table when written to a file or pipe (80 columns by default).
     wide = Console(highlight=False, width=max(out.width, 170))
     wide.print(table)
-    wide.print(_impact_table(result.indicators))
+    wide.print(impact_table(result.indicators))
     if firsts := result.first_versions.count:
         out.print(
             f"{result.first_versions.label}: {firsts}, {result.first_versions.alerts} alerted "
@@ -767,9 +744,8 @@ def verdicts(
         f"(policy {policy.version})",
         soft_wrap=True,
     )
-    columns = ("cleared: in", "cleared: decided", "confirmed: in", "confirmed: decided")
     Console(highlight=False, width=max(out.width, 120)).print(
-        _impact_table(result.indicators, columns)
+        impact_table(result.indicators, VERDICT_COLUMNS)
     )
 
 

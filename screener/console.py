@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
 from screener.models import Alert, Severity
+
+if TYPE_CHECKING:
+    from screener.evaluation import Impact
 
 SEVERITY_STYLE = {
     Severity.CRITICAL: "bold white on red",
@@ -61,3 +65,29 @@ def about(alert: Alert) -> str:
 def make_console() -> Console:
     # Piped to a file or CI log there is no terminal width to honour: use a readable one.
     return Console(highlight=False, width=None if sys.stdout.isatty() else 150)
+
+
+# evaluate's columns (a labelled stream), and the same read from analysts' verdicts
+IMPACT_COLUMNS = (
+    "ordinary fired",
+    "false alerts decided",
+    "planted fired",
+    "planted alerts decided",
+)
+VERDICT_COLUMNS = ("cleared: in", "cleared: decided", "confirmed: in", "confirmed: decided")
+
+
+def impact_table(indicators: Iterable[Impact], columns: tuple[str, ...] = IMPACT_COLUMNS) -> Table:
+    """What each indicator decides: the declarations it fired on, and the alerts its points
+    took over the threshold."""
+    table = Table(
+        title="what each indicator decides: alerts that its points took over the threshold",
+        title_justify="left",
+    )
+    for column in ("indicator", *columns):
+        table.add_column(column, justify="left" if column == "indicator" else "right")
+    for i in indicators:
+        table.add_row(
+            i.code, str(i.ordinary), str(i.false_alerts), str(i.planted), str(i.planted_alerts)
+        )
+    return table

@@ -14,17 +14,21 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
 
 from rich.console import Console
 
 from screener import local_kafka
-from screener.console import alerts_table, make_console
-from screener.models import Alert, Assessment
-from screener.observability.probe import http_get
+from screener.console import VERDICT_COLUMNS, alerts_table, impact_table, make_console
+from screener.core.policy import load_policy
+from screener.feedback import decided
+from screener.models import Alert, Assessment, Disposition, Verdict
+from screener.observability.probe import http_get, metric_total
 from screener.settings import Settings
 from screener.sim.declarations import generate
 from screener.stream.clients import Produced, end_offsets, produce, tail
+from screener.stream.envelopes import encode
 from screener.stream.topics import ensure_pipeline_topics
 
 
@@ -138,7 +142,58 @@ async def stream_and_show(
         f"planted diversion caught {len(planted & alerted)}/{len(planted)}; "
         f"ordinary traffic alerted {len(alerted - planted)}/{len(labels) - len(planted)}"
     )
+    await analysts_decide(console, settings, bootstrap, alerts, planted)
     return assessed + sum(dead.values()) == count
+
+
+async def analysts_decide(
+    console: Console, settings: Settings, bootstrap: str, alerts: list[Alert], planted: set[str]
+) -> None:
+    """The analysts' side of the loop, as a case tool sends it: each alert decided from the
+    sample's labels (a planted declaration's confirmed, an ordinary one's cleared) and sent to
+    the dispositions topic, where the worker records it on the history of what the alert was
+    about. Then what the verdicts say of each indicator, as `screener verdicts` prints it."""
+    now = datetime.now(UTC)
+    dispositions = [
+        Disposition(
+            schema_version=1,
+            declaration_id=alert.declaration_id,
+            alert_id=alert.alert_id,
+            verdict=Verdict.TRUE_HIT if alert.declaration_id in planted else Verdict.FALSE_POSITIVE,
+            analyst="demo-analyst",
+            decided_at=now,
+        )
+        for alert in {a.alert_id: a for a in alerts}.values()
+    ]
+    if not dispositions:
+        return
+    values = [encode(d) for d in dispositions]
+    messages = [
+        Produced(d.declaration_id.encode(), v, [])
+        for d, v in zip(dispositions, values, strict=True)
+    ]
+    await produce(bootstrap, settings.dispositions_topic, messages)
+    recorded = await recorded_verdicts(settings, len(dispositions))
+    threshold = load_policy(settings.policy_file).document.scoring.alert_threshold
+    result = decided([encode(a) for a in alerts], values, threshold)
+    console.rule("analysts' verdicts")
+    console.print(
+        f"{len(dispositions)} alerts decided and sent to {settings.dispositions_topic}, as a "
+        f"case tool would: {result.confirmed} confirmed, {result.cleared} cleared; the worker "
+        f"recorded {recorded:.0f} of them on the history of what they were about"
+    )
+    console.print(impact_table(result.indicators, VERDICT_COLUMNS))
+
+
+async def recorded_verdicts(settings: Settings, expected: int, timeout: float = 30) -> float:
+    """The verdicts the worker has recorded, once `expected` are or the time is up."""
+    deadline = time.monotonic() + timeout
+    while True:
+        text = http_get(settings.web_port, "/metrics", settings.web_host)[1]
+        recorded = metric_total(text, "screener_dispositions_total")
+        if recorded >= expected or time.monotonic() > deadline:
+            return recorded
+        await asyncio.sleep(0.5)
 
 
 def run_demo(settings: Settings, count: int, rate: float, seed: int, keep_running: bool) -> int:

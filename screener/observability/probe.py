@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import urllib.error
 import urllib.request
 
@@ -15,3 +16,8 @@ def http_get(port: int, path: str, host: str = "127.0.0.1") -> tuple[int, str]:
         return exc.code, exc.read().decode()
     except (urllib.error.URLError, ConnectionError, TimeoutError):
         return 0, ""
+
+
+def metric_total(text: str, name: str) -> float:
+    """A Prometheus metric summed over its labels, from /metrics text."""
+    return sum(float(v) for v in re.findall(rf"^{name}(?:{{[^}}]*}})? (\S+)$", text, re.M))

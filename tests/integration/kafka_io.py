@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import re
 from dataclasses import dataclass
 
 import orjson
@@ -12,6 +11,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 
 from screener.core.policy import load_policy
+from screener.observability.probe import metric_total
 from screener.sim.declarations import SampleMessage
 from screener.stream.clients import Received, end_offsets, tail
 
@@ -164,6 +164,4 @@ def history_diff(left: dict[str, dict], right: dict[str, dict], most: int = 5) -
     return "\n".join(lines)
 
 
-def metric(text: str, name: str) -> float:
-    """A Prometheus metric summed over its labels, from /metrics text."""
-    return sum(float(v) for v in re.findall(rf"^{name}(?:{{[^}}]*}})? (\S+)$", text, re.M))
+metric = metric_total
