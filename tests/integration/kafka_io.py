@@ -7,13 +7,13 @@ import contextlib
 from dataclasses import dataclass
 
 import orjson
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 
 from screener.core.policy import load_policy
 from screener.observability.probe import metric_total
 from screener.sim.declarations import SampleMessage
-from screener.stream.clients import Received, end_offsets, tail
+from screener.stream.clients import Received, end_offsets, read_to_end, tail
 
 
 @dataclass(frozen=True)
@@ -105,28 +105,12 @@ async def history_settled(pipeline, timeout: float = 30) -> dict[str, dict]:
 
 async def read_table(bootstrap: str, changelog: str) -> dict[str, dict]:
     """A table as its changelog says it is now: the last value of every key."""
-    ends = {tp: end for tp, end in (await end_offsets(bootstrap, [changelog])).items() if end}
     rows: dict[str, dict] = {}
-    if not ends:
-        return rows
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        consumer.assign(list(ends))
-        await consumer.seek_to_beginning(*ends)
-        remaining = dict(ends)
-        while remaining:
-            batches = await consumer.getmany(timeout_ms=1000)
-            for tp, messages in batches.items():
-                for m in messages:
-                    if m.value is None:
-                        rows.pop(m.key.decode(), None)
-                    else:
-                        rows[m.key.decode()] = orjson.loads(m.value)
-                    if m.offset + 1 >= ends[tp]:
-                        remaining.pop(tp, None)
-    finally:
-        await consumer.stop()
+    async for record in read_to_end(bootstrap, [changelog]):
+        if record.value is None:
+            rows.pop(record.key.decode(), None)
+        else:
+            rows[record.key.decode()] = orjson.loads(record.value)
     return rows
 
 
