@@ -710,28 +710,41 @@ def verdicts(
     ] = None,
 ) -> None:
     """What analysts' dispositions say of each indicator: the alerts topic joined with the
-    dispositions topic, from their beginning, as `evaluate` counts a labelled stream."""
+    dispositions topic, from their beginning, as `evaluate` counts a labelled stream. Each
+    alert is judged at the threshold of the policy version that scored it (the policy file's
+    or one on the reference topic), else at the policy file's."""
     from aiokafka.errors import KafkaError
 
     from screener.feedback import Feedback, Tally
     from screener.stream.clients import read_to_end
     from screener.stream.connection import kafka_of
+    from screener.stream.reference import policy_in
 
     settings = _settings()
     try:
         policy = load_policy(policy_file or settings.policy_file)
     except PolicyError as exc:
         raise _fail(str(exc)) from exc
+    threshold = policy.document.scoring.alert_threshold
+    thresholds = {policy.version: threshold}
 
     async def read() -> Feedback:
         kafka = kafka_of(settings)
+        async for record in read_to_end(kafka, [settings.reference_topic]):
+            origin = f"{record.topic}:{record.partition}:{record.offset}"
+            try:
+                known = policy_in(record.key, record.value, settings.reference_dir, origin)
+            except PolicyError as exc:
+                err.print(f"left out: {exc}")
+                continue
+            if known is not None:
+                thresholds.setdefault(known.version, known.document.scoring.alert_threshold)
         dispositions = read_to_end(kafka, [settings.dispositions_topic])
         tally = Tally([r.value async for r in dispositions])
         async for record in read_to_end(kafka, [settings.alerts_topic]):
             tally.alert(record.value)
-        return tally.feedback(threshold)
+        return tally.feedback(threshold, thresholds)
 
-    threshold = policy.document.scoring.alert_threshold
     try:
         result = asyncio.run(read())
     except KafkaError as exc:
@@ -740,10 +753,15 @@ def verdicts(
     out.print(
         f"{result.alerts} alerts on {settings.alerts_topic}: {result.confirmed} confirmed, "
         f"{result.cleared} cleared, {result.undecided} undecided (precision {precision}); "
-        f"{result.unmatched} dispositions of no alert there; threshold {threshold:g} "
-        f"(policy {policy.version})",
+        f"{result.unmatched} dispositions of no alert there",
         soft_wrap=True,
     )
+    for version, count in result.versions.items():
+        if version in result.unknown_versions:
+            judged = f"a version unknown here, judged at {policy.version}'s threshold {threshold:g}"
+        else:
+            judged = f"threshold {thresholds[version]:g}"
+        out.print(f"  policy {version}: {count} decided, {judged}", soft_wrap=True)
     Console(highlight=False, width=max(out.width, 120)).print(
         impact_table(result.indicators, VERDICT_COLUMNS)
     )

@@ -55,6 +55,7 @@ class Scored:
     counted: bool  # not warm-up, not a planted first version
     declaration_id: str = ""
     superseded: bool = False  # a first version, sent again amended
+    threshold: float | None = None  # of the policy that scored it, if not the run's
 
     @property
     def indicators(self) -> tuple[str, ...]:
@@ -210,16 +211,17 @@ def _row(label: str, items: list[Scored], threshold: float, false_alerts: int | 
 def impacts(scored: Iterable[Scored], threshold: float) -> tuple[Impact, ...]:
     """Each indicator's firings (with points) and the alerts it decided, over the counted
     declarations: an alert is decided by a hit whose points, taken away, leave the score
-    under the threshold (the cap taken into account)."""
+    under the threshold (the cap taken into account): its own, or else `threshold`."""
     fired: Counter[tuple[str, bool]] = Counter()
     decided: Counter[tuple[str, bool]] = Counter()
     for s in _counted(scored):
         planted, total = s.label != ORDINARY, sum(hit.points for hit in s.hits)
+        cut = threshold if s.threshold is None else s.threshold
         for hit in s.hits:
             if not hit.points:
                 continue  # shown for its evidence, counted elsewhere (a transit hub)
             fired[hit.code, planted] += 1
-            if s.score >= threshold and min(s.score, total - hit.points) < threshold:
+            if s.score >= cut and min(s.score, total - hit.points) < cut:
                 decided[hit.code, planted] += 1
     rows = [
         Impact(

@@ -7,11 +7,16 @@ decides", from production: the confirmed and cleared alerts each indicator was i
 its points took over the threshold. An indicator in many cleared alerts, deciding many of
 them and few confirmed ones, is where a policy change starts. Only alerts are decided, so
 this says nothing of what went unalerted (recall needs a labelled stream: evaluate).
+
+Whether an indicator decided an alert is judged at the threshold of the policy version that
+scored it, when that version is known (the reference topic, the policy file); else at the
+threshold given.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import orjson
@@ -31,6 +36,8 @@ class Feedback:
     cleared: int
     unmatched: int  # dispositions of alerts not among those read (or unreadable)
     indicators: tuple[Impact, ...]  # most cleared alerts decided first
+    versions: Mapping[str, int]  # decided alerts by the policy version that scored them
+    unknown_versions: frozenset[str] = frozenset()  # judged at the threshold given
 
     @property
     def undecided(self) -> int:
@@ -68,7 +75,9 @@ class Tally:
             return  # not an alert: the topic should have only what the worker wrote
         self.seen.add(alert_id)
 
-    def feedback(self, threshold: float) -> Feedback:
+    def feedback(self, threshold: float, thresholds: Mapping[str, float] | None = None) -> Feedback:
+        """`thresholds`: by policy version, for the alerts of the versions it knows."""
+        thresholds = thresholds or {}
         scored = [
             Scored(
                 CONFIRMED if self.verdicts[alert_id] == Verdict.TRUE_HIT else ORDINARY,
@@ -76,9 +85,11 @@ class Tally:
                 tuple(alert.indicators),
                 counted=True,
                 declaration_id=alert.declaration_id,
+                threshold=thresholds.get(alert.policy_version),
             )
             for alert_id, alert in self.decided.items()
         ]
+        versions = Counter(alert.policy_version for alert in self.decided.values())
         confirmed = sum(s.label == CONFIRMED for s in scored)
         return Feedback(
             alerts=len(self.seen),
@@ -86,14 +97,19 @@ class Tally:
             cleared=len(scored) - confirmed,
             unmatched=self.unreadable + len(self.verdicts.keys() - self.decided.keys()),
             indicators=impacts(scored, threshold),
+            versions=dict(sorted(versions.items())),
+            unknown_versions=frozenset(versions.keys() - thresholds.keys()),
         )
 
 
 def decided(
-    alerts: Iterable[bytes | None], dispositions: Iterable[bytes | None], threshold: float
+    alerts: Iterable[bytes | None],
+    dispositions: Iterable[bytes | None],
+    threshold: float,
+    thresholds: Mapping[str, float] | None = None,
 ) -> Feedback:
     """Alert and disposition values, each in topic order."""
     tally = Tally(dispositions)
     for value in alerts:
         tally.alert(value)
-    return tally.feedback(threshold)
+    return tally.feedback(threshold, thresholds)

@@ -79,14 +79,25 @@ def follow_reference_topic(app: faust.App, settings: Settings, book: PolicyBook)
             if partitions:
                 await consumer.seek_to_beginning(*partitions)
             async for message in consumer:
-                if not (message.key or b"").startswith(POLICY_KEY_PREFIX) or message.value is None:
-                    continue
                 origin = f"{message.topic}:{message.partition}:{message.offset}"
                 try:
-                    policy = parse_policy(message.value.decode("utf-8"), base_dir, origin)
-                except (PolicyError, UnicodeDecodeError) as exc:
+                    policy = policy_in(message.key, message.value, base_dir, origin)
+                except PolicyError as exc:
                     refuse("topic", exc)
                     continue
-                admit(book, policy, origin)
+                if policy is not None:
+                    admit(book, policy, origin)
         finally:
             await consumer.stop()
+
+
+def policy_in(key: bytes | None, value: bytes | None, base_dir: Path, origin: str) -> Policy | None:
+    """The policy version a reference-topic record holds; None for a record of anything else
+    (or a tombstone). Raises PolicyError for one that does not validate."""
+    if not (key or b"").startswith(POLICY_KEY_PREFIX) or not value:
+        return None
+    try:
+        text = value.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise PolicyError(f"{origin}: not UTF-8: {exc}") from exc
+    return parse_policy(text, base_dir, origin)

@@ -8,6 +8,7 @@ import time
 
 import orjson
 
+from screener.core.policy import DEFAULT_POLICY, load_policy
 from screener.models import Alert, Assessment
 from screener.sim.declarations import SampleMessage
 from screener.stream.clients import tail
@@ -136,6 +137,29 @@ async def test_a_confirmed_diversion_follows_its_consignee_and_bad_dispositions_
         report.stdout
     )
     assert "CTRL_HUB_DESTINATION" in report.stdout
+    shipped = load_policy()
+    threshold = shipped.document.scoring.alert_threshold
+    judged = f"policy {shipped.version}: 1 decided, threshold {threshold:g}"
+    assert judged in report.stdout
+
+    # Judged by a newer policy file, the alert's version is unknown until the reference
+    # topic has it: then it is judged at its own threshold.
+    newer = pipeline.workdir / "newer-policy.yaml"
+    newer.write_text(
+        DEFAULT_POLICY.read_text()
+        .replace(f'version: "{shipped.version}"', 'version: "2099.1.1"')
+        .replace(f"alert_threshold: {threshold:g}", "alert_threshold: 99")
+        .replace("../lists/", f"{DEFAULT_POLICY.parent.parent}/lists/")
+    )
+    verdicts = ("verdicts", "--policy", str(newer))
+    report = screener_command(*verdicts, env=pipeline.env(0))
+    assert report.returncode == 0, report.stderr
+    unknown = f"{shipped.version}: 1 decided, a version unknown here, judged at 2099.1.1's"
+    assert f"{unknown} threshold 99" in report.stdout
+    published = screener_command("policy", "publish", str(DEFAULT_POLICY), env=pipeline.env(0))
+    assert published.returncode == 0, published.stderr
+    report = screener_command(*verdicts, env=pipeline.env(0))
+    assert judged in report.stdout, report.stdout
 
 
 async def test_an_alert_past_the_disposition_window_is_forgotten(make_pipeline):

@@ -64,3 +64,21 @@ def test_no_dispositions_no_verdicts(declaration, policy):
     result = decided([encode(alert)], [], 55)
     assert (result.alerts, result.undecided, result.precision) == (1, 1, None)
     assert result.indicators == ()
+
+
+def test_an_alert_is_judged_at_the_threshold_of_the_policy_that_scored_it(declaration, policy):
+    d = declaration()
+    alert = alert_for(HistoryScreener(policy, {}).screen(d), policy, d)
+    hits = [h for h in alert.indicators if h.points][:2]
+    score = sum(h.points for h in hits)  # two hits, the score just at the older threshold
+    older = alert.model_copy(update={"indicators": hits, "score": score, "policy_version": "old"})
+    values, verdicts = [encode(older)], [disposition(older, "false_positive")]
+
+    known = decided(values, verdicts, score + 10, {"old": score, "new": score + 10})
+    assert {i.code: i.false_alerts for i in known.indicators} == {h.code: 1 for h in hits}
+    assert (known.versions, known.unknown_versions) == ({"old": 1}, frozenset())
+
+    # A version not known: judged at the threshold given, which this score is under.
+    unknown = decided(values, verdicts, score + 10, {"new": score + 10})
+    assert {i.code: i.false_alerts for i in unknown.indicators} == {h.code: 0 for h in hits}
+    assert (unknown.versions, unknown.unknown_versions) == ({"old": 1}, frozenset({"old"}))

@@ -136,3 +136,17 @@ def test_the_book_scores_each_declaration_with_the_version_in_force_at_its_time(
     assert book.for_time(datetime(2026, 12, 1, tzinfo=UTC)).version == "2026.12.0"
     assert book.for_time(datetime(2025, 1, 1, tzinfo=UTC)).version == SHIPPED_VERSION  # oldest
     assert book.add(load_policy()) is False  # a version is taken in once
+
+
+def test_a_reference_record_holds_a_policy_only_under_a_policy_key():
+    from screener.stream.reference import policy_in
+
+    text = DEFAULT_POLICY.read_bytes()
+    base = DEFAULT_POLICY.parent
+    assert policy_in(b"policy:x", text, base, "t:0:0").version == load_policy().version
+    assert policy_in(b"list:x", text, base, "t:0:1") is None  # something else on the topic
+    assert policy_in(b"policy:x", None, base, "t:0:2") is None  # a tombstone
+    with pytest.raises(PolicyError, match="t:0:3: not UTF-8"):
+        policy_in(b"policy:x", b"\xff" + text, base, "t:0:3")
+    with pytest.raises(PolicyError, match="t:0:4"):
+        policy_in(b"policy:x", b"version: [", base, "t:0:4")
