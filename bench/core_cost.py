@@ -29,7 +29,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bench.rig import machine_facts, percentile
-from screener.batch import Store, open_store
+from screener.batch import Store, open_state
 from screener.core.assess import alerts, assess
 from screener.core.history import EntityEvent, HistorySnapshot, scatter
 from screener.core.history.state import observe, record_alert
@@ -140,10 +140,10 @@ def main() -> None:
     for name in ("memory", "rocksdb"):
         with (
             tempfile.TemporaryDirectory() as tmp,
-            open_store(Path(tmp) / "state" if name == "rocksdb" else None) as store,
+            open_state(Path(tmp) / "state" if name == "rocksdb" else None) as state,
         ):
             started = time.perf_counter()
-            spent = screen_timed(raws, book, store)
+            spent = screen_timed(raws, book, state.history)
             elapsed = time.perf_counter() - started
         entities = sum(spent["entities"]) / len(raws)
         console.print(

@@ -1,6 +1,8 @@
 """Screening with history outside Kafka: the same steps as the stream, one at a time.
 
-scatter -> observe each entity (features before, then apply) -> assess -> record alerts.
+scatter -> observe each entity (features before, then apply) -> assess -> record alerts
+(on the entities' rows, and on the ledger of alerted declarations that analysts' verdicts
+are recorded through, as the worker's `alerted` table; it forgets nothing).
 With one input partition and one worker the stream performs exactly this sequence, so
 `screener score` gives the same scores as the live service for the same input. A copy of a
 declaration seen among the last `remember` gets its first assessment again, as the worker's
@@ -15,26 +17,37 @@ import heapq
 import itertools
 from collections.abc import Callable, Iterable, Iterator, MutableMapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+import orjson
 from cachetools import LRUCache
 
+from screener.core.alerted import UnknownAlert, judged, newly_decided, noted
 from screener.core.assess import alerts, assess
-from screener.core.history import EntityEvent, HistorySnapshot, scatter
+from screener.core.history import HistorySnapshot, scatter
 from screener.core.history.state import observe, record_alert, record_disposition
 from screener.core.policy import Policy, PolicyBook
-from screener.models import Assessment, Declaration
+from screener.models import Assessment, Declaration, alert_id_for
 
 Store = MutableMapping[str, bytes]
+ALERTED = "alerted"  # the column family of the ledger in a state directory
 
 
 class HistoryScreener:
     """Each declaration is scored by the policy version in force at its `declared_at`."""
 
-    def __init__(self, policy: Policy | PolicyBook, store: Store, remember: int = 10_000):
+    def __init__(
+        self,
+        policy: Policy | PolicyBook,
+        store: Store,
+        remember: int = 10_000,
+        alerted: Store | None = None,
+    ):
         self.book = policy if isinstance(policy, PolicyBook) else PolicyBook(policy)
         self.store = store
+        self.alerted = {} if alerted is None else alerted  # declaration id -> ledger row
         self.answered: LRUCache[tuple[str, bytes], Assessment] = LRUCache(remember)
 
     def screen(
@@ -63,60 +76,85 @@ class HistoryScreener:
         )
         if alerts(assessment, policy):
             at = int(declaration.declared_at.timestamp())
+            declaration_id = declaration.declaration_id
             self._update(
-                events, lambda stored: record_alert(stored, declaration.declaration_id, at)
+                [e.key for e in events], lambda stored: record_alert(stored, declaration_id, at)
             )
+            self._note(declaration, assessment, [e.key for e in events])
         self.answered[key] = assessment
         return assessment
 
-    def dispose(self, declaration: Declaration, verdict: str) -> None:
-        """An analyst's verdict on the alert of `declaration`, recorded on the rows of the
-        entities it was judged against, as the worker records a disposition."""
-        events = scatter(declaration, self.book.for_time(declaration.declared_at))
-        at = int(declaration.declared_at.timestamp())
+    def _note(self, declaration: Declaration, assessment: Assessment, entities: list[str]) -> None:
+        """The alert on the ledger, as the worker notes the alerts it publishes."""
         declaration_id = declaration.declaration_id
-        self._update(events, lambda stored: record_disposition(stored, declaration_id, verdict, at))
+        before = self._ledger_row(declaration_id)
+        after = noted(
+            before,
+            {
+                "alert_id": alert_id_for(declaration_id, assessment.policy_version),
+                "declared_at": int(declaration.declared_at.timestamp()),
+                "assessed_at": int(assessment.assessed_at.timestamp()),
+                "entities": sorted(set(entities)),
+                "indicators": [hit.code for hit in assessment.indicators],
+            },
+        )
+        self.alerted[declaration_id] = orjson.dumps(after)
+        if entities := newly_decided(before, after):
+            self._record(entities, declaration_id, after)
 
-    def _update(
-        self, events: Iterable[EntityEvent], change: Callable[[bytes | None], bytes | None]
-    ) -> None:
-        for event in events:
-            if (row := change(self.store.get(event.key))) is not None:
-                self.store[event.key] = row
+    def dispose(self, declaration_id: str, verdict: str, alert_id: str | None = None) -> bool:
+        """An analyst's verdict on an alert of a declaration (`alert_id`; None: whichever
+        this history raised), recorded on the rows of the entities it was judged against, as
+        the worker records a disposition. False for a declaration that did not alert here
+        (the worker dead-letters its disposition `unknown-alert`)."""
+        try:
+            after = judged(self._ledger_row(declaration_id), alert_id, verdict)
+        except UnknownAlert:
+            return False
+        if after is not None:  # else a copy, or the same verdict again
+            self.alerted[declaration_id] = orjson.dumps(after)
+            self._record(after["entities"], declaration_id, after)
+        return True
+
+    def _ledger_row(self, declaration_id: str) -> dict | None:
+        stored = self.alerted.get(declaration_id)
+        return orjson.loads(stored) if stored else None
+
+    def _record(self, entities: Iterable[str], declaration_id: str, row: dict) -> None:
+        verdict, at = row["verdict"], row["declared_at"]
+        self._update(
+            entities, lambda stored: record_disposition(stored, declaration_id, verdict, at)
+        )
+
+    def _update(self, keys: Iterable[str], change: Callable[[bytes | None], bytes | None]) -> None:
+        for key in keys:
+            if (row := change(self.store.get(key))) is not None:
+                self.store[key] = row
 
 
 class Verdicts:
     """Analysts' verdicts in a batch run, each recorded in history when its time comes:
-    before the first declaration declared after it, on every version of the declaration it
-    names screened by then (`seen`), as a disposition reaches the worker's history before
-    the declarations that come after it."""
+    before the first declaration declared after it, as a disposition reaches the worker's
+    history before the declarations that come after it. A verdict counts for the alert its
+    declaration raised here, whatever its alert id: a backtest's policy gives other ids than
+    the one the analyst decided."""
 
     def __init__(self, screener: HistoryScreener) -> None:
         self.screener = screener
         self.queue: list[tuple[datetime, int, str, str]] = []  # a heap, by time
         self.order = itertools.count()  # among verdicts of the same time
-        self.versions: dict[str, list[Declaration]] = {}  # of the declarations named
 
     def add(self, at: datetime, declaration_id: str, verdict: str) -> None:
         heapq.heappush(self.queue, (at, next(self.order), declaration_id, verdict))
-        self.versions.setdefault(declaration_id, [])
-
-    def seen(self, declaration: Declaration) -> None:
-        """A declaration screened: kept if a verdict names it."""
-        if (versions := self.versions.get(declaration.declaration_id)) is not None:
-            versions.append(declaration)
 
     def until(self, now: datetime) -> list[str]:
         """Record the verdicts due by `now`; returns the declaration ids of those left out,
-        of a declaration not screened by then."""
+        of a declaration that had not alerted by then."""
         left_out = []
         while self.queue and self.queue[0][0] <= now:
             _, _, declaration_id, verdict = heapq.heappop(self.queue)
-            versions = self.versions.get(declaration_id)
-            if not versions:
+            if not self.screener.dispose(declaration_id, verdict):
                 left_out.append(declaration_id)
-            for version in versions or ():
-                self.screener.dispose(version, verdict)
         return left_out
 
 
@@ -127,17 +165,32 @@ def answer_key(declaration: Declaration) -> tuple[str, bytes]:
     return declaration.declaration_id, hashlib.blake2b(content, digest_size=8).digest()
 
 
+@dataclass(frozen=True)
+class State:
+    history: Store  # entity key -> row
+    alerted: Store  # declaration id -> its row on the ledger of alerted declarations
+
+
 @contextmanager
-def open_store(state_dir: Path | None) -> Iterator[Store]:
-    """RocksDB at `state_dir` (kept between runs), or an empty in-memory store."""
+def open_state(state_dir: Path | None) -> Iterator[State]:
+    """RocksDB at `state_dir` (kept between runs; the ledger in a column family of its own),
+    or empty in memory."""
     if state_dir is None:
-        yield {}
+        yield State({}, {})
         return
-    from rocksdict import Rdict
+    from rocksdict import Options, Rdict
 
     state_dir.mkdir(parents=True, exist_ok=True)
-    db = Rdict(str(state_dir))
+    path = str(state_dir)
+    # a state kept before the ledger was, or a new one, has no column family for it
+    existing = Rdict.list_cf(path) if (state_dir / "CURRENT").exists() else []
+    db = Rdict(path)
+    if ALERTED in existing:
+        alerted = db.get_column_family(ALERTED)
+    else:
+        alerted = db.create_column_family(ALERTED, Options())
     try:
-        yield db
+        yield State(db, alerted)
     finally:
+        alerted.close()  # else it holds the database open
         db.close()

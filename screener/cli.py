@@ -483,21 +483,22 @@ def score(
             exists=True,
             dir_okay=False,
             help="Analysts' dispositions (JSON lines, screening-disposition v1): each is "
-            "recorded in history at its decided_at, on the declaration it names (screened "
-            "earlier in this run)",
+            "recorded in history at its decided_at, on what the declaration it names was "
+            "about, if it alerted earlier in this run or in an earlier run on this --state "
+            "(whatever the alert id: a backtest's policy gives other ids)",
         ),
     ] = None,
 ) -> None:
     """Screen declarations in input order with history: assessments as JSON lines on stdout,
     a readable error per malformed line on stderr."""
-    from screener.batch import HistoryScreener, Verdicts, open_store
+    from screener.batch import HistoryScreener, Verdicts, open_state
     from screener.core.intake import Rejection, parse_contract, parse_declaration
     from screener.models import Disposition
 
     policy = load_policy(_settings().policy_file)
     handle = sys.stdin.buffer if file == "-" else open(file, "rb")  # noqa: SIM115
-    with handle, open_store(state) as store:
-        screener = HistoryScreener(policy, store)
+    with handle, open_state(state) as kept:
+        screener = HistoryScreener(policy, kept.history, alerted=kept.alerted)
         verdicts = Verdicts(screener)
         for number, line in enumerate(_lines(dispositions) if dispositions else (), start=1):
             if not line:
@@ -511,6 +512,14 @@ def score(
             verdicts.add(
                 disposition.decided_at, disposition.declaration_id, disposition.verdict.value
             )
+
+        def decide_until(now: datetime) -> None:
+            for declaration_id in verdicts.until(now):
+                err.print(
+                    f"disposition of {declaration_id} left out: the declaration had not "
+                    "alerted in this history before it was decided"
+                )
+
         for number, line in enumerate(handle, start=1):
             if not line.strip():
                 continue
@@ -518,14 +527,10 @@ def score(
             if isinstance(parsed, Rejection):
                 err.print(f"line {number}: {parsed.code.value}: {parsed.reason}")
                 continue
-            for declaration_id in verdicts.until(parsed.declared_at):
-                err.print(
-                    f"disposition of {declaration_id} left out: the declaration was not "
-                    "screened in this run before it was decided"
-                )
+            decide_until(parsed.declared_at)
             assessment = screener.screen(parsed)
-            verdicts.seen(parsed)
             sys.stdout.buffer.write(orjson.dumps(assessment.model_dump(mode="json")) + b"\n")
+        decide_until(datetime.max.replace(tzinfo=UTC))  # the rest, into a kept --state
 
 
 def _lines(path: Path) -> Iterator[bytes]:

@@ -147,7 +147,6 @@ class Analysts:
         verdict = Verdict.FALSE_POSITIVE if (label == ORDINARY) != wrong else Verdict.TRUE_HIT
         due = declaration.declared_at + self.delay
         self.verdicts.add(due, declaration.declaration_id, verdict.value)
-        self.verdicts.seen(declaration)
 
     def decide_until(self, now: datetime) -> None:
         """Record the verdicts due by `now`."""

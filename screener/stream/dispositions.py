@@ -43,6 +43,7 @@ import faust
 import orjson
 from faust.types import TP
 
+from screener.core.alerted import UnknownAlert, judged, newly_decided, noted
 from screener.core.intake import RejectCode, Rejection, parse_contract
 from screener.models import Disposition
 from screener.observability import metrics
@@ -89,18 +90,6 @@ def alert_note(value: bytes | None) -> Item | None:
         return None
 
 
-def noted(row: Item | None, note: Item) -> Item:
-    """The table row of a declaration with one more alert noted: a copy changes nothing, an
-    alert under another policy or of an amendment adds its id, entities and indicators."""
-    row = dict(row or {"alert_ids": [], "entities": [], "indicators": []})
-    row["declared_at"] = note["declared_at"]
-    row["assessed_at"] = max(row.get("assessed_at", 0), note["assessed_at"])
-    for field in ("entities", "indicators"):
-        row[field] = sorted({*row[field], *note[field]})
-    row["alert_ids"] = sorted({*row["alert_ids"], note["alert_id"]})
-    return row
-
-
 @dataclass
 class Decided:
     """What one batch of the hop decided."""
@@ -136,11 +125,17 @@ def decide(
         row = decided.rows.get(key) or load(partition, key)
         if item["t"] == "alerted":
             decided.rows[key] = after = noted(row, item)
-            if row is not None and "verdict" in row:
-                # an amendment alerted after the verdict: its new entities get it too
-                decided.send(key, after, set(after["entities"]) - set(row["entities"]))
+            decided.send(key, after, newly_decided(row, after))
             continue
-        if row is None or item["alert_id"] not in row["alert_ids"]:
+        try:
+            after = judged(
+                row,
+                item["alert_id"],
+                item["verdict"],
+                decided_at=item["decided_at"],
+                analyst=item["analyst"],
+            )
+        except UnknownAlert:
             record = incoming_from(item["origin"], item["raw"].encode("latin-1"))
             why = (
                 f"alert {item['alert_id']} of declaration {key} was never published here, or "
@@ -148,13 +143,9 @@ def decide(
             )
             decided.dead.append(dead_disposition(record, Rejection(RejectCode.UNKNOWN_ALERT, why)))
             continue
-        if row.get("verdict") == item["verdict"]:
+        if after is None:
             continue  # a copy, or the same verdict again: recorded once
-        decided.rows[key] = row = row | {
-            "verdict": item["verdict"],
-            "decided_at": item["decided_at"],
-            "analyst": item["analyst"],
-        }
+        decided.rows[key] = row = after
         decided.send(key, row, row["entities"])
         decided.verdicts.append((item["verdict"], row["indicators"]))
     return decided

@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from screener.batch import HistoryScreener
 from screener.cli import app
+from screener.core.alerted import noted
 from screener.core.assess import alert_for
 from screener.core.history.state import DECIDED_SIZE, EntityHistory, EntityRow, encode_row
 from screener.core.indicators.history import ConfirmedParams
@@ -20,7 +21,7 @@ from screener.core.intake import RejectCode, Rejection, parse_contract
 from screener.evaluation import screen_labelled
 from screener.models import Disposition, Verdict
 from screener.settings import Settings
-from screener.stream.dispositions import Dispositions, alert_note, decide, expired, noted
+from screener.stream.dispositions import Dispositions, alert_note, decide, expired
 from screener.stream.envelopes import Incoming, Output, encode, origin_of
 from screener.stream.hops import partition_of
 from tests.conftest import EXAMPLE, screen_statelessly
@@ -126,7 +127,7 @@ def screened_after(declaration, policy, verdict: str, **changes):
     assert alert is not None and CONSIGNEE in alert.entities and ADDRESS in alert.entities
     # batch records a verdict on the entities the worker names in the alert
     assert set(alert.entities) == {e.key for e in _events(first, policy)}
-    screener.dispose(first, verdict)
+    screener.dispose(first.declaration_id, verdict)
     return screener.screen(later(first, 30, **changes))
 
 
@@ -157,7 +158,7 @@ def test_a_confirmed_buyer_is_drawn_until_analysts_clear_its_next_shipments(decl
     }
     screener = HistoryScreener(policy, {})
     screener.screen(first)
-    screener.dispose(first, Verdict.TRUE_HIT)
+    screener.dispose(first.declaration_id, Verdict.TRUE_HIT)
     exporter = row_of(screener.store, "party:exporter:CN:id:CN-91310000MA1FL").history
     assert exporter.confirmed == 1  # recorded there too, but not drawn (the policy's roles)
 
@@ -166,7 +167,7 @@ def test_a_confirmed_buyer_is_drawn_until_analysts_clear_its_next_shipments(decl
         d = later(first, days, **(tiles | changes))
         assessment = screener.screen(d)
         if assessment.score >= policy.document.scoring.alert_threshold:
-            screener.dispose(d, verdict)
+            screener.dispose(d.declaration_id, verdict)
         return "CONFIRMED_DIVERSION_BEFORE" in {h.code for h in assessment.indicators}
 
     assert [next_shipment(days) for days in (10, 20, 30)] == [True, True, False]
@@ -245,6 +246,51 @@ def test_score_records_dispositions_at_their_time(declaration, tmp_path):
     assert "disposition of CN-EXP-2026-9999999 left out" in errors
     missing = runner.invoke(app, ["score", str(declarations), "--dispositions", "nope.jsonl"])
     assert missing.exit_code == 2
+
+
+def test_score_records_dispositions_of_alerts_raised_in_an_earlier_run_on_its_state(
+    declaration, tmp_path
+):
+    first, clean = declaration(), declaration(True, declaration_id="CN-EXP-2026-0000777")
+    data = first.model_dump(mode="json")
+    tiles = {  # later declarations of the consignee
+        "items": [data["items"][0] | {"hs_code": "6907210000", "description": "ceramic tiles"}],
+        "route": data["route"] | {"final_destination_country": None},
+    }
+
+    def lines(path, *items) -> str:
+        path.write_bytes(b"".join(i.model_dump_json().encode() + b"\n" for i in items))
+        return str(path)
+
+    def decided(d, days: float) -> Disposition:
+        return Disposition(
+            schema_version=1,
+            declaration_id=d.declaration_id,
+            alert_id="alr_" + "0" * 32,
+            verdict=Verdict.TRUE_HIT,
+            analyst="a",
+            decided_at=first.declared_at + timedelta(days=days),
+        )
+
+    state = str(tmp_path / "state")
+    earlier = runner.invoke(
+        app, ["score", lines(tmp_path / "1.jsonl", first, clean), "--state", state]
+    )
+    assert earlier.exit_code == 0, earlier.output
+    # The next run: the alert of the first is confirmed on day 5; the clean one never alerted.
+    verdicts = lines(tmp_path / "d.jsonl", decided(first, 5), decided(clean, 1))
+    later_ones = lines(tmp_path / "2.jsonl", later(first, 2, **tiles), later(first, 10, **tiles))
+    result = runner.invoke(app, ["score", later_ones, "--state", state, "--dispositions", verdicts])
+    assert result.exit_code == 0, result.output
+    drawn = [
+        "CONFIRMED_DIVERSION_BEFORE" in {h["code"] for h in orjson.loads(line)["indicators"]}
+        for line in result.stdout.splitlines()
+    ]
+    assert drawn == [False, True]
+    assert result.stderr.count("left out") == 1
+    assert "disposition of CN-EXP-2026-0000777 left out: the declaration had not alerted" in (
+        result.stderr
+    )
 
 
 def test_evaluation_analysts_decide_each_alert_when_it_is_due(declaration, policy):
@@ -386,6 +432,21 @@ def test_an_amendment_alerted_after_the_verdict_takes_it_to_its_new_entities():
     sent = run(disposition_item("alr_b", "false_positive"))
     assert sorted(i["key"] for i in sent) == ["party:x", "party:y", "party:z"]
     assert run(note("alr_c", ["party:w"], 3))[0]["verdict"] == "false_positive"
+
+
+def test_batch_takes_a_verdict_to_the_new_entities_of_an_amendment_alerted_after_it(
+    declaration, policy
+):
+    first = declaration()
+    screener = HistoryScreener(policy, {})
+    screener.screen(first)
+    assert screener.dispose(first.declaration_id, Verdict.TRUE_HIT)
+    assert not screener.dispose("CN-EXP-2026-0000999", Verdict.TRUE_HIT)  # never alerted
+    other = "party:consignee:TH:name:chonburi components"
+    amended = declaration(**{"parties.consignee.name": "Chonburi Components Co., Ltd."})
+    assert alert_for(screener.screen(amended), policy, amended) is not None
+    assert row_of(screener.store, other).history.confirmed == 1  # as the worker's ledger does
+    assert row_of(screener.store, CONSIGNEE).history.confirmed == 1  # not counted twice
 
 
 def test_a_row_expires_with_its_latest_alert():
