@@ -20,9 +20,11 @@ class UnknownAlert(LookupError):
 
 def noted(row: Row | None, note: Row) -> Row:
     """The row of a declaration with one more alert noted: a copy changes nothing, an alert
-    under another policy or of an amendment adds its id, entities and indicators."""
+    under another policy or of an amendment adds its id, entities and indicators. Its time
+    is its first filing's, whatever order the notes come in: a verdict is recorded at it, and
+    what analysts cleared after it counts as looked at after the diversion."""
     row = dict(row or {"alert_ids": [], "entities": [], "indicators": []})
-    row["declared_at"] = note["declared_at"]
+    row["declared_at"] = min(row.get("declared_at", note["declared_at"]), note["declared_at"])
     row["assessed_at"] = max(row.get("assessed_at", 0), note["assessed_at"])
     for field in ("entities", "indicators"):
         row[field] = sorted({*row[field], *note[field]})
