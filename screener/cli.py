@@ -20,18 +20,21 @@ from screener.console import VERDICT_COLUMNS, impact_table
 from screener.core.policy import PolicyError, load_policy, parse_policy
 from screener.settings import Settings, get_settings
 
-app = typer.Typer(
-    help="Streaming shipment screening for export-control diversion.", no_args_is_help=True
-)
-kafka_app = typer.Typer(
-    help="A local Apache Kafka for development, the demo and tests.", no_args_is_help=True
-)
-contracts_app = typer.Typer(help="The published message contracts.", no_args_is_help=True)
-policy_app = typer.Typer(help="Screening policy documents.", no_args_is_help=True)
+
+def _commands(help: str) -> typer.Typer:
+    # Help as Markdown: a docstring's line breaks are not kept in the list of commands
+    # (typer keeps them in its default, Rich markup, where "[--state DIR]" reads as a tag).
+    return typer.Typer(help=help, no_args_is_help=True, rich_markup_mode="markdown")
+
+
+app = _commands("Streaming shipment screening for export-control diversion.")
+kafka_app = _commands("A local Apache Kafka for development, the demo and tests.")
+contracts_app = _commands("The published message contracts.")
+policy_app = _commands("Screening policy documents.")
 app.add_typer(kafka_app, name="kafka")
 app.add_typer(contracts_app, name="contracts")
 app.add_typer(policy_app, name="policy")
-names_app = typer.Typer(help="Name matching against screening lists.", no_args_is_help=True)
+names_app = _commands("Name matching against screening lists.")
 app.add_typer(names_app, name="names")
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -303,7 +306,10 @@ def replay_key(value: bytes) -> bytes | None:
 @app.command()
 def evaluate(
     declarations: Annotated[
-        Path | None, typer.Argument(help="JSON lines (e.g. from `screener simulate --out`)")
+        Path | None,
+        typer.Argument(
+            metavar="DECLARATIONS", help="JSON lines (e.g. from `screener simulate --out`)"
+        ),
     ] = None,
     labels_file: Annotated[
         Path | None, typer.Argument(metavar="LABELS", help="Their labels (--labels of simulate)")
