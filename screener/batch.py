@@ -76,11 +76,9 @@ class HistoryScreener:
         )
         if alerts(assessment, policy):
             at = int(declaration.declared_at.timestamp())
-            declaration_id = declaration.declaration_id
-            self._update(
-                [e.key for e in events], lambda stored: record_alert(stored, declaration_id, at)
-            )
-            self._note(declaration, assessment, [e.key for e in events])
+            declaration_id, keys = declaration.declaration_id, [e.key for e in events]
+            self._update(keys, lambda stored: record_alert(stored, declaration_id, at))
+            self._note(declaration, assessment, keys)
         self.answered[key] = assessment
         return assessment
 
